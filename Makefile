@@ -1,0 +1,76 @@
+# analytics: PGXS build, plus the project's two commands (make demo, make test).
+#
+# The install script sql/analytics--$(EXTVERSION).sql is built by concatenating
+# the pieces in sql/install/ in name order: one piece per concern, like the C.
+
+EXTENSION  = analytics
+EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
+
+MODULE_big = analytics
+
+# One object per concern; each concern owns its own line.
+OBJS_CORE    = src/analytics.o src/ingest.o
+OBJS_QSKETCH = src/qsketch.o src/qsketch_core.o
+OBJS_HEATMAP = src/heatmap.o src/heatmap_core.o
+OBJS_TREND   = src/trend.o src/trend_core.o
+OBJS = $(OBJS_CORE) $(OBJS_QSKETCH) $(OBJS_HEATMAP) $(OBJS_TREND)
+
+INSTALL_PIECES = $(sort $(wildcard sql/install/*.sql))
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
+DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*--*.sql))
+
+# pg_regress: an explicit, ordered list; each concern owns its own line.
+REGRESS_CORE    = setup ingestion ingestion_errors
+REGRESS_QSKETCH =
+REGRESS_HEATMAP =
+REGRESS_TREND   =
+REGRESS = $(REGRESS_CORE) $(REGRESS_QSKETCH) $(REGRESS_HEATMAP) $(REGRESS_TREND)
+REGRESS_OPTS = --inputdir=.
+
+# Optimisation knob (e.g. make OPTFLAGS=-march=native); warnings stay on.
+OPTFLAGS =
+PG_CFLAGS += $(OPTFLAGS) -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
+PG_CPPFLAGS += -I$(srcdir)/src
+
+EXTRA_CLEAN = $(DATA_built) test/unit/build test/fuzz/build
+
+PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+sql/$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_PIECES) $(EXTENSION).control
+	cat $(INSTALL_PIECES) > $@
+
+# ---------------------------------------------------------------------------
+# Plain-C unit tests and fuzzing of the algorithm files (no server needed).
+# Convention: test/unit/test_<x>.c tests src/<x>_core.c (plain C, no postgres.h).
+UNIT_CC     ?= cc
+UNIT_CFLAGS ?= -std=c99 -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+UNIT_TESTS = $(patsubst test/unit/test_%.c,%,$(wildcard test/unit/test_*.c))
+UNIT_BINS  = $(patsubst %,test/unit/build/%,$(UNIT_TESTS))
+
+.PHONY: unit fuzz test demo demo-stop deps bench
+test/unit/build/%: test/unit/test_%.c src/%_core.c src/%_core.h
+	@mkdir -p test/unit/build
+	$(UNIT_CC) $(UNIT_CFLAGS) -Isrc -o $@ test/unit/test_$*.c src/$*_core.c -lm
+
+unit: $(UNIT_BINS)
+	@set -e; for b in $(UNIT_BINS); do echo "unit: $$b"; $$b; done
+
+FUZZ_SECONDS ?= 10
+fuzz:
+	@tools/fuzz.sh $(FUZZ_SECONDS)
+
+# ---------------------------------------------------------------------------
+# The two commands.
+deps:
+	@tools/deps.sh
+
+test:
+	@tools/test.sh
+
+demo:
+	@tools/demo.sh start
+
+demo-stop:
+	@tools/demo.sh stop

@@ -1,0 +1,54 @@
+/*
+ * analytics.c: module initialisation and settings (GUCs).
+ *
+ * Settings are SUSET: a tenant role must never be able to switch them for
+ * itself.  Set them in postgresql.conf, with ALTER SYSTEM, or with
+ * ALTER DATABASE ... SET as a superuser.
+ */
+#include "analytics.h"
+
+#include "fmgr.h"
+#include "utils/guc.h"
+
+PG_MODULE_MAGIC;
+
+bool		analytics_enabled = true;
+bool		analytics_free_tier_access = false;
+int			analytics_partition_premake_days = 7;
+
+void		_PG_init(void);
+
+/* Define the analytics.* settings. */
+void
+_PG_init(void)
+{
+	DefineCustomBoolVariable("analytics.enabled",
+							 "Enables the analytics API; when off every analytics_api function answers 404.",
+							 NULL,
+							 &analytics_enabled,
+							 true,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("analytics.free_tier_access",
+							 "Lets free-tier tenants use the analytics API.",
+							 NULL,
+							 &analytics_free_tier_access,
+							 false,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("analytics.partition_premake_days",
+							"Number of future days for which event partitions are created ahead of time.",
+							"analytics.maintain_partitions() creates partitions from today up to this many days ahead.",
+							&analytics_partition_premake_days,
+							7,
+							0, 366,
+							PGC_SUSET,
+							0,
+							NULL, NULL, NULL);
+
+	MarkGUCPrefixReserved("analytics");
+}

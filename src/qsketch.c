@@ -1,0 +1,2 @@
+/* qsketch.c: placeholder until the glue lands. */
+#include "analytics.h"

@@ -1,0 +1,2 @@
+/* trend.c: placeholder until the glue lands. */
+#include "analytics.h"

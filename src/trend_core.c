@@ -1,0 +1,3 @@
+/* trend_core.c: placeholder until the algorithm lands. */
+extern int trend_core_placeholder;
+int trend_core_placeholder;

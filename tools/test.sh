@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# test.sh: what `make test` runs.  Installs what is missing, builds with
+# warnings as errors, installs, starts a throwaway cluster on its own port and
+# socket folder, runs the C unit tests, a bounded fuzz pass, pg_regress and
+# pgTAP, prints the regression diffs on failure, and always stops the cluster.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+tools/deps.sh || exit 1
+
+echo "== build (warnings are errors)"
+make -s clean >/dev/null
+make -s COPT=-Werror || exit 1
+if [[ $(id -u) -eq 0 ]]; then make -s install >/dev/null || exit 1
+else sudo -n make -s install >/dev/null || exit 1; fi
+
+source tools/cluster.sh
+CLUSTER=$(mktemp -d /tmp/analytics-test.XXXXXX)
+PORT=$(free_port 55432)
+stop() { cluster_stop "$CLUSTER"; rm -rf "$CLUSTER"; }
+trap stop EXIT
+echo "== start throwaway cluster in $CLUSTER on port $PORT"
+cluster_start "$CLUSTER" "$PORT" analytics_test || exit 1
+
+failed=()
+
+echo "== C unit tests"
+make -s unit || failed+=(unit)
+
+echo "== fuzz (bounded)"
+make -s fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-10}" || failed+=(fuzz)
+
+echo "== pg_regress"
+rm -f regression.diffs
+if ! make -s installcheck; then
+  failed+=(pg_regress)
+  [[ -f regression.diffs ]] && cat regression.diffs
+fi
+
+echo "== pgTAP"
+psql -X -q -d postgres -c "CREATE DATABASE analytics_test" >/dev/null || exit 1
+psql -X -q -d analytics_test -v ON_ERROR_STOP=1 >/dev/null <<'SQL' || exit 1
+CREATE EXTENSION pgtap;
+CREATE EXTENSION pg_cron;
+CREATE EXTENSION analytics;
+SQL
+psql -X -q -d analytics_test -v ON_ERROR_STOP=1 -f datagen/generate.sql >/dev/null || exit 1
+pg_prove -d analytics_test --ext .sql -r test/pgtap || failed+=(pgtap)
+
+if (( ${#failed[@]} )); then
+  echo "make test: FAILED: ${failed[*]} (server log: see below)"
+  tail -40 "$CLUSTER/server.log"
+  exit 1
+fi
+echo "make test: all suites passed"
