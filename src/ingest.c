@@ -7,8 +7,9 @@
  *
  * The batch is validated whole before anything is written: every element is
  * converted into column arrays, tenants and agents are checked, missing day
- * partitions are created, and then one INSERT ... SELECT FROM unnest(...)
- * stores all rows.  Any error aborts the statement, so nothing of a bad batch
+ * partitions are created, and then one INSERT ... SELECT unnest(...) stores
+ * all rows (target-list unnest runs in lockstep with no tuplestore, unlike a
+ * function scan in FROM).  Any error aborts the statement, so nothing of a bad batch
  * is stored.  Errors name the element's index and the field in errdetail.
  */
 #include "analytics.h"
@@ -95,13 +96,12 @@ static const char *const ingest_event_types[] = {
 	"success, count, endpoint, method, status_code, tool_name, mcp_server, model, " \
 	"input_tokens, output_tokens, latency_ms, user_id, session_id, workflow_id, " \
 	"execution_id, error_code, attributes) " \
-	"SELECT * FROM ROWS FROM (" \
-	"pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4), " \
+	"SELECT pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4), " \
 	"pg_catalog.unnest($5), pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8), " \
 	"pg_catalog.unnest($9), pg_catalog.unnest($10), pg_catalog.unnest($11), pg_catalog.unnest($12), " \
 	"pg_catalog.unnest($13), pg_catalog.unnest($14), pg_catalog.unnest($15), pg_catalog.unnest($16), " \
 	"pg_catalog.unnest($17), pg_catalog.unnest($18), pg_catalog.unnest($19), pg_catalog.unnest($20), " \
-	"pg_catalog.unnest($21))"
+	"pg_catalog.unnest($21)"
 
 static SPIPlanPtr ingest_insert_plan = NULL;
 

@@ -18,7 +18,7 @@ PKGS=(
   libtap-parser-sourcehandler-pgtap-perl  # pg_prove
 )
 if [[ "${1:-}" == bench ]]; then
-  PKGS+=(postgresql-15-tdigest)
+  PKGS+=(postgresql-15-tdigest libdbd-pg-perl)
 fi
 
 missing=()

@@ -1,0 +1,81 @@
+# bench/lib.sh: shared set-up for the benchmarks (sourced, not run).
+#
+#   source bench/lib.sh
+#   bench_setup 10000000          # cluster in .cluster/bench, N generated events
+#   bench_psql -c "SELECT ..."    # psql on the bench database
+#   bench_time "SQL" [RUNS]       # median server time in ms (EXPLAIN ANALYZE)
+#
+# The data set is the generator's (datagen/generate.sql) over BENCH_DAYS days
+# (default 365) ending yesterday, kept between runs: it is regenerated only
+# when the number of events or days asked for changes.
+set -euo pipefail
+BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+source "$BENCH_ROOT/tools/cluster.sh"
+BENCH_DIR="$BENCH_ROOT/.cluster/bench"
+BENCH_DB=analytics_bench
+BENCH_DAYS=${BENCH_DAYS:-365}
+
+bench_psql() { psql -X -q -v ON_ERROR_STOP=1 -d "$BENCH_DB" "$@"; }
+
+# bench_setup [N_EVENTS]: build, install, start the cluster, load the data.
+bench_setup() {
+  local n=${1:-10000000}
+  (cd "$BENCH_ROOT" && tools/deps.sh bench && make -s >/dev/null && make -s install >/dev/null)
+  cluster_stop "$BENCH_DIR"
+  CLUSTER_EXTRA_CONF="shared_buffers = '4GB'
+work_mem = '64MB'
+maintenance_work_mem = '1GB'
+max_parallel_workers = 8
+jit = off
+fsync = off
+synchronous_commit = off
+wal_level = minimal
+max_wal_senders = 0
+max_wal_size = '8GB'" cluster_start "$BENCH_DIR" "$(free_port 55800)" "$BENCH_DB"
+  psql -X -q -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$BENCH_DB'" | grep -q 1 \
+    || psql -X -q -d postgres -c "CREATE DATABASE $BENCH_DB" >/dev/null
+  bench_psql <<'SQL' >/dev/null
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS analytics;
+ALTER EXTENSION analytics UPDATE;
+CREATE EXTENSION IF NOT EXISTS tdigest;
+CREATE EXTENSION IF NOT EXISTS pg_cron;
+CREATE EXTENSION IF NOT EXISTS pg_prewarm;
+CREATE TABLE IF NOT EXISTS public.bench_meta (events bigint, days int, generated_at timestamptz);
+SQL
+  bench_psql -f "$BENCH_ROOT/datagen/generate.sql" >/dev/null 2>&1
+  local have
+  have=$(bench_psql -tAc "SELECT events || '/' || days FROM public.bench_meta")
+  if [[ "$have" != "$n/$BENCH_DAYS" ]]; then
+    echo "bench: generating $n events over $BENCH_DAYS days (once; kept in $BENCH_DIR)" >&2
+    bench_psql <<SQL >/dev/null
+TRUNCATE analytics.usage_events;
+TRUNCATE public.bench_meta;
+SELECT * FROM analytics_datagen.generate($n, $BENCH_DAYS, (now() AT TIME ZONE 'UTC')::date - 1);
+INSERT INTO public.bench_meta VALUES ($n, $BENCH_DAYS, now());
+SQL
+    bench_psql -c "VACUUM (FREEZE, ANALYZE) analytics.usage_events" >/dev/null
+  fi
+  bench_psql -c "SELECT pg_prewarm(c.oid) FROM pg_class c JOIN pg_inherits i ON i.inhrelid = c.oid WHERE i.inhparent = 'analytics.usage_events'::regclass" >/dev/null 2>&1 || true
+}
+
+# bench_time SQL [RUNS]: median execution time in ms over RUNS (default 5)
+# runs, read from EXPLAIN (ANALYZE, TIMING OFF) so that client transfer does
+# not count.  Settings may precede the query: "SET x = y; SELECT ...".
+bench_time() {
+  local sql=$1 runs=${2:-5} pre="" q=$1
+  if [[ "$sql" == *";"* ]]; then pre="${sql%;*};"; q="${sql##*;}"; fi
+  local i t times=()
+  for ((i = 0; i < runs; i++)); do
+    t=$(bench_psql -tA <<SQL | sed -n 's/^Execution Time: \([0-9.]*\) ms$/\1/p'
+$pre
+EXPLAIN (ANALYZE, TIMING OFF, COSTS OFF) $q;
+SQL
+)
+    times+=("$t")
+  done
+  printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
+}
+
+# ratio A B: A / B with two decimals.
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
