@@ -135,6 +135,7 @@ daycounts_core_add(daycounts_t *d, int32_t day, int c, int64_t n)
 {
 	int64_t		i = (int64_t) day - d->first;
 	int64_t	   *slot;
+	int64_t		sum;
 
 	if (n < 0)
 		return TREND_NEGATIVE;
@@ -143,8 +144,9 @@ daycounts_core_add(daycounts_t *d, int32_t day, int c, int64_t n)
 	if (i < 0 || i >= d->ndays)
 		return TREND_OK;
 	slot = &d->count[i * d->ncounters + c];
-	if (__builtin_add_overflow(*slot, n, slot))
+	if (__builtin_add_overflow(*slot, n, &sum))
 		return TREND_OVERFLOW;
+	*slot = sum;
 	return TREND_OK;
 }
 
