@@ -226,8 +226,10 @@ COMMENT ON FUNCTION analytics.maintain_partitions() IS
 -- Partitions of usage_events with the UTC day each holds.
 CREATE VIEW analytics.event_partitions AS
 SELECT c.oid::regclass AS partition,
-       CASE WHEN c.relname = 'usage_events_default' THEN NULL
-            ELSE to_date(substr(c.relname, 15), 'YYYYMMDD') END AS day,
+       -- (the test is inside the CASE: the planner may push a filter on day
+       -- down to every row of pg_class)
+       CASE WHEN c.relname ~ '^usage_events_p[0-9]{8}$'
+            THEN to_date(substr(c.relname, 15), 'YYYYMMDD') END AS day,
        c.reltuples::bigint AS estimated_rows
 FROM pg_catalog.pg_inherits i
 JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# demo.sh start|stop: what `make demo` and `make demo-stop` run.
+#
+# start: installs what is missing, builds and installs the extension, starts
+# a private PostgreSQL 15 cluster in .cluster/demo (pg_cron preloaded),
+# (re)creates the extension in database "analytics", generates demo data and
+# prints real results.  Running it again rebuilds the extension and the data
+# on the same cluster.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source tools/cluster.sh
+DEMO_DIR=$(pwd)/.cluster/demo
+DEMO_DB=analytics
+DEMO_EVENTS=${DEMO_EVENTS:-150000}
+DEMO_DAYS=${DEMO_DAYS:-35}
+
+case "${1:-start}" in
+  stop)
+    cluster_stop "$DEMO_DIR"
+    echo "demo: stopped"
+    exit 0 ;;
+  start) ;;
+  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+esac
+
+tools/deps.sh
+echo "demo: building and installing the extension"
+make -s >/dev/null
+if [[ $(id -u) -eq 0 ]]; then make -s install >/dev/null; else sudo -n make -s install >/dev/null; fi
+
+# A restart loads the freshly installed library (it is preloaded).
+cluster_stop "$DEMO_DIR"
+port=$(free_port 55433)
+cluster_start "$DEMO_DIR" "$port" "$DEMO_DB"
+echo "demo: PostgreSQL 15 running in $DEMO_DIR/data (port $PGPORT, socket $PGHOST)"
+
+psql -X -q -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$DEMO_DB'" | grep -q 1 \
+  || psql -X -q -d postgres -c "CREATE DATABASE $DEMO_DB" >/dev/null
+psql -X -q -v ON_ERROR_STOP=1 -d "$DEMO_DB" >/dev/null <<'SQL'
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS pg_cron;
+DROP SCHEMA IF EXISTS analytics_datagen CASCADE;
+DROP EXTENSION IF EXISTS analytics CASCADE;
+CREATE EXTENSION analytics;
+SQL
+psql -X -q -v ON_ERROR_STOP=1 -d "$DEMO_DB" -f datagen/generate.sql >/dev/null
+echo "demo: generating $DEMO_EVENTS events over $DEMO_DAYS days"
+psql -X -q -v ON_ERROR_STOP=1 -d "$DEMO_DB" -c \
+  "SELECT * FROM analytics_datagen.generate($DEMO_EVENTS, $DEMO_DAYS, (now() AT TIME ZONE 'UTC')::date - 1)" >/dev/null
+psql -X -q -v ON_ERROR_STOP=1 -d "$DEMO_DB" -c "SELECT analytics.maintain_partitions()" -c "VACUUM ANALYZE" >/dev/null
+
+psql -X -v ON_ERROR_STOP=1 -d "$DEMO_DB" -f demo/show.sql
+
+cat <<MSG
+
+demo: the cluster keeps running. Connect with:
+  psql -h $PGHOST -p $PGPORT -U postgres $DEMO_DB
+Stop it with: make demo-stop
+MSG
