@@ -24,6 +24,7 @@ echo "== start throwaway cluster in $CLUSTER on port $PORT"
 cluster_start "$CLUSTER" "$PORT" analytics_test || exit 1
 
 failed=()
+SUITES=5   # unit, fuzz, pg_regress, pgtap, docs
 
 echo "== C unit tests"
 make -s unit || failed+=(unit)
@@ -48,9 +49,13 @@ SQL
 psql -X -q -d analytics_test -v ON_ERROR_STOP=1 -f datagen/generate.sql >/dev/null || exit 1
 pg_prove -d analytics_test --ext .sql -r test/pgtap || failed+=(pgtap)
 
+echo "== documentation examples"
+test/docs.sh analytics_test || failed+=(docs)
+
 if (( ${#failed[@]} )); then
-  echo "make test: FAILED: ${failed[*]} (server log: see below)"
+  echo "make test: FAILED: ${failed[*]} (the server log's tail follows)"
   tail -40 "$CLUSTER/server.log"
+  echo "suites: $((SUITES - ${#failed[@]})) passed, ${#failed[@]} failed"
   exit 1
 fi
-echo "make test: all suites passed"
+echo "suites: $SUITES passed, 0 failed"
