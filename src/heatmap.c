@@ -51,7 +51,7 @@ heatmap_report_invalid(heatmap_status st, const char *where)
 	ereport(ERROR,
 			errcode(ERRCODE_DATA_CORRUPTED),
 			errmsg("invalid heatmap value in %s", where),
-			errdetail("The value is invalid: %s.", heatmap_core_status_text(st)),
+			errdetail("Invalid value: %s.", heatmap_core_status_text(st)),
 			errhint("Heatmap values come from heatmap_agg, heatmap_merge or the heatmap input functions; do not build them by hand."));
 }
 
@@ -173,16 +173,17 @@ heatmap_in(PG_FUNCTION_ARGS)
 
 	SET_VARSIZE(h, HEATMAP_SIZE);
 	st = heatmap_core_parse(str, h, errbuf, sizeof(errbuf));
+	errbuf[0] = pg_toupper((unsigned char) errbuf[0]);
 	if (st == HEATMAP_OVERFLOW)
 		ereport(ERROR,
 				errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				errmsg("heatmap count out of range: \"%s\"", str),
-				errdetail("%s: counts and their total must fit in bigint.", errbuf));
+				errdetail("%s; counts and their total must fit in bigint.", errbuf));
 	if (st != HEATMAP_OK)
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 				errmsg("invalid input syntax for type heatmap: \"%s\"", str),
-				errdetail("%s: %s.", heatmap_core_status_text(st), errbuf),
+				errdetail("%s.", errbuf),
 				errhint("A heatmap is written {dow:hour=count,...} with dow 0..6 (0 = Sunday), hour 0..23 and count >= 0, e.g. {1:9=54,1:10=12}."));
 	PG_RETURN_POINTER(h);
 }
@@ -214,7 +215,7 @@ heatmap_recv(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 				errmsg("invalid binary heatmap"),
-				errdetail("%s (%d bytes received, a heatmap is %d bytes).",
+				errdetail("Invalid value: %s (%d bytes received; a heatmap has %d).",
 						  heatmap_core_status_text(st), len, HEATMAP_BINARY_SIZE));
 	buf->cursor = buf->len;
 	PG_RETURN_POINTER(h);

@@ -330,7 +330,7 @@ heatmap_core_status_text(heatmap_status status)
 		case HEATMAP_BAD_VERSION:
 			return "unknown format version";
 		case HEATMAP_BAD_RESERVED:
-			return "reserved field is not zero";
+			return "reserved field not zero";
 		case HEATMAP_NEGATIVE:
 			return "negative count";
 		case HEATMAP_BAD_TOTAL:

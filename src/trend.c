@@ -55,7 +55,7 @@ daycounts_report_invalid(trend_status st, const char *where)
 	ereport(ERROR,
 			errcode(ERRCODE_DATA_CORRUPTED),
 			errmsg("invalid daycounts value in %s", where),
-			errdetail("The value is invalid: %s.", trend_core_status_text(st)),
+			errdetail("Invalid value: %s.", trend_core_status_text(st)),
 			errhint("daycounts values come from daycounts_agg, usage_summary_agg or the daycounts input functions."));
 }
 
@@ -83,6 +83,13 @@ daycounts_new(int32 first, int32 ndays, int ncounters)
 	return d;
 }
 
+/* A date as text, for messages. */
+static char *
+trend_date_text(DateADT day)
+{
+	return DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(day)));
+}
+
 /* Checks a period given as SQL arguments; raises the matching error. */
 static void
 trend_check_period(DateADT from, DateADT to)
@@ -94,16 +101,14 @@ trend_check_period(DateADT from, DateADT to)
 				errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 				errmsg("period out of range"),
 				errdetail("The period runs from %s to %s.",
-						  DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(from))),
-						  DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(to)))),
+						  trend_date_text(from), trend_date_text(to)),
 				errhint("Periods lie within 0001-01-01 .. 9999-12-31."));
 	if (from > to)
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				errmsg("period start is after its end"),
 				errdetail("from = %s, to = %s.",
-						  DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(from))),
-						  DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(to)))),
+						  trend_date_text(from), trend_date_text(to)),
 				errhint("Pass from <= to; both ends are included."));
 	if ((int64) to - from + 1 > DAYCOUNTS_MAX_DAYS)
 		ereport(ERROR,
@@ -186,8 +191,9 @@ daycounts_state_for_period(FunctionCallInfo fcinfo, int period_arg,
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				errmsg("period or counters changed within %s", where),
-				errdetail("The state covers %d days with %d counters from day %d; this row asks for %d days with %d counters from day %d.",
-						  d->ndays, d->ncounters, d->first, to - from + 1, ncounters, from),
+				errdetail("The state covers %s .. %s with %d counters; this row asks for %s .. %s with %d.",
+						  trend_date_text(d->first), trend_date_text(d->first + d->ndays - 1),
+						  d->ncounters, trend_date_text(from), trend_date_text(to), ncounters),
 				errhint("Pass the same from, to and number of counters on every row of one aggregate."));
 	return d;
 }
@@ -230,6 +236,7 @@ daycounts_in(PG_FUNCTION_ARGS)
 	trend_status st;
 
 	st = daycounts_core_parse(str, &d, trend_palloc, trend_pfree, errbuf, sizeof(errbuf));
+	errbuf[0] = pg_toupper((unsigned char) errbuf[0]);
 	if (st == TREND_OVERFLOW)
 		ereport(ERROR,
 				errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
@@ -239,7 +246,7 @@ daycounts_in(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 				errmsg("invalid input syntax for type daycounts: \"%s\"", str),
-				errdetail("%s: %s.", trend_core_status_text(st), errbuf),
+				errdetail("%s.", errbuf),
 				errhint("A daycounts is written [first,last]:{v,...} with one count >= 0 per day, or a tuple (v1,v2[,v3]) per day, e.g. [2026-03-01,2026-03-03]:{4,0,7}."));
 	SET_VARSIZE(d, DAYCOUNTS_SIZE(d->ndays, d->ncounters));
 	PG_RETURN_POINTER(d);
@@ -271,7 +278,7 @@ daycounts_recv(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 				errmsg("invalid binary daycounts"),
-				errdetail("%s (%d bytes received).", trend_core_status_text(st), len));
+				errdetail("Invalid value: %s (%d bytes received).", trend_core_status_text(st), len));
 	SET_VARSIZE(d, DAYCOUNTS_SIZE(d->ndays, d->ncounters));
 	buf->cursor = buf->len;
 	PG_RETURN_POINTER(d);

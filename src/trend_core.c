@@ -658,7 +658,7 @@ trend_core_status_text(trend_status status)
 		case TREND_BAD_VERSION:
 			return "unknown format version";
 		case TREND_BAD_COUNTERS:
-			return "number of counters out of range 1..3 or mismatched";
+			return "number of counters out of range 1..3, or mismatched";
 		case TREND_BAD_PERIOD:
 			return "period reversed, longer than 10000 days or outside 0001-01-01..9999-12-31";
 		case TREND_NEGATIVE:
