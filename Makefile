@@ -21,7 +21,7 @@ DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*--*.sql))
 
 # pg_regress: an explicit, ordered list; each concern owns its own line.
 REGRESS_CORE    = setup ingestion ingestion_errors
-REGRESS_QSKETCH =
+REGRESS_QSKETCH = qsketch qsketch_accuracy qsketch_merge qsketch_collapse qsketch_errors
 REGRESS_HEATMAP = heatmap heatmap_parallel heatmap_errors
 REGRESS_TREND   = trend trend_errors summary
 REGRESS = $(REGRESS_CORE) $(REGRESS_QSKETCH) $(REGRESS_HEATMAP) $(REGRESS_TREND)
