@@ -20,7 +20,7 @@ DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*--*.sql))
 
 # pg_regress: an explicit, ordered list; each concern owns its own line.
-REGRESS_CORE    = setup ingestion ingestion_errors
+REGRESS_CORE    = setup ingestion ingestion_errors rollup
 REGRESS_QSKETCH = qsketch qsketch_accuracy qsketch_merge qsketch_collapse qsketch_errors
 REGRESS_HEATMAP = heatmap heatmap_parallel heatmap_errors
 REGRESS_TREND   = trend trend_errors summary

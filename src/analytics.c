@@ -15,6 +15,9 @@ PG_MODULE_MAGIC;
 bool		analytics_enabled = true;
 bool		analytics_free_tier_access = false;
 int			analytics_partition_premake_days = 7;
+int			analytics_raw_retention_days = 90;
+int			analytics_daily_retention_days = 400;
+int			analytics_job_history_days = 30;
 
 void		_PG_init(void);
 
@@ -46,6 +49,36 @@ _PG_init(void)
 							&analytics_partition_premake_days,
 							7,
 							0, 366,
+							PGC_SUSET,
+							0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("analytics.raw_retention_days",
+							"Days of raw events kept; older day partitions are dropped once rolled up.",
+							"analytics.run_retention() drops a day partition only when every event of that day is in the rollups.",
+							&analytics_raw_retention_days,
+							90,
+							1, 36500,
+							PGC_SUSET,
+							0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("analytics.daily_retention_days",
+							"Days of daily rollup rows kept; older ones are folded into monthly rows.",
+							NULL,
+							&analytics_daily_retention_days,
+							400,
+							1, 36500,
+							PGC_SUSET,
+							0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("analytics.job_history_days",
+							"Days of job history (analytics.job_runs) kept.",
+							NULL,
+							&analytics_job_history_days,
+							30,
+							1, 36500,
 							PGC_SUSET,
 							0,
 							NULL, NULL, NULL);

@@ -15,5 +15,8 @@
 extern bool analytics_enabled;
 extern bool analytics_free_tier_access;
 extern int	analytics_partition_premake_days;
+extern int	analytics_raw_retention_days;
+extern int	analytics_daily_retention_days;
+extern int	analytics_job_history_days;
 
 #endif							/* ANALYTICS_H */

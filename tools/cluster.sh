@@ -42,6 +42,7 @@ listen_addresses = '127.0.0.1'
 unix_socket_directories = '$sock'
 shared_preload_libraries = 'pg_cron,analytics'
 cron.database_name = '$crondb'
+cron.use_background_workers = on
 timezone = 'UTC'
 log_timezone = 'UTC'
 max_worker_processes = 16

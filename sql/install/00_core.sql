@@ -239,8 +239,9 @@ COMMENT ON VIEW analytics.event_partitions IS 'Partitions of usage_events, the U
 -------------------------------------------------------------------------------
 -- Checks that hold for every way in (INSERT, COPY, record_events): the
 -- tenant is registered, the agent belongs to the event's tenant, and unknown
--- agents are registered.  One statement-level pass over the inserted rows,
--- instead of a foreign-key probe per row.
+-- agents are registered; the days touched go into the rollup invalidation
+-- log (analytics.rollup_invalidations, 40_rollup.sql).  One statement-level
+-- pass over the inserted rows, instead of a foreign-key probe per row.
 -------------------------------------------------------------------------------
 
 CREATE FUNCTION analytics.usage_events_check()
@@ -278,11 +279,15 @@ BEGIN
             USING ERRCODE = 'foreign_key_violation',
                   DETAIL = 'An agent belongs to exactly one tenant.';
     END IF;
+
+    INSERT INTO analytics.rollup_invalidations (day)
+    SELECT DISTINCT (e.occurred_at AT TIME ZONE 'UTC')::date FROM new_events e
+    ON CONFLICT (day) DO NOTHING;
     RETURN NULL;
 END
 $$;
 COMMENT ON FUNCTION analytics.usage_events_check() IS
-    'Statement trigger of usage_events: refuses unregistered tenants and agents of another tenant, registers unknown agents';
+    'Statement trigger of usage_events for INSERT and COPY: refuses unregistered tenants and agents of another tenant, registers unknown agents, logs the days touched for the rollup';
 
 CREATE TRIGGER usage_events_check
     AFTER INSERT ON analytics.usage_events
