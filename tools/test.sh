@@ -44,6 +44,7 @@ psql -X -q -d postgres -c "CREATE DATABASE analytics_test" >/dev/null || exit 1
 psql -X -q -d analytics_test -v ON_ERROR_STOP=1 >/dev/null <<'SQL' || exit 1
 CREATE EXTENSION pgtap;
 CREATE EXTENSION pg_cron;
+CREATE EXTENSION dblink;
 CREATE EXTENSION analytics;
 SQL
 psql -X -q -d analytics_test -v ON_ERROR_STOP=1 -f datagen/generate.sql >/dev/null || exit 1

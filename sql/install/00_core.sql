@@ -280,6 +280,19 @@ BEGIN
                   DETAIL = 'An agent belongs to exactly one tenant.';
     END IF;
 
+    -- A day whose raw events retention dropped cannot take new ones: its
+    -- rollup could not be recomputed without them.
+    SELECT r.day INTO bad
+    FROM (SELECT DISTINCT (e.occurred_at AT TIME ZONE 'UTC')::date AS day FROM new_events e) d
+    JOIN analytics.rollup_days r ON r.day = d.day AND r.raw_dropped
+    LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'events of % are older than the raw retention window', bad.day
+            USING ERRCODE = 'check_violation',
+                  DETAIL = 'The raw events of that day were dropped after it was rolled up.',
+                  HINT = 'analytics.raw_retention_days sets the window.';
+    END IF;
+
     INSERT INTO analytics.rollup_invalidations (day)
     SELECT DISTINCT (e.occurred_at AT TIME ZONE 'UTC')::date FROM new_events e
     ON CONFLICT (day) DO NOTHING;
@@ -287,7 +300,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION analytics.usage_events_check() IS
-    'Statement trigger of usage_events for INSERT and COPY: refuses unregistered tenants and agents of another tenant, registers unknown agents, logs the days touched for the rollup';
+    'Statement trigger of usage_events for INSERT and COPY: refuses unregistered tenants, agents of another tenant and days past raw retention, registers unknown agents, logs the days touched for the rollup';
 
 CREATE TRIGGER usage_events_check
     AFTER INSERT ON analytics.usage_events
