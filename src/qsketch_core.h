@@ -4,10 +4,12 @@
  * Vocabulary.  A "sketch" summarises a multiset of finite float8 values with
  * a relative-accuracy guarantee alpha (DDSketch: Masson, Rim, Lee, VLDB 2019).
  * gamma = (1 + alpha) / (1 - alpha).  A value v with |v| >= QS_MIN_INDEXABLE
- * falls in the "bucket" of "key" k = ceil(ln|v| / ln gamma) of the positive or
- * the negative "store" (by its sign), i.e. gamma^(k-1) < |v| <= gamma^k;
- * smaller magnitudes (zero, subnormals) are counted in the "zero bucket".
- * A bucket reports 2 gamma^k / (gamma + 1), within alpha of every value in it.
+ * falls in the "bucket" of "key" k = ceil(L(|v|) * 7 / (10 ln gamma)) of the
+ * positive or the negative "store" (by its sign), where L is a fast, exactly
+ * reproducible approximation of log2 (see qsketch_core.c) whose buckets span
+ * at most a factor gamma; smaller magnitudes (zero, subnormals) are counted
+ * in the "zero bucket".  A bucket reports the harmonic mean of its bounds,
+ * within alpha of every value in it.
  *
  * Each store holds at most QS_MAX_BUCKETS consecutive keys.  When a store
  * would span more, its lowest keys (smallest magnitudes) are "collapsed" into
@@ -93,7 +95,7 @@ typedef struct qs_sketch
 	uint8_t		flags;
 	uint16_t	reserved;		/* zero */
 	double		alpha;
-	double		inv_lg;			/* 1 / ln(gamma), derived from alpha */
+	double		inv_lg;			/* key multiplier 7 / (10 ln gamma), from alpha */
 	double		min;
 	double		max;
 	double		sum;
@@ -121,6 +123,7 @@ extern qs_sketch *qs_merge(qs_sketch *dst, const qs_sketch *src,
 /* Queries on a valid sketch with count >= 1. */
 extern double qs_quantile(const qs_sketch *s, double q);
 extern uint32_t qs_bucket_count(const qs_sketch *s);
+extern double qs_key_upper(const qs_sketch *s, int32_t key);
 
 /* Compact stored form: body bytes after the varlena header. */
 extern size_t qs_compact_size(const qs_sketch *s);

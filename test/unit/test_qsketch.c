@@ -127,7 +127,7 @@ accurate(const qs_sketch *s, const double *v, size_t n, double alpha)
 		int			ok = fabs(est - exact) <= alpha * fabs(exact) * (1 + 1e-9) + 1e-300;
 		const qs_store *st = exact > 0 ? &s->pos : &s->neg;
 		int			collapsed = s->flags & (exact > 0 ? QS_FLAG_POS_COLLAPSED : QS_FLAG_NEG_COLLAPSED);
-		double		top = pow((1 + alpha) / (1 - alpha), st->lo);	/* of the collapsed bucket */
+		double		top = collapsed ? qs_key_upper(s, st->lo) : 0;	/* of the collapsed bucket */
 
 		/* in a collapsed bucket: the magnitude is over-estimated, up to the bucket's top */
 		if (!ok && collapsed && fabs(exact) <= top * (1 + 1e-9))
@@ -315,7 +315,6 @@ test_collapse(void)
 	qs_error	err;
 	qs_sketch  *s;
 	double	   *sorted;
-	double		gamma = (1 + 1e-4) / (1 - 1e-4);
 	int			qi;
 
 	/* alpha 1e-4 over 1 .. 1e6 needs ~69000 keys: the store collapses */
@@ -341,7 +340,7 @@ test_collapse(void)
 		int64_t		r = (int64_t) ceil(q * N);
 		double		exact = sorted[(r < 1 ? 1 : r) - 1];
 		double		est = qs_quantile(s, q);
-		double		threshold = pow(gamma, s->pos.lo);	/* top of the collapsed bucket */
+		double		threshold = qs_key_upper(s, s->pos.lo);	/* top of the collapsed bucket */
 
 		if (exact > threshold)
 			CHECK(fabs(est - exact) <= 1e-4 * exact * (1 + 1e-9));	/* guarantee kept */
