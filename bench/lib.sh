@@ -18,8 +18,13 @@ BENCH_DAYS=${BENCH_DAYS:-365}
 bench_psql() { psql -X -q -v ON_ERROR_STOP=1 -d "$BENCH_DB" "$@"; }
 
 # bench_setup [N_EVENTS]: build, install, start the cluster, load the data.
+# One benchmark at a time: they share the cluster, and two at once would
+# skew each other's timings; a second one waits for the first.
 bench_setup() {
   local n=${1:-10000000}
+  mkdir -p "$BENCH_DIR"
+  exec 9>"$BENCH_DIR.lock"
+  flock 9
   (cd "$BENCH_ROOT" && tools/deps.sh bench && make -s >/dev/null && make -s install >/dev/null)
   cluster_stop "$BENCH_DIR"
   CLUSTER_EXTRA_CONF="shared_buffers = '4GB'
