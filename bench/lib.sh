@@ -7,7 +7,8 @@
 #
 # The data set is the generator's (datagen/generate.sql) over BENCH_DAYS days
 # (default 365) ending yesterday, kept between runs: it is regenerated only
-# when the number of events or days asked for changes.
+# when the number of events or days asked for changes, and reloaded into a
+# fresh extension when the installed install script changes.
 set -euo pipefail
 BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$BENCH_ROOT/tools/cluster.sh"
@@ -41,24 +42,49 @@ max_wal_size = '8GB'" cluster_start "$BENCH_DIR" "$(free_port 55800)" "$BENCH_DB
     || psql -X -q -d postgres -c "CREATE DATABASE $BENCH_DB" >/dev/null
   bench_psql <<'SQL' >/dev/null
 SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS analytics;
-ALTER EXTENSION analytics UPDATE;
 CREATE EXTENSION IF NOT EXISTS tdigest;
 CREATE EXTENSION IF NOT EXISTS pg_cron;
 CREATE EXTENSION IF NOT EXISTS pg_prewarm;
 CREATE TABLE IF NOT EXISTS public.bench_meta (events bigint, days int, generated_at timestamptz);
+ALTER TABLE public.bench_meta ADD COLUMN IF NOT EXISTS script_md5 text;
 SQL
-  bench_psql -f "$BENCH_ROOT/datagen/generate.sql" >/dev/null 2>&1
-  local have
-  have=$(bench_psql -tAc "SELECT events || '/' || days FROM public.bench_meta")
-  if [[ "$have" != "$n/$BENCH_DAYS" ]]; then
-    echo "bench: generating $n events over $BENCH_DAYS days (once; kept in $BENCH_DIR)" >&2
-    bench_psql <<SQL >/dev/null
-TRUNCATE analytics.usage_events;
-TRUNCATE public.bench_meta;
+  # The generated events are kept in public.bench_events, outside the
+  # extension, so that a changed install script (same version while in
+  # development) only costs a reload, not a new generation.
+  local script want have
+  script=$(md5sum "$("$PG_CONFIG" --sharedir)/extension/analytics--$(sed -n "s/^default_version = '\(.*\)'/\1/p" "$BENCH_ROOT/analytics.control").sql" | cut -c1-32)
+  want="$n/$BENCH_DAYS"
+  have=$(bench_psql -tAc "SELECT events || '/' || days || '/' || coalesce(script_md5, '') FROM public.bench_meta")
+  if [[ "$have" == "$want/$script" ]]; then
+    :
+  else
+    echo "bench: (re)creating the extension and loading $n events over $BENCH_DAYS days" >&2
+    bench_psql <<'SQL' >/dev/null
+SET client_min_messages = warning;
+DROP SCHEMA IF EXISTS analytics_datagen CASCADE;
+DROP EXTENSION IF EXISTS analytics CASCADE;
+CREATE EXTENSION analytics;
+SQL
+    bench_psql -f "$BENCH_ROOT/datagen/generate.sql" >/dev/null 2>&1
+    if [[ "${have%/*}" == "$want" ]] && bench_psql -tAc "SELECT to_regclass('public.bench_events') IS NOT NULL" | grep -q t; then
+      bench_psql <<'SQL' >/dev/null
+SET client_min_messages = warning;
+SELECT analytics.upsert_tenant(t.tenant_id, t.name, t.tier) FROM analytics_datagen.tenants() t;
+SELECT analytics.upsert_agent(a.agent_id, a.tenant_id, a.name) FROM analytics_datagen.agents() a;
+SELECT analytics.ensure_partitions(min(occurred_at AT TIME ZONE 'UTC')::date, max(occurred_at AT TIME ZONE 'UTC')::date)
+FROM public.bench_events;
+INSERT INTO analytics.usage_events SELECT * FROM public.bench_events;
+SQL
+    else
+      echo "bench: generating $n events (once)" >&2
+      bench_psql <<SQL >/dev/null
+SET client_min_messages = warning;
 SELECT * FROM analytics_datagen.generate($n, $BENCH_DAYS, (now() AT TIME ZONE 'UTC')::date - 1);
-INSERT INTO public.bench_meta VALUES ($n, $BENCH_DAYS, now());
+DROP TABLE IF EXISTS public.bench_events;
+CREATE TABLE public.bench_events AS SELECT * FROM analytics.usage_events;
 SQL
+    fi
+    bench_psql -c "TRUNCATE public.bench_meta" -c "INSERT INTO public.bench_meta (events, days, script_md5, generated_at) VALUES ($n, $BENCH_DAYS, '$script', now())" >/dev/null
     bench_psql -c "VACUUM (FREEZE, ANALYZE) analytics.usage_events" >/dev/null
   fi
   bench_psql -c "SELECT pg_prewarm(c.oid) FROM pg_class c JOIN pg_inherits i ON i.inhrelid = c.oid WHERE i.inhparent = 'analytics.usage_events'::regclass" >/dev/null 2>&1 || true
