@@ -12,16 +12,17 @@ SELECT event_type, sum(count) AS events,
        round(100.0 * avg((NOT success)::int), 1) AS failed_pct
 FROM analytics.usage_events GROUP BY event_type ORDER BY events DESC;
 
-\echo '== Acme Robotics: the last 7 days'
-SELECT (occurred_at AT TIME ZONE 'UTC')::date AS day,
-       sum(count) FILTER (WHERE event_type = 'api_call') AS api_calls,
-       count(*) FILTER (WHERE event_type = 'token_issuance') AS token_issuances,
-       count(*) FILTER (WHERE event_type = 'token_issuance' AND NOT success) AS token_failures,
-       count(*) FILTER (WHERE event_type = 'credential_rotation') AS rotations
-FROM analytics.usage_events
-WHERE tenant_id = '00000000-0000-4000-8000-000000000001'
-  AND occurred_at >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' - interval '7 days'
-GROUP BY 1 ORDER BY 1;
+\echo '== The rollup job (pg_cron runs it nightly; make demo ran it once)'
+SELECT count(*) AS days_rolled, sum(rows) AS rows_written, round(sum(duration_ms)::numeric) AS total_ms,
+       count(*) FILTER (WHERE status = 'failed') AS failed
+FROM analytics.job_runs WHERE job = 'rollup';
+SELECT jobname, schedule, command FROM cron.job ORDER BY jobname;
+
+\echo '== Acme Robotics: the usage summary of the last 30 days (from the daily rollups, C aggregate)'
+SELECT jsonb_pretty(analytics.usage_summary_agg(date, metric_type, count, current_date - 29, current_date)
+       || jsonb_build_object('activeAgentCount', count(DISTINCT agent_id) FILTER (WHERE count > 0))) AS summary
+FROM analytics.analytics_daily_aggregates
+WHERE tenant_id = '00000000-0000-4000-8000-000000000001' AND date BETWEEN current_date - 29 AND current_date;
 
 \echo '== Ingesting a batch with record_events (JSON, all or nothing)'
 SELECT analytics.record_events($$[
@@ -30,6 +31,37 @@ SELECT analytics.record_events($$[
   {"tenant_id": "00000000-0000-4000-8000-000000000001", "occurred_at": "now", "event_type": "token_issuance", "success": false,
    "error_code": "invalid_client"}
 ]$$) AS events_stored;
+
+\echo '== Acme Robotics: the last 7 days, real time (rollups + today''s raw events, including the batch above)'
+SELECT * FROM analytics.daily_counts('00000000-0000-4000-8000-000000000001', current_date - 6, current_date);
+
+\echo '== Acme Robotics: busiest day-of-week x hour cells of API calls, last 30 days (merged daily heatmaps)'
+SELECT c.dow, c.hour, c.count
+FROM (SELECT analytics.heatmap_merge(api_heatmap) AS m FROM analytics.tenant_daily
+      WHERE tenant_id = '00000000-0000-4000-8000-000000000001' AND date >= current_date - 30) h,
+     analytics.heatmap_cells(h.m) c
+ORDER BY c.count DESC LIMIT 5;
+
+\echo '== Latency percentiles by event type, last 30 days (merged daily sketches, 1% relative error)'
+SELECT event_type, sum(calls) AS calls,
+       round(q[1]::numeric, 1) AS p50_ms, round(q[2]::numeric, 1) AS p95_ms, round(q[3]::numeric, 1) AS p99_ms
+FROM (SELECT event_type, sum(calls) AS calls,
+             analytics.quantiles(analytics.qsketch_merge(latency), ARRAY[0.5, 0.95, 0.99]) AS q
+      FROM analytics.usage_stats_daily WHERE date >= current_date - 30 GROUP BY event_type) s
+GROUP BY event_type, q ORDER BY calls DESC;
+
+\echo '== Estimated LLM cost by tenant and model, last 30 days'
+SELECT t.name AS tenant, s.model, sum(s.input_tokens) AS input_tokens, sum(s.output_tokens) AS output_tokens,
+       round(sum(s.cost_usd), 2) AS usd
+FROM analytics.usage_stats_daily s JOIN analytics.tenants t USING (tenant_id)
+WHERE s.event_type = 'llm_call' AND s.date >= current_date - 30
+GROUP BY t.name, s.model ORDER BY usd DESC LIMIT 6;
+
+\echo '== Token issuances per ISO week, last 8 weeks (gap-filled trend)'
+SELECT bucket AS week, count AS issuances, count2 AS failed
+FROM analytics.trend((SELECT analytics.daycounts_agg(date, token_issuances, token_failures, current_date - 55, current_date)
+                      FROM analytics.daily_counts('00000000-0000-4000-8000-000000000001', current_date - 55, current_date)),
+                     'week', current_date - 55, current_date);
 
 \echo '== Partitions (one per UTC day)'
 SELECT count(*) AS day_partitions, min(day) AS first_day, max(day) AS last_day
