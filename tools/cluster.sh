@@ -51,7 +51,8 @@ ${CLUSTER_EXTRA_CONF:-}
 CONF
   if [[ $(id -u) -eq 0 ]]; then chown postgres: "$dir/data/postgresql.auto.conf"; fi
   touch "$dir/server.log"; [[ $(id -u) -eq 0 ]] && chown postgres: "$dir/server.log"
-  as_pg env ${CLUSTER_SERVER_ENV:-} "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null \
+  # (fd 9 is closed: the server must not inherit a caller's lock file)
+  as_pg env ${CLUSTER_SERVER_ENV:-} "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null 9>&- \
     || { tail -30 "$dir/server.log" >&2; return 1; }
   cat >"$dir/env" <<ENV
 export PGHOST='$sock' PGPORT='$port' PGUSER=postgres
