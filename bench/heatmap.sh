@@ -7,10 +7,16 @@
 # plus, for information, the weighted form against sum(count) and the
 # time zone form.  Median server time (EXPLAIN ANALYZE) of RUNS runs.
 # Not part of make test.  EVENTS defaults to BENCH_EVENTS or 10,000,000.
+# BENCH_REUSE=1 measures on the bench cluster as it runs (no rebuild,
+# restart or reload), e.g. while another benchmark holds its data set.
 source "$(dirname "$0")/lib.sh"
 N=${1:-${BENCH_EVENTS:-10000000}}
 RUNS=${RUNS:-5}
-bench_setup "$N"
+if [[ ${BENCH_REUSE:-0} == 1 ]]; then
+  source "$BENCH_DIR/env"
+else
+  bench_setup "$N"
+fi
 
 T=analytics.usage_events
 SERIAL="SET max_parallel_workers_per_gather = 0;"
