@@ -1142,6 +1142,17 @@ qs_compact_read(const uint8_t *buf, size_t len, const qs_alloc *a, qs_error *err
 				(size_t) (end - cur), (unsigned long long) (nneg + npos));
 		return NULL;
 	}
+	/* exact sizes, so the lists never grow */
+	if (nneg > 0 && (p.neg.keys = qs_allocate(a, nneg * sizeof(int64_t), err)) == NULL)
+		return NULL;
+	if (nneg > 0 && (p.neg.counts = qs_allocate(a, nneg * sizeof(uint64_t), err)) == NULL)
+		return NULL;
+	if (npos > 0 && (p.pos.keys = qs_allocate(a, npos * sizeof(int64_t), err)) == NULL)
+		return NULL;
+	if (npos > 0 && (p.pos.counts = qs_allocate(a, npos * sizeof(uint64_t), err)) == NULL)
+		return NULL;
+	p.neg.cap = (uint32_t) nneg;
+	p.pos.cap = (uint32_t) npos;
 	if (qs_read_list(&cur, end, nneg, &p.neg, a, "negative", err) ||
 		qs_read_list(&cur, end, npos, &p.pos, a, "positive", err))
 		return NULL;
