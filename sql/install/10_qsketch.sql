@@ -89,12 +89,12 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION analytics.qsketch_final(analytics.qsketch) IS
     'Final function of the qsketch aggregates: the compact stored form of the state';
 
--- SSPACE: the working state of a day of realistic latencies (a few hundred
--- buckets of 8 bytes after a 128-byte header); see docs/qsketch.md.
+-- SSPACE: the working state of a day of realistic latencies (about 500
+-- keys, a 512-slot array of 8-byte counts after a 128-byte header); see docs/qsketch.md.
 CREATE AGGREGATE analytics.qsketch_agg(value float8) (
     SFUNC = analytics.qsketch_trans,
     STYPE = analytics.qsketch,
-    SSPACE = 2200,
+    SSPACE = 4200,
     FINALFUNC = analytics.qsketch_final,
     COMBINEFUNC = analytics.qsketch_combine,
     PARALLEL = SAFE
@@ -105,7 +105,7 @@ COMMENT ON AGGREGATE analytics.qsketch_agg(float8) IS
 CREATE AGGREGATE analytics.qsketch_agg(value float8, relative_accuracy float8) (
     SFUNC = analytics.qsketch_trans,
     STYPE = analytics.qsketch,
-    SSPACE = 2200,
+    SSPACE = 4200,
     FINALFUNC = analytics.qsketch_final,
     COMBINEFUNC = analytics.qsketch_combine,
     PARALLEL = SAFE
@@ -116,7 +116,7 @@ COMMENT ON AGGREGATE analytics.qsketch_agg(float8, float8) IS
 CREATE AGGREGATE analytics.qsketch_merge(sketch analytics.qsketch) (
     SFUNC = analytics.qsketch_combine,
     STYPE = analytics.qsketch,
-    SSPACE = 2200,
+    SSPACE = 4200,
     FINALFUNC = analytics.qsketch_final,
     COMBINEFUNC = analytics.qsketch_combine,
     PARALLEL = SAFE
