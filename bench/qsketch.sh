@@ -10,9 +10,14 @@
 # percentile_disc, and the bytes of a stored daily sketch.  Median server
 # time (EXPLAIN ANALYZE) of RUNS runs.  Not part of make test.
 # EVENTS defaults to BENCH_EVENTS or 10,000,000.
+# bench/qsketch.sh --merge [EVENTS]: only the merge of the 365 daily sketches
+# against count(*) of them (reusing public.bench_qsketch_daily when it is
+# there and has its sketch column), with RUNS (default 11) runs.
 source "$(dirname "$0")/lib.sh"
+ONLY_MERGE=0
+if [[ ${1:-} == --merge ]]; then ONLY_MERGE=1; shift; fi
 N=${1:-${BENCH_EVENTS:-10000000}}
-RUNS=${RUNS:-5}
+RUNS=${RUNS:-$((ONLY_MERGE ? 11 : 5))}
 bench_setup "$N"
 
 T=analytics.usage_events
@@ -28,6 +33,9 @@ declare -A Q=(
 )
 
 # Daily sketches per tenant, stored as a rollup would store them.
+HAVE_DAILY=$(bench_psql -tA -c "SELECT count(*) FROM pg_attribute
+  WHERE attrelid = to_regclass('public.bench_qsketch_daily') AND attname = 'sketch' AND NOT attisdropped")
+if [[ $ONLY_MERGE == 0 || $HAVE_DAILY != 1 ]]; then
 bench_psql >/dev/null <<SQL
 DROP TABLE IF EXISTS public.bench_qsketch_daily;
 CREATE TABLE public.bench_qsketch_daily AS
@@ -38,10 +46,25 @@ GROUP BY 1, 2;
 CREATE INDEX ON public.bench_qsketch_daily (tenant_id, day);
 VACUUM ANALYZE public.bench_qsketch_daily;
 SQL
+fi
 TENANT=$(bench_psql -tA -c "SELECT tenant_id FROM public.bench_qsketch_daily GROUP BY 1 ORDER BY count(*) DESC, sum(analytics.sketch_count(sketch)) DESC LIMIT 1")
 DAYS=$(bench_psql -tA -c "SELECT count(*) FROM public.bench_qsketch_daily WHERE tenant_id = '$TENANT'")
 Q[merge]="SELECT analytics.quantiles(analytics.qsketch_merge(sketch), $QS) FROM public.bench_qsketch_daily WHERE tenant_id = '$TENANT'"
 Q[count]="SELECT count(*) FROM public.bench_qsketch_daily WHERE tenant_id = '$TENANT'"
+if [[ $ONLY_MERGE == 1 ]]; then
+  printf '\nqsketch merge benchmark: %s daily sketches of one tenant, median of %s runs, server time (ms)\n' "$DAYS" "$RUNS"
+  printf '%-50s %10s %9s %10s %9s %10s\n' "measure" "serial" "ratio" "2 workers" "ratio" "target"
+  declare -A MS
+  for mode in serial parallel; do
+    pre=$SERIAL; [[ $mode == parallel ]] && pre=$PARALLEL
+    for k in count merge; do MS[$mode/$k]=$(bench_time "$pre ${Q[$k]}" "$RUNS"); done
+  done
+  printf '%-50s %10s %9s %10s %9s %10s\n' "count(*) of one tenant's $DAYS daily sketches" "${MS[serial/count]}" "" "${MS[parallel/count]}" "" ""
+  printf '%-50s %10s %8sx %10s %8sx %10s\n' "qsketch_merge of them + quantiles / count(*)" \
+    "${MS[serial/merge]}" "$(ratio "${MS[serial/merge]}" "${MS[serial/count]}")" \
+    "${MS[parallel/merge]}" "$(ratio "${MS[parallel/merge]}" "${MS[parallel/count]}")" "<= 2x"
+  exit 0
+fi
 SIZES=$(bench_psql -tA -F' ' -c "
   SELECT round(avg(pg_column_size(sketch))), percentile_disc(0.5) WITHIN GROUP (ORDER BY pg_column_size(sketch)),
          max(pg_column_size(sketch)), round(avg(analytics.sketch_count(sketch))),
