@@ -49,7 +49,7 @@ UNIT_CFLAGS ?= -std=c99 -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefine
 UNIT_TESTS = $(patsubst test/unit/test_%.c,%,$(wildcard test/unit/test_*.c))
 UNIT_BINS  = $(patsubst %,test/unit/build/%,$(UNIT_TESTS))
 
-.PHONY: unit fuzz test demo demo-stop deps bench
+.PHONY: unit fuzz valgrind test demo demo-stop deps bench
 test/unit/build/%: test/unit/test_%.c src/%_core.c src/%_core.h
 	@mkdir -p test/unit/build
 	$(UNIT_CC) $(UNIT_CFLAGS) -Isrc -o $@ test/unit/test_$*.c src/$*_core.c -lm
@@ -60,6 +60,12 @@ unit: $(UNIT_BINS)
 FUZZ_SECONDS ?= 10
 fuzz:
 	@tools/fuzz.sh $(FUZZ_SECONDS)
+
+# The regression suite with the server under valgrind (needs the extension
+# installed: make install); reports whose stack passes through our library
+# fail it.
+valgrind:
+	@tools/valgrind.sh
 
 # ---------------------------------------------------------------------------
 # The two commands.

@@ -52,8 +52,20 @@ CONF
   if [[ $(id -u) -eq 0 ]]; then chown postgres: "$dir/data/postgresql.auto.conf"; fi
   touch "$dir/server.log"; [[ $(id -u) -eq 0 ]] && chown postgres: "$dir/server.log"
   # (fd 9 is closed: the server must not inherit a caller's lock file)
-  as_pg env ${CLUSTER_SERVER_ENV:-} "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null 9>&- \
-    || { tail -30 "$dir/server.log" >&2; return 1; }
+  if [[ -n "${CLUSTER_SERVER_WRAPPER:-}" ]]; then
+    # A command the server alone runs under (e.g. valgrind, which pg_ctl
+    # must not run under): start postgres directly and wait until it is up.
+    as_pg $CLUSTER_SERVER_WRAPPER "$PGBIN/postgres" -D "$dir/data" >>"$dir/server.log" 2>&1 9>&- &
+    local i
+    for ((i = 0; i < 240; i++)); do
+      "$PGBIN/pg_isready" -q -h "$sock" -p "$port" && break
+      sleep 0.5
+    done
+    "$PGBIN/pg_isready" -q -h "$sock" -p "$port" || { tail -30 "$dir/server.log" >&2; return 1; }
+  else
+    as_pg "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null 9>&- \
+      || { tail -30 "$dir/server.log" >&2; return 1; }
+  fi
   cat >"$dir/env" <<ENV
 export PGHOST='$sock' PGPORT='$port' PGUSER=postgres
 ENV

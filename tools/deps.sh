@@ -10,6 +10,7 @@ set -euo pipefail
 PKGS=(
   build-essential
   clang                                   # libFuzzer for the fuzz pass
+  valgrind                                # the regression suite under memcheck
   postgresql-15
   postgresql-server-dev-15
   postgresql-contrib

@@ -18,13 +18,13 @@ else sudo -n make -s install >/dev/null || exit 1; fi
 source tools/cluster.sh
 CLUSTER=$(mktemp -d /tmp/analytics-test.XXXXXX)
 PORT=$(free_port 55432)
-stop() { cluster_stop "$CLUSTER"; rm -rf "$CLUSTER"; }
+stop() { [[ -n "${VALGRIND_PID:-}" ]] && kill "$VALGRIND_PID" 2>/dev/null; cluster_stop "$CLUSTER"; rm -rf "$CLUSTER"; }
 trap stop EXIT
 echo "== start throwaway cluster in $CLUSTER on port $PORT"
 cluster_start "$CLUSTER" "$PORT" analytics_test || exit 1
 
 failed=()
-SUITES=5   # unit, fuzz, pg_regress, pgtap, docs
+SUITES=6   # unit, fuzz, pg_regress, pgtap, docs, valgrind
 
 echo "== C unit tests"
 make -s unit || failed+=(unit)
@@ -39,6 +39,13 @@ if ! make -s installcheck; then
   [[ -f regression.diffs ]] && cat regression.diffs
 fi
 
+# The regression suite again, with the server under valgrind, in the
+# background while pgTAP runs (it has its own cluster; pg_regress's results/
+# folder is free now).
+echo "== valgrind (in the background)"
+tools/valgrind.sh > "$CLUSTER/valgrind.log" 2>&1 &
+VALGRIND_PID=$!
+
 echo "== pgTAP"
 psql -X -q -d postgres -c "CREATE DATABASE analytics_test" >/dev/null || exit 1
 psql -X -q -d analytics_test -v ON_ERROR_STOP=1 >/dev/null <<'SQL' || exit 1
@@ -52,6 +59,10 @@ pg_prove -d analytics_test --ext .sql -r test/pgtap || failed+=(pgtap)
 
 echo "== documentation examples"
 test/docs.sh analytics_test || failed+=(docs)
+
+echo "== valgrind (waiting for it)"
+wait "$VALGRIND_PID" || failed+=(valgrind)
+cat "$CLUSTER/valgrind.log"
 
 if (( ${#failed[@]} )); then
   echo "make test: FAILED: ${failed[*]} (the server log's tail follows)"

@@ -74,6 +74,15 @@ CREATE INDEX usage_stats_daily_tenant_date_idx ON analytics.usage_stats_daily (t
 COMMENT ON TABLE analytics.usage_stats_daily IS
     'Per-day usage statistics by tenant, agent, event type, endpoint, method, tool, MCP server and model: calls (sum of count), successes, failures, total latency, a latency qsketch (one value per event row), tokens and estimated cost';
 
+-- The grouping key of usage_stats_daily as one value: composite values
+-- compare NULL fields as equal and hash, so "rows of the day that are no
+-- longer produced" is a hashed anti-join, not a nested loop of IS NOT
+-- DISTINCT FROM tests.
+CREATE TYPE analytics.usage_stats_key AS (
+    tenant_id uuid, agent_id uuid, event_type text, endpoint text, method text,
+    tool_name text, mcp_server text, model text);
+COMMENT ON TYPE analytics.usage_stats_key IS 'The grouping key of usage_stats_daily, for NULL-safe hashed comparisons';
+
 -- One row per tenant and day: the read model of the API.
 CREATE TABLE analytics.tenant_daily (
     tenant_id            uuid NOT NULL,
@@ -254,7 +263,6 @@ BEGIN
     -- this point puts it back, and the next run picks it up.
     DELETE FROM analytics.rollup_invalidations i WHERE i.day = rollup_day.day;
 
-    DROP TABLE IF EXISTS pg_temp.analytics_rollup_groups;
     CREATE TEMP TABLE analytics_rollup_groups ON COMMIT DROP AS
     SELECT e.tenant_id, e.agent_id, e.event_type, e.endpoint, e.method, e.tool_name, e.mcp_server, e.model,
            sum(e.count)::bigint AS calls,
@@ -263,7 +271,9 @@ BEGIN
            analytics.qsketch_agg(e.latency_ms) AS latency,
            coalesce(sum(e.input_tokens), 0)::bigint AS input_tokens,
            coalesce(sum(e.output_tokens), 0)::bigint AS output_tokens,
-           analytics.heatmap_agg(e.occurred_at, e.count::bigint) FILTER (WHERE e.event_type = 'api_call') AS api_heatmap
+           analytics.heatmap_agg(e.occurred_at, e.count::bigint) FILTER (WHERE e.event_type = 'api_call') AS api_heatmap,
+           ROW(e.tenant_id, e.agent_id, e.event_type, e.endpoint, e.method, e.tool_name, e.mcp_server,
+               e.model)::analytics.usage_stats_key AS k
     FROM analytics.usage_events e
     WHERE e.occurred_at >= lo AND e.occurred_at < hi
     GROUP BY e.tenant_id, e.agent_id, e.event_type, e.endpoint, e.method, e.tool_name, e.mcp_server, e.model;
@@ -290,17 +300,17 @@ BEGIN
     GET DIAGNOSTICS n = ROW_COUNT;
     rows_written := rows_written + n;
     DELETE FROM analytics.usage_stats_daily s
-    WHERE s.date = rollup_day.day
-      AND NOT EXISTS (SELECT 1 FROM analytics_rollup_groups g
-                      WHERE (g.tenant_id, g.event_type) = (s.tenant_id, s.event_type)
-                        AND g.agent_id IS NOT DISTINCT FROM s.agent_id AND g.endpoint IS NOT DISTINCT FROM s.endpoint
-                        AND g.method IS NOT DISTINCT FROM s.method AND g.tool_name IS NOT DISTINCT FROM s.tool_name
-                        AND g.mcp_server IS NOT DISTINCT FROM s.mcp_server AND g.model IS NOT DISTINCT FROM s.model);
+    USING (SELECT x.tid
+           FROM (SELECT u.ctid AS tid,
+                        ROW(u.tenant_id, u.agent_id, u.event_type, u.endpoint, u.method, u.tool_name,
+                            u.mcp_server, u.model)::analytics.usage_stats_key AS k
+                 FROM analytics.usage_stats_daily u WHERE u.date = rollup_day.day) x
+           WHERE NOT EXISTS (SELECT 1 FROM analytics_rollup_groups g WHERE g.k = x.k)) gone
+    WHERE s.ctid = gone.tid;
     GET DIAGNOSTICS n = ROW_COUNT;
     rows_written := rows_written + n;
 
     -- analytics_daily_aggregates
-    DROP TABLE IF EXISTS pg_temp.analytics_rollup_daily;
     CREATE TEMP TABLE analytics_rollup_daily ON COMMIT DROP AS
     SELECT g.tenant_id, g.agent_id, m.metric_type, sum(m.n)::bigint AS count
     FROM analytics_rollup_groups g
@@ -322,10 +332,12 @@ BEGIN
     GET DIAGNOSTICS n = ROW_COUNT;
     rows_written := rows_written + n;
     DELETE FROM analytics.analytics_daily_aggregates a
-    WHERE a.date = rollup_day.day
-      AND NOT EXISTS (SELECT 1 FROM analytics_rollup_daily r
-                      WHERE r.tenant_id = a.tenant_id AND r.agent_id IS NOT DISTINCT FROM a.agent_id
-                        AND r.metric_type = a.metric_type);
+    USING (SELECT x.tid
+           FROM (SELECT u.ctid AS tid, ROW(u.tenant_id, u.agent_id, u.metric_type) AS k
+                 FROM analytics.analytics_daily_aggregates u WHERE u.date = rollup_day.day) x
+           WHERE NOT EXISTS (SELECT 1 FROM analytics_rollup_daily r
+                             WHERE ROW(r.tenant_id, r.agent_id, r.metric_type) = x.k)) gone
+    WHERE a.ctid = gone.tid;
     GET DIAGNOSTICS n = ROW_COUNT;
     rows_written := rows_written + n;
 
@@ -465,53 +477,80 @@ COMMENT ON PROCEDURE analytics.rollup_job() IS
 -- Real-time reads: clean days from the rollups, the rest from raw events.
 -------------------------------------------------------------------------------
 
+-- The six daily metrics of a tenant on one day.
+CREATE TYPE analytics.day_metrics AS (
+    date date, api_calls bigint, token_issuances bigint, token_failures bigint,
+    credential_rotations bigint, tool_calls bigint, llm_calls bigint);
+COMMENT ON TYPE analytics.day_metrics IS 'The six daily metrics of a tenant on one day';
+
+-- Each day that is not clean is read from its own partition with a query
+-- planned for that partition alone (planning one query over every partition
+-- would cost more than the read); clean days come from tenant_daily.
 CREATE FUNCTION analytics.daily_counts(tenant_id uuid, "from" date, "to" date)
-RETURNS TABLE (date date, api_calls bigint, token_issuances bigint, token_failures bigint,
-               credential_rotations bigint, tool_calls bigint, llm_calls bigint)
-LANGUAGE sql STABLE STRICT PARALLEL SAFE
-BEGIN ATOMIC
-    WITH days AS (
-        SELECT d::date AS day,
-               (r.day IS NOT NULL AND i.day IS NULL) AS clean
-        FROM pg_catalog.generate_series(daily_counts."from"::timestamp, daily_counts."to"::timestamp, interval '1 day') AS d
-        LEFT JOIN analytics.rollup_days r ON r.day = d::date
-        LEFT JOIN analytics.rollup_invalidations i ON i.day = d::date
-    ),
-    rolled AS (
-        SELECT t.date, t.api_calls, t.token_issuances, t.token_failures, t.credential_rotations, t.tool_calls, t.llm_calls
-        FROM analytics.tenant_daily t
-        WHERE t.tenant_id = daily_counts.tenant_id
-          AND t.date BETWEEN daily_counts."from" AND daily_counts."to"
-    ),
-    raw AS (
-        SELECT days.day, x.*
-        FROM days
-        CROSS JOIN LATERAL (
-            SELECT coalesce(sum(e.count) FILTER (WHERE e.event_type = 'api_call'), 0)::bigint AS api_calls,
-                   coalesce(sum(e.count) FILTER (WHERE e.event_type = 'token_issuance'), 0)::bigint AS token_issuances,
-                   coalesce(sum(e.count) FILTER (WHERE e.event_type = 'token_issuance' AND NOT e.success), 0)::bigint AS token_failures,
-                   coalesce(sum(e.count) FILTER (WHERE e.event_type = 'credential_rotation'), 0)::bigint AS credential_rotations,
-                   coalesce(sum(e.count) FILTER (WHERE e.event_type = 'tool_call'), 0)::bigint AS tool_calls,
-                   coalesce(sum(e.count) FILTER (WHERE e.event_type = 'llm_call'), 0)::bigint AS llm_calls
-            FROM analytics.usage_events e
-            WHERE e.tenant_id = daily_counts.tenant_id
-              AND e.occurred_at >= (days.day::timestamp AT TIME ZONE 'UTC')
-              AND e.occurred_at < ((days.day + 1)::timestamp AT TIME ZONE 'UTC')
-        ) x
-        WHERE NOT days.clean
-    )
-    SELECT days.day,
-           coalesce(raw.api_calls, rolled.api_calls, 0),
-           coalesce(raw.token_issuances, rolled.token_issuances, 0),
-           coalesce(raw.token_failures, rolled.token_failures, 0),
-           coalesce(raw.credential_rotations, rolled.credential_rotations, 0),
-           coalesce(raw.tool_calls, rolled.tool_calls, 0),
-           coalesce(raw.llm_calls, rolled.llm_calls, 0)
-    FROM days
-    LEFT JOIN rolled ON rolled.date = days.day AND days.clean
-    LEFT JOIN raw ON raw.day = days.day
-    ORDER BY days.day;
-END;
+RETURNS SETOF analytics.day_metrics
+LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    metrics CONSTANT text :=
+        'SELECT $2::date, '
+        'coalesce(sum(e.count) FILTER (WHERE e.event_type = ''api_call''), 0)::bigint, '
+        'coalesce(sum(e.count) FILTER (WHERE e.event_type = ''token_issuance''), 0)::bigint, '
+        'coalesce(sum(e.count) FILTER (WHERE e.event_type = ''token_issuance'' AND NOT e.success), 0)::bigint, '
+        'coalesce(sum(e.count) FILTER (WHERE e.event_type = ''credential_rotation''), 0)::bigint, '
+        'coalesce(sum(e.count) FILTER (WHERE e.event_type = ''tool_call''), 0)::bigint, '
+        'coalesce(sum(e.count) FILTER (WHERE e.event_type = ''llm_call''), 0)::bigint ';
+    raw  analytics.day_metrics[] := '{}';
+    one  analytics.day_metrics;
+    d    date;
+    part regclass;
+BEGIN
+    IF daily_counts."to" - daily_counts."from" > 3660 THEN
+        RAISE EXCEPTION 'the range % to % is longer than 3661 days', daily_counts."from", daily_counts."to"
+            USING ERRCODE = 'program_limit_exceeded';
+    END IF;
+    FOR d, part IN
+        SELECT g::date, to_regclass('analytics.' || analytics.partition_name(g::date))
+        FROM generate_series(daily_counts."from"::timestamp, daily_counts."to"::timestamp, interval '1 day') g
+        WHERE NOT analytics.day_is_clean(g::date)
+    LOOP
+        IF part IS NOT NULL THEN
+            EXECUTE metrics || format('FROM %s e WHERE e.tenant_id = $1', part)
+                INTO one USING daily_counts.tenant_id, d;
+            raw := raw || one;
+        END IF;
+    END LOOP;
+    -- Days with no partition: their rows, if any, are in the default
+    -- partition; one query for all of them.
+    raw := raw || ARRAY(
+        SELECT ROW(x.day, x.api_calls, x.token_issuances, x.token_failures, x.credential_rotations,
+                   x.tool_calls, x.llm_calls)::analytics.day_metrics
+        FROM (SELECT (e.occurred_at AT TIME ZONE 'UTC')::date AS day,
+                     coalesce(sum(e.count) FILTER (WHERE e.event_type = 'api_call'), 0)::bigint AS api_calls,
+                     coalesce(sum(e.count) FILTER (WHERE e.event_type = 'token_issuance'), 0)::bigint AS token_issuances,
+                     coalesce(sum(e.count) FILTER (WHERE e.event_type = 'token_issuance' AND NOT e.success), 0)::bigint AS token_failures,
+                     coalesce(sum(e.count) FILTER (WHERE e.event_type = 'credential_rotation'), 0)::bigint AS credential_rotations,
+                     coalesce(sum(e.count) FILTER (WHERE e.event_type = 'tool_call'), 0)::bigint AS tool_calls,
+                     coalesce(sum(e.count) FILTER (WHERE e.event_type = 'llm_call'), 0)::bigint AS llm_calls
+              FROM analytics.usage_events_default e
+              WHERE e.tenant_id = daily_counts.tenant_id
+                AND e.occurred_at >= daily_counts."from"::timestamp AT TIME ZONE 'UTC'
+                AND e.occurred_at < (daily_counts."to" + 1)::timestamp AT TIME ZONE 'UTC'
+              GROUP BY 1) x
+        WHERE NOT analytics.day_is_clean(x.day));
+
+    RETURN QUERY
+    SELECT g::date,
+           coalesce(r.api_calls, t.api_calls, 0), coalesce(r.token_issuances, t.token_issuances, 0),
+           coalesce(r.token_failures, t.token_failures, 0), coalesce(r.credential_rotations, t.credential_rotations, 0),
+           coalesce(r.tool_calls, t.tool_calls, 0), coalesce(r.llm_calls, t.llm_calls, 0)
+    FROM generate_series(daily_counts."from"::timestamp, daily_counts."to"::timestamp, interval '1 day') g
+    LEFT JOIN unnest(raw) r ON r.date = g::date
+    LEFT JOIN analytics.tenant_daily t ON t.tenant_id = daily_counts.tenant_id AND t.date = g::date AND r.date IS NULL
+    ORDER BY 1;
+END
+$$;
 COMMENT ON FUNCTION analytics.daily_counts(uuid, date, date) IS
     'Daily metric counts of a tenant for every day of [from, to], zero-filled, oldest first, up to the moment of the call: clean days from the rollups, other days (today, late events, never rolled) from raw events';
 
