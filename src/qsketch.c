@@ -315,6 +315,9 @@ qsketch_combine(PG_FUNCTION_ARGS)
 	bool		inagg = AggCheckCallContext(fcinfo, NULL) != 0;
 	const qs_sketch *src;
 	qs_sketch  *dst;
+	struct varlena *raw;
+	const uint8 *body;
+	size_t		len;
 	bool		fresh;
 	qs_error	err;
 
@@ -326,27 +329,49 @@ qsketch_combine(PG_FUNCTION_ARGS)
 			PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 		PG_RETURN_POINTER(qsketch_to_compact(qsketch_read(PG_GETARG_DATUM(0), NULL)));
 	}
-	src = qsketch_read(PG_GETARG_DATUM(1), &fresh);
 	if (PG_ARGISNULL(0))
 	{
 		/* never alias the second argument */
+		src = qsketch_read(PG_GETARG_DATUM(1), &fresh);
 		dst = fresh ? (qs_sketch *) src : qs_copy(src, &qsketch_alloc, &err);
 		if (dst == NULL)
 			qsketch_report(&err, QSKETCH_SOURCE_DATUM);
 		return qsketch_return(dst, inagg);
 	}
 	dst = qsketch_state(fcinfo, 0, inagg);
-	dst = qs_merge(dst, src, &qsketch_alloc, &err);
+	raw = PG_DETOAST_DATUM_PACKED(PG_GETARG_DATUM(1));
+	body = (const uint8 *) VARDATA_ANY(raw);
+	len = VARSIZE_ANY_EXHDR(raw);
+	if (len >= 2 && (body[1] & QS_FLAG_DENSE))
+	{
+		/* a partial aggregate's working state, validated in full */
+		src = qsketch_read(PointerGetDatum(raw), NULL);
+		dst = qs_merge(dst, src, &qsketch_alloc, &err);
+	}
+	else
+	{
+		/* a stored sketch: decoded and checked straight into the state */
+		dst = qs_merge_compact(dst, body, len, &qsketch_alloc, &err);
+	}
 	if (dst == NULL)
 		qsketch_report(&err, QSKETCH_SOURCE_DATUM);
 	return qsketch_return(dst, inagg);
 }
 
-/* Final function: the compact stored form of the state. */
+/*
+ * Final function: the compact stored form of the state.  Inside an aggregate
+ * the state is our own, with the O(1) checks of the transition functions.
+ */
 Datum
 qsketch_final(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_POINTER(qsketch_to_compact(qsketch_read(PG_GETARG_DATUM(0), NULL)));
+	const qs_sketch *s;
+
+	if (AggCheckCallContext(fcinfo, NULL))
+		s = qsketch_state(fcinfo, 0, true);
+	else
+		s = qsketch_read(PG_GETARG_DATUM(0), NULL);
+	PG_RETURN_POINTER(qsketch_to_compact(s));
 }
 
 /* Text input. */

@@ -60,6 +60,21 @@ qs_fail(qs_error *err, qs_status code, const char *fmt,...)
 	return -1;
 }
 
+/* The same, returning NULL. */
+static void *qs_fail_null(qs_error *err, qs_status code, const char *fmt,...) __attribute__((format(printf, 3, 4)));
+
+static void *
+qs_fail_null(qs_error *err, qs_status code, const char *fmt,...)
+{
+	va_list		ap;
+
+	err->code = code;
+	va_start(ap, fmt);
+	vsnprintf(err->detail, sizeof(err->detail), fmt, ap);
+	va_end(ap);
+	return NULL;
+}
+
 static double
 qs_gamma(double alpha)
 {
@@ -1162,6 +1177,218 @@ qs_compact_read(const uint8_t *buf, size_t len, const qs_alloc *a, qs_error *err
 		return NULL;
 	}
 	return qs_build(&p, a, err);
+}
+
+/*
+ * Merging a compact stored form straight into a dense sketch.  The merge
+ * aggregate reads a stored sketch per row; decoding it into a sketch of its
+ * own (lists of buckets, then a dense array, then a bucket-by-bucket merge)
+ * cost more than the rest of the query.  Here each bucket is checked as it
+ * is decoded and added to dst's counts in place; what can only be checked at
+ * the end (the span of a store, trailing bytes, the totals, min and max) is
+ * checked at the end, before dst's header is touched.  Any failure is
+ * diagnosed again by qs_compact_read (errors are rare), so the error is
+ * exactly that of qs_merge(dst, qs_compact_read(...)).
+ */
+
+/* A varint, one-byte values inline. */
+static inline int
+qs_varint_next(const uint8_t **pp, const uint8_t *end, uint64_t *v)
+{
+	const uint8_t *p = *pp;
+
+	if (p < end && *p < 0x80)
+	{
+		*v = *p;
+		*pp = p + 1;
+		return 0;
+	}
+	return qs_varint_get(pp, end, v);
+}
+
+/*
+ * Decode nb buckets of one store of a compact payload and add them to dst's
+ * store; *hs receives the input store's lo, hi and n.  NULL on error.
+ */
+static qs_sketch *
+qs_merge_compact_store(qs_sketch *dst, int positive, const uint8_t **pp, const uint8_t *end,
+					   uint64_t nb, int collapsed, int32_t kmin, int32_t kmax, qs_store *hs,
+					   const qs_alloc *a, qs_error *err)
+{
+	const char *name = positive ? "positive" : "negative";
+	const uint8_t *p = *pp;
+	qs_store   *st;
+	uint64_t   *c;
+	uint64_t	i,
+				v,
+				cnt,
+				n = 0;
+	int64_t		first = 0,
+				key = 0;
+
+	if (nb == 0)
+	{
+		if (collapsed)
+			return qs_fail_null(err, QS_ERR_MALFORMED, "collapsed %s store must span exactly %d keys",
+						   name, QS_MAX_BUCKETS);
+		return dst;
+	}
+	st = positive ? &dst->pos : &dst->neg;
+	for (i = 0; i < nb; i++)
+	{
+		uint32_t	idx;
+
+		if (qs_varint_next(&p, end, &v))
+			return qs_fail_null(err, QS_ERR_MALFORMED, "truncated %s bucket", name);
+		if (i == 0)
+		{
+			int64_t		rlo,
+						rhi;
+
+			first = key = qs_unzigzag(v);
+			if (key < kmin || key > kmax)
+				return qs_fail_null(err, QS_ERR_MALFORMED, "%s bucket key %lld is outside [%d, %d]",
+							   name, (long long) key, kmin, kmax);
+			/* room for at least nb keys from the first, unless that collapses */
+			rlo = key;
+			rhi = key + (int64_t) nb - 1 < kmax ? key + (int64_t) nb - 1 : kmax;
+			if (st->n > 0)
+			{
+				rlo = st->lo < rlo ? st->lo : rlo;
+				rhi = st->hi > rhi ? st->hi : rhi;
+			}
+			if (rhi - rlo + 1 <= QS_MAX_BUCKETS &&
+				(dst = qs_make_room(dst, positive, (int32_t) rlo, (int32_t) rhi, a, err)) == NULL)
+				return NULL;
+			st = positive ? &dst->pos : &dst->neg;
+		}
+		else
+		{
+			if (v >= QS_MAX_BUCKETS)
+				return qs_fail_null(err, QS_ERR_MALFORMED, "%s store spans more than %d keys",
+							   name, QS_MAX_BUCKETS);
+			key += (int64_t) v + 1;
+			if (key - first >= QS_MAX_BUCKETS || key > kmax)
+				return qs_fail_null(err, QS_ERR_MALFORMED, "%s bucket key %lld is outside [%d, %d] or %d keys",
+							   name, (long long) key, kmin, kmax, QS_MAX_BUCKETS);
+		}
+		if (qs_varint_next(&p, end, &cnt))
+			return qs_fail_null(err, QS_ERR_MALFORMED, "truncated %s bucket", name);
+		if (cnt == 0)
+			return qs_fail_null(err, QS_ERR_MALFORMED, "%s bucket %lld has count 0",
+						   name, (long long) key);
+		if (cnt > QS_INT64_MAX - n)
+			return qs_fail_null(err, QS_ERR_MALFORMED, "%s bucket counts overflow", name);
+		n += cnt;
+		/* both sums stay below 2^64: n and st->n are at most INT64_MAX */
+		idx = (uint32_t) ((int32_t) key - st->base);
+		if (st->n > 0 && idx < st->cap)
+		{
+			/* within the array, so within QS_MAX_BUCKETS keys: no collapse */
+			c = dst->counts + st->off;
+			c[idx] += cnt;
+			st->n += cnt;
+			if ((int32_t) key < st->lo)
+				st->lo = (int32_t) key;
+			else if ((int32_t) key > st->hi)
+				st->hi = (int32_t) key;
+		}
+		else
+		{
+			if ((dst = qs_store_add(dst, positive, (int32_t) key, cnt, a, err)) == NULL)
+				return NULL;
+			st = positive ? &dst->pos : &dst->neg;
+		}
+	}
+	if (collapsed && key - first + 1 != QS_MAX_BUCKETS)
+		return qs_fail_null(err, QS_ERR_MALFORMED, "collapsed %s store must span exactly %d keys",
+					   name, QS_MAX_BUCKETS);
+	hs->base = hs->lo = (int32_t) first;
+	hs->hi = (int32_t) key;
+	hs->n = n;
+	*pp = p;
+	return dst;
+}
+
+/* qs_merge_compact without the diagnosis of errors. */
+static qs_sketch *
+qs_merge_compact_once(qs_sketch *dst, const uint8_t *buf, size_t len, const qs_alloc *a, qs_error *err)
+{
+	qs_sketch	h;				/* the input's header, no counts */
+	const uint8_t *cur,
+			   *end = buf + len;
+	uint64_t	nneg,
+				npos;
+	int32_t		kmin,
+				kmax;
+	double		nsum;
+
+	if (len < QS_COMPACT_HEADER)
+		return qs_fail_null(err, QS_ERR_MALFORMED, "qsketch is shorter than its header");
+	if (buf[0] != QS_VERSION)
+		return qs_fail_null(err, QS_ERR_VERSION, "unsupported qsketch format version %u", buf[0]);
+	if (buf[1] & ~QS_COMPACT_FLAGS || buf[2] != 0 || buf[3] != 0)
+		return qs_fail_null(err, QS_ERR_MALFORMED, "unknown flags or reserved field not 0");
+	memset(&h, 0, sizeof(h));
+	h.version = QS_VERSION;
+	h.flags = buf[1];
+	h.alpha = qs_get_f64(buf + 4);
+	h.count = qs_get_u64(buf + 12);
+	h.min = qs_get_f64(buf + 20);
+	h.max = qs_get_f64(buf + 28);
+	h.sum = qs_get_f64(buf + 36);
+	if (!(h.alpha >= QS_ALPHA_MIN && h.alpha <= QS_ALPHA_MAX))
+		return qs_fail_null(err, QS_ERR_MALFORMED, "relative accuracy %g is outside [%g, %g]",
+					   h.alpha, QS_ALPHA_MIN, QS_ALPHA_MAX);
+	if (h.alpha != dst->alpha)
+		return qs_fail_null(err, QS_ERR_ALPHA_MISMATCH,
+					   "cannot merge a sketch of relative accuracy %g into one of %g",
+					   h.alpha, dst->alpha);
+	h.inv_lg = qs_mult(h.alpha);
+	qs_key_limits(h.inv_lg, &kmin, &kmax);
+	cur = buf + QS_COMPACT_HEADER;
+	if (qs_varint_next(&cur, end, &h.zero) || qs_varint_next(&cur, end, &nneg) ||
+		qs_varint_next(&cur, end, &npos))
+		return qs_fail_null(err, QS_ERR_MALFORMED, "truncated payload");
+	if (nneg > QS_MAX_BUCKETS || npos > QS_MAX_BUCKETS || (nneg + npos) * 2 > (uint64_t) (end - cur))
+		return qs_fail_null(err, QS_ERR_MALFORMED, "bad number of buckets");
+	if ((dst = qs_merge_compact_store(dst, 0, &cur, end, nneg, h.flags & QS_FLAG_NEG_COLLAPSED,
+									  kmin, kmax, &h.neg, a, err)) == NULL ||
+		(dst = qs_merge_compact_store(dst, 1, &cur, end, npos, h.flags & QS_FLAG_POS_COLLAPSED,
+									  kmin, kmax, &h.pos, a, err)) == NULL)
+		return NULL;
+	if (cur != end)
+		return qs_fail_null(err, QS_ERR_MALFORMED, "trailing bytes after the buckets");
+	if (qs_validate_summary(&h, err))
+		return NULL;
+	nsum = dst->sum + h.sum;
+	if (!isfinite(nsum) || h.count > QS_INT64_MAX - dst->count)
+		return qs_fail_null(err, QS_ERR_OVERFLOW, "the sum or count of the merged sketch would overflow");
+	dst->flags |= h.flags;
+	dst->zero += h.zero;
+	if (dst->count == 0 || h.min < dst->min)
+		dst->min = h.min;
+	if (dst->count == 0 || h.max > dst->max)
+		dst->max = h.max;
+	dst->count += h.count;
+	dst->sum = nsum;
+	return dst;
+}
+
+qs_sketch *
+qs_merge_compact(qs_sketch *dst, const uint8_t *buf, size_t len, const qs_alloc *a, qs_error *err)
+{
+	qs_sketch  *r = qs_merge_compact_once(dst, buf, len, a, err);
+
+	if (r == NULL)
+	{
+		qs_error	diag;
+
+		/* a malformed input reports what the reference decoder reports */
+		if (qs_compact_read(buf, len, a, &diag) == NULL)
+			*err = diag;
+	}
+	return r;
 }
 
 /* ------------------------------------------------------------------------

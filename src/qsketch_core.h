@@ -131,6 +131,16 @@ extern void qs_compact_write(const qs_sketch *s, uint8_t *out);
 extern qs_sketch *qs_compact_read(const uint8_t *buf, size_t len,
 								  const qs_alloc *a, qs_error *err);
 
+/*
+ * Merge a compact stored form into dst in one pass, decoding each bucket
+ * straight into dst's counts with every check of qs_compact_read: the same
+ * result, and the same error, as qs_merge(dst, qs_compact_read(buf, len)),
+ * with no allocation unless dst must grow.  On error dst may have been
+ * partly updated (or moved): the caller discards it.
+ */
+extern qs_sketch *qs_merge_compact(qs_sketch *dst, const uint8_t *buf, size_t len,
+								   const qs_alloc *a, qs_error *err);
+
 /* Text form (JSON). */
 extern char *qs_text_write(const qs_sketch *s, const qs_alloc *a, qs_error *err);
 extern qs_sketch *qs_text_read(const char *str, const qs_alloc *a, qs_error *err);

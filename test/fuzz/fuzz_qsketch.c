@@ -3,7 +3,11 @@
  * tools/fuzz.sh, linked with src/qsketch_core.c).  The first byte picks the
  * parser: even for the compact binary form, odd for the text form.  Whatever
  * parses must validate, round-trip to identical bytes and text, answer
- * quantiles within [min, max] and merge with itself.
+ * quantiles within [min, max] and merge with itself.  The compact bytes (the
+ * input itself, or those of the parsed text) are also merged straight into
+ * working states (empty, wide and collapsing, the sketch itself) with
+ * qs_merge_compact, which must give exactly what qs_merge of qs_compact_read
+ * gives: the same sketch or the same error.
  */
 #include "qsketch_core.h"
 
@@ -43,6 +47,77 @@ arena_reset(void)
 
 static const qs_alloc A = {arena_alloc, NULL};
 
+/* Same compact bytes, sum included. */
+static int
+same_exactly(const qs_sketch *x, const qs_sketch *y)
+{
+	size_t		lx = qs_compact_size(x),
+				ly = qs_compact_size(y);
+	uint8_t    *bx = arena_alloc(lx, NULL),
+			   *by = arena_alloc(ly, NULL);
+
+	qs_compact_write(x, bx);
+	qs_compact_write(y, by);
+	return lx == ly && memcmp(bx, by, lx) == 0;
+}
+
+/* qs_merge_compact into a copy of dst agrees with the reference path. */
+static void
+check_merge_compact(const qs_sketch *dst, const uint8_t *b, size_t len)
+{
+	qs_error	e1,
+				e2;
+	qs_sketch  *x = qs_copy(dst, &A, &e1),
+			   *y = qs_copy(dst, &A, &e2),
+			   *src;
+
+	memset(&e1, 0, sizeof(e1));
+	memset(&e2, 0, sizeof(e2));
+	x = qs_merge_compact(x, b, len, &A, &e1);
+	src = qs_compact_read(b, len, &A, &e2);
+	y = src ? qs_merge(y, src, &A, &e2) : NULL;
+	if (x == NULL || y == NULL)
+	{
+		if (x != NULL || y != NULL || e1.code != e2.code || e1.code == QS_OK ||
+			strcmp(e1.detail, e2.detail) != 0)
+			abort();
+		return;
+	}
+	if (qs_dense_validate(x, qs_dense_size(x), &e1) != 0 || !same_exactly(x, y))
+		abort();
+}
+
+/* Merge compact bytes into several working states. */
+static void
+check_merge_compact_all(const uint8_t *b, size_t len, const qs_sketch *self)
+{
+	static const double wide[] = {-1e6, -1, 0, 1e-3, 1, 3.5, 1e6, 1e300, -1e-300};
+	double		alpha = 0.01,
+				hdr;
+	qs_error	err;
+	qs_sketch  *d;
+	size_t		i;
+
+	/* the input's alpha when it has a valid one, so that the decoding runs */
+	if (len >= 12)
+	{
+		memcpy(&hdr, b + 4, sizeof(hdr));	/* little-endian hosts */
+		if (hdr >= QS_ALPHA_MIN && hdr <= QS_ALPHA_MAX)
+			alpha = hdr;
+	}
+	d = qs_create(alpha, &A, &err);
+	if (d == NULL)
+		abort();
+	check_merge_compact(d, b, len);
+	for (i = 0; d != NULL && i < sizeof(wide) / sizeof(wide[0]); i++)
+		d = qs_add(d, wide[i], &A, &err);
+	if (d == NULL)
+		abort();
+	check_merge_compact(d, b, len);
+	if (self != NULL)
+		check_merge_compact(self, b, len);
+}
+
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
@@ -63,7 +138,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	if ((data[0] & 1) == 0)
+	{
+		check_merge_compact_all(data + 1, size - 1, NULL);
 		s = qs_compact_read(data + 1, size - 1, &A, &err);
+	}
 	else
 	{
 		char	   *str = arena_alloc(size, NULL);
@@ -92,6 +170,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	qs_compact_write(t, b2);
 	if (len != len2 || memcmp(b, b2, len) != 0)
 		abort();
+	check_merge_compact_all(b, len, s);
 	txt = qs_text_write(s, &A, &err);
 	if (txt == NULL || (t = qs_text_read(txt, &A, &err)) == NULL)
 		abort();

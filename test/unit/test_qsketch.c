@@ -303,6 +303,186 @@ test_merge(double alpha, double lo_exp, double hi_exp, const char *name)
 	group_end(name);
 }
 
+/* Compact bytes of a sketch, in the arena. */
+static uint8_t *
+compact_of(const qs_sketch *s, size_t *len)
+{
+	uint8_t    *b;
+
+	*len = qs_compact_size(s);
+	b = arena_alloc(*len, NULL);
+	qs_compact_write(s, b);
+	return b;
+}
+
+/* Same compact bytes, sum included. */
+static int
+same_exactly(const qs_sketch *x, const qs_sketch *y)
+{
+	size_t		lx,
+				ly;
+	uint8_t    *bx = compact_of(x, &lx),
+			   *by = compact_of(y, &ly);
+
+	return lx == ly && memcmp(bx, by, lx) == 0;
+}
+
+/*
+ * qs_merge_compact of bytes into a copy of dst gives what qs_merge of
+ * qs_compact_read gives: the same sketch, or the same error.
+ */
+static int
+merge_compact_agrees(const qs_sketch *dst, const uint8_t *b, size_t len)
+{
+	qs_error	e1,
+				e2;
+	qs_sketch  *x = qs_copy(dst, &A, &e1),
+			   *y = qs_copy(dst, &A, &e2),
+			   *src;
+
+	memset(&e1, 0, sizeof(e1));
+	memset(&e2, 0, sizeof(e2));
+	x = qs_merge_compact(x, b, len, &A, &e1);
+	src = qs_compact_read(b, len, &A, &e2);
+	y = src ? qs_merge(y, src, &A, &e2) : NULL;
+	if (x == NULL || y == NULL)
+	{
+		if (x == NULL && y == NULL && e1.code == e2.code && strcmp(e1.detail, e2.detail) == 0)
+			return 1;
+		fprintf(stderr, "  merge_compact: %s (%d) vs reference: %s (%d)\n",
+				x ? "ok" : e1.detail, e1.code, y ? "ok" : e2.detail, e2.code);
+		return 0;
+	}
+	return qs_dense_validate(x, qs_dense_size(x), &e1) == 0 && same_exactly(x, y);
+}
+
+/* Merging stored (compact) sketches straight into a state = merging sketches. */
+static void
+test_merge_compact(double alpha, double lo_exp, double hi_exp, const char *name)
+{
+	enum
+	{
+		N = 5000
+	};
+	static double v[N];
+	int			trial;
+	qs_error	err;
+
+	for (trial = 0; trial < 60; trial++)
+	{
+		size_t		n = 1 + (size_t) (rnd() * (N - 1)),
+					i,
+					parts = 1 + (size_t) (rnd() * 6);
+		qs_sketch  *all,
+				   *part[7],
+				   *fwd,
+				   *bwd,
+				   *ref;
+		uint8_t    *bytes[7];
+		size_t		len[7],
+					p;
+
+		for (i = 0; i < n; i++)
+		{
+			v[i] = pow(10.0, lo_exp + (hi_exp - lo_exp) * rnd()) * (rnd() < 0.2 ? -1 : 1);
+			if (rnd() < 0.01)
+				v[i] = 0.0;
+		}
+		all = build(v, n, alpha);
+		for (p = 0; p < parts; p++)
+			part[p] = qs_create(alpha, &A, &err);
+		for (i = 0; i < n; i++)
+		{
+			p = (size_t) (rnd() * parts);
+			part[p] = qs_add(part[p], v[i], &A, &err);
+		}
+		/* the stored form of each non-empty part, merged into an empty state */
+		fwd = qs_create(alpha, &A, &err);
+		bwd = qs_create(alpha, &A, &err);
+		ref = qs_create(alpha, &A, &err);
+		for (p = 0; p < parts; p++)
+		{
+			bytes[p] = part[p]->count ? compact_of(part[p], &len[p]) : NULL;
+			if (bytes[p])
+			{
+				CHECK(merge_compact_agrees(fwd, bytes[p], len[p]));
+				fwd = qs_merge_compact(fwd, bytes[p], len[p], &A, &err);
+				ref = qs_merge(ref, part[p], &A, &err);
+				CHECK(fwd != NULL && ref != NULL);
+				if (fwd == NULL || ref == NULL)
+					break;
+				CHECK(same_exactly(fwd, ref));
+			}
+		}
+		for (p = parts; p-- > 0;)
+		{
+			if (bytes[p] && bwd)
+				bwd = qs_merge_compact(bwd, bytes[p], len[p], &A, &err);
+		}
+		CHECK(fwd != NULL && bwd != NULL);
+		if (fwd == NULL || bwd == NULL)
+			continue;
+		CHECK(same_but_sum(all, fwd));
+		CHECK(same_but_sum(all, bwd));
+		CHECK(qs_dense_validate(fwd, qs_dense_size(fwd), &err) == 0);
+		CHECK(qs_dense_validate(bwd, qs_dense_size(bwd), &err) == 0);
+		CHECK(fwd->min == all->min && fwd->max == all->max && fwd->count == all->count);
+	}
+	group_end(name);
+}
+
+/* Every truncation and bit flip of a stored sketch merged into a state. */
+static void
+test_merge_compact_malformed(void)
+{
+	double		v[] = {-5, -1, 0, 1, 2, 3, 100, 1000, 1e6};
+	double		w[] = {-1e6, -2, 0.5, 7, 1e4};
+	qs_sketch  *s = build(v, sizeof(v) / sizeof(v[0]), 0.01),
+			   *d = build(w, sizeof(w) / sizeof(w[0]), 0.01),
+			   *e,
+			   *big,
+			   *c1;
+	size_t		len,
+				i;
+	uint8_t    *b = compact_of(s, &len),
+			   *c = arena_alloc(len, NULL);
+	qs_error	err;
+	int			bit;
+
+	e = qs_create(0.01, &A, &err);
+	for (i = 0; i <= len; i++)
+	{
+		CHECK(merge_compact_agrees(d, b, i));
+		CHECK(merge_compact_agrees(e, b, i));
+	}
+	for (i = 0; i < len; i++)
+	{
+		for (bit = 0; bit < 8; bit++)
+		{
+			memcpy(c, b, len);
+			c[i] ^= (uint8_t) (1u << bit);
+			CHECK(merge_compact_agrees(d, c, len));
+			CHECK(merge_compact_agrees(e, c, len));
+		}
+	}
+	/* a different alpha; a corrupted value of a different alpha */
+	c1 = qs_create(0.02, &A, &err);
+	c1 = qs_add(c1, 3.0, &A, &err);
+	CHECK(qs_merge_compact(d, b, len, &A, &err) != NULL);
+	d = build(w, sizeof(w) / sizeof(w[0]), 0.01);
+	CHECK(qs_merge_compact(c1, b, len, &A, &err) == NULL && err.code == QS_ERR_ALPHA_MISMATCH);
+	memcpy(c, b, len);
+	c[len - 1] = 0;				/* the last count becomes 0 */
+	CHECK(qs_merge_compact(c1, c, len, &A, &err) == NULL && err.code == QS_ERR_MALFORMED);
+	/* sum overflow */
+	big = qs_create(0.01, &A, &err);
+	big = qs_add(big, 1.5e308, &A, &err);
+	b = compact_of(big, &len);
+	CHECK(qs_merge_compact(qs_copy(big, &A, &err), b, len, &A, &err) == NULL && err.code == QS_ERR_OVERFLOW);
+	CHECK(merge_compact_agrees(big, b, len));
+	group_end("merge of malformed stored sketches");
+}
+
 static void
 test_collapse(void)
 {
@@ -536,6 +716,10 @@ main(void)
 	test_accuracy();
 	test_merge(0.01, -3, 9, "merge = sketch of the union (alpha 0.01)");
 	test_merge(1e-4, 0, 3, "merge = union with collapsing (1e-4)");
+	test_merge_compact(0.01, -3, 9, "stored merge = merge (alpha 0.01)");
+	test_merge_compact(1e-4, 0, 3, "stored merge = merge, collapsing (1e-4)");
+	test_merge_compact(0.5, -300, 300, "stored merge = merge (alpha 0.5, wide)");
+	test_merge_compact_malformed();
 	test_collapse();
 	test_roundtrip();
 	test_errors();
