@@ -235,15 +235,20 @@ COMMENT ON FUNCTION analytics.day_is_clean(date) IS
 CREATE FUNCTION analytics.rollup_day(day date, OUT status text, OUT events bigint, OUT rows_written bigint)
 LANGUAGE plpgsql VOLATILE STRICT
 SET search_path = pg_catalog, pg_temp
-SET client_min_messages = warning
+SET jit = off
 -- A serial plan: the sums then do not depend on the order parallel workers
 -- deliver rows in, so a rerun over unchanged events writes nothing.
 SET max_parallel_workers_per_gather = 0
+-- The rollup tables grow faster than autovacuum analyzes them, so row
+-- estimates for one day are often 1; a nested loop over a day's ~2,000 rows
+-- would then cost seconds, and a sort of the day's events on eight keys
+-- three times the hashed grouping.  Hashing is right for every step here.
+SET enable_nestloop = off
+SET enable_sort = off
 AS $$
 DECLARE
     lo timestamptz := day::timestamp AT TIME ZONE 'UTC';
     hi timestamptz := (day + 1)::timestamp AT TIME ZONE 'UTC';
-    n  bigint;
 BEGIN
     rows_written := 0;
     -- One rollup of a day at a time; a second caller waits, then finds the
@@ -263,128 +268,133 @@ BEGIN
     -- this point puts it back, and the next run picks it up.
     DELETE FROM analytics.rollup_invalidations i WHERE i.day = rollup_day.day;
 
-    CREATE TEMP TABLE analytics_rollup_groups ON COMMIT DROP AS
-    SELECT e.tenant_id, e.agent_id, e.event_type, e.endpoint, e.method, e.tool_name, e.mcp_server, e.model,
-           sum(e.count)::bigint AS calls,
-           coalesce(sum(e.count) FILTER (WHERE e.success), 0)::bigint AS successes,
-           coalesce(sum(e.latency_ms), 0)::double precision AS total_latency_ms,
-           analytics.qsketch_agg(e.latency_ms) AS latency,
-           coalesce(sum(e.input_tokens), 0)::bigint AS input_tokens,
-           coalesce(sum(e.output_tokens), 0)::bigint AS output_tokens,
-           analytics.heatmap_agg(e.occurred_at, e.count::bigint) FILTER (WHERE e.event_type = 'api_call') AS api_heatmap,
-           ROW(e.tenant_id, e.agent_id, e.event_type, e.endpoint, e.method, e.tool_name, e.mcp_server,
-               e.model)::analytics.usage_stats_key AS k
-    FROM analytics.usage_events e
-    WHERE e.occurred_at >= lo AND e.occurred_at < hi
-    GROUP BY e.tenant_id, e.agent_id, e.event_type, e.endpoint, e.method, e.tool_name, e.mcp_server, e.model;
-    SELECT coalesce(sum(g.calls), 0) INTO events FROM analytics_rollup_groups g;
-
-    -- usage_stats_daily
-    INSERT INTO analytics.usage_stats_daily AS s
-        (date, tenant_id, agent_id, event_type, endpoint, method, tool_name, mcp_server, model,
-         calls, successes, failures, total_latency_ms, latency, input_tokens, output_tokens, cost_usd)
-    SELECT day, g.tenant_id, g.agent_id, g.event_type, g.endpoint, g.method, g.tool_name, g.mcp_server, g.model,
-           g.calls, g.successes, g.calls - g.successes, g.total_latency_ms, g.latency, g.input_tokens, g.output_tokens,
-           coalesce(g.input_tokens * p.input_usd_per_mtok / 1000000 + g.output_tokens * p.output_usd_per_mtok / 1000000, 0)
-    FROM analytics_rollup_groups g
-    LEFT JOIN analytics.model_prices p ON p.model = g.model
-    ON CONFLICT ON CONSTRAINT usage_stats_daily_key DO UPDATE
-        SET calls = excluded.calls, successes = excluded.successes, failures = excluded.failures,
-            total_latency_ms = excluded.total_latency_ms, latency = excluded.latency,
-            input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,
-            cost_usd = excluded.cost_usd, updated_at = now()
-        WHERE (s.calls, s.successes, s.total_latency_ms, s.input_tokens, s.output_tokens, s.cost_usd)
-              IS DISTINCT FROM (excluded.calls, excluded.successes, excluded.total_latency_ms,
-                                excluded.input_tokens, excluded.output_tokens, excluded.cost_usd)
-           OR analytics.qsketch_to_bytes(s.latency) IS DISTINCT FROM analytics.qsketch_to_bytes(excluded.latency);
-    GET DIAGNOSTICS n = ROW_COUNT;
-    rows_written := rows_written + n;
-    DELETE FROM analytics.usage_stats_daily s
-    USING (SELECT x.tid
-           FROM (SELECT u.ctid AS tid,
-                        ROW(u.tenant_id, u.agent_id, u.event_type, u.endpoint, u.method, u.tool_name,
-                            u.mcp_server, u.model)::analytics.usage_stats_key AS k
-                 FROM analytics.usage_stats_daily u WHERE u.date = rollup_day.day) x
-           WHERE NOT EXISTS (SELECT 1 FROM analytics_rollup_groups g WHERE g.k = x.k)) gone
-    WHERE s.ctid = gone.tid;
-    GET DIAGNOSTICS n = ROW_COUNT;
-    rows_written := rows_written + n;
-
-    -- analytics_daily_aggregates
-    CREATE TEMP TABLE analytics_rollup_daily ON COMMIT DROP AS
-    SELECT g.tenant_id, g.agent_id, m.metric_type, sum(m.n)::bigint AS count
-    FROM analytics_rollup_groups g
-    CROSS JOIN LATERAL (VALUES
-        ('api_calls',            CASE WHEN g.event_type = 'api_call' THEN g.calls END),
-        ('token_issuances',      CASE WHEN g.event_type = 'token_issuance' THEN g.calls END),
-        ('token_failures',       CASE WHEN g.event_type = 'token_issuance' THEN g.calls - g.successes END),
-        ('credential_rotations', CASE WHEN g.event_type = 'credential_rotation' THEN g.calls END),
-        ('tool_calls',           CASE WHEN g.event_type = 'tool_call' THEN g.calls END),
-        ('llm_calls',            CASE WHEN g.event_type = 'llm_call' THEN g.calls END)) AS m(metric_type, n)
-    WHERE m.n > 0
-    GROUP BY g.tenant_id, g.agent_id, m.metric_type;
-
-    INSERT INTO analytics.analytics_daily_aggregates AS a (tenant_id, agent_id, date, metric_type, count)
-    SELECT r.tenant_id, r.agent_id, day, r.metric_type, r.count FROM analytics_rollup_daily r
-    ON CONFLICT ON CONSTRAINT analytics_daily_aggregates_key DO UPDATE
-        SET count = excluded.count, updated_at = now()
-        WHERE a.count IS DISTINCT FROM excluded.count;
-    GET DIAGNOSTICS n = ROW_COUNT;
-    rows_written := rows_written + n;
-    DELETE FROM analytics.analytics_daily_aggregates a
-    USING (SELECT x.tid
-           FROM (SELECT u.ctid AS tid, ROW(u.tenant_id, u.agent_id, u.metric_type) AS k
-                 FROM analytics.analytics_daily_aggregates u WHERE u.date = rollup_day.day) x
-           WHERE NOT EXISTS (SELECT 1 FROM analytics_rollup_daily r
-                             WHERE ROW(r.tenant_id, r.agent_id, r.metric_type) = x.k)) gone
-    WHERE a.ctid = gone.tid;
-    GET DIAGNOSTICS n = ROW_COUNT;
-    rows_written := rows_written + n;
-
-    -- tenant_daily
-    INSERT INTO analytics.tenant_daily AS t
-        (tenant_id, date, api_calls, token_issuances, token_failures, credential_rotations, tool_calls, llm_calls,
-         events, active_agents, issuing_agents, api_heatmap)
-    SELECT g.tenant_id, day,
-           coalesce(sum(g.calls) FILTER (WHERE g.event_type = 'api_call'), 0),
-           coalesce(sum(g.calls) FILTER (WHERE g.event_type = 'token_issuance'), 0),
-           coalesce(sum(g.calls - g.successes) FILTER (WHERE g.event_type = 'token_issuance'), 0),
-           coalesce(sum(g.calls) FILTER (WHERE g.event_type = 'credential_rotation'), 0),
-           coalesce(sum(g.calls) FILTER (WHERE g.event_type = 'tool_call'), 0),
-           coalesce(sum(g.calls) FILTER (WHERE g.event_type = 'llm_call'), 0),
-           sum(g.calls),
-           coalesce(array_agg(DISTINCT g.agent_id ORDER BY g.agent_id) FILTER (WHERE g.agent_id IS NOT NULL), '{}'),
-           coalesce(array_agg(DISTINCT g.agent_id ORDER BY g.agent_id)
-                    FILTER (WHERE g.agent_id IS NOT NULL AND g.event_type = 'token_issuance'), '{}'),
-           analytics.heatmap_merge(g.api_heatmap)
-    FROM analytics_rollup_groups g
-    GROUP BY g.tenant_id
-    ON CONFLICT (tenant_id, date) DO UPDATE
-        SET api_calls = excluded.api_calls, token_issuances = excluded.token_issuances,
-            token_failures = excluded.token_failures, credential_rotations = excluded.credential_rotations,
-            tool_calls = excluded.tool_calls, llm_calls = excluded.llm_calls, events = excluded.events,
-            active_agents = excluded.active_agents, issuing_agents = excluded.issuing_agents,
-            api_heatmap = excluded.api_heatmap, updated_at = now()
-        WHERE (t.api_calls, t.token_issuances, t.token_failures, t.credential_rotations, t.tool_calls, t.llm_calls,
-               t.events, t.active_agents, t.issuing_agents)
-              IS DISTINCT FROM (excluded.api_calls, excluded.token_issuances, excluded.token_failures,
-                                excluded.credential_rotations, excluded.tool_calls, excluded.llm_calls,
-                                excluded.events, excluded.active_agents, excluded.issuing_agents)
-           OR analytics.heatmap_to_array(t.api_heatmap) IS DISTINCT FROM analytics.heatmap_to_array(excluded.api_heatmap);
-    GET DIAGNOSTICS n = ROW_COUNT;
-    rows_written := rows_written + n;
-    DELETE FROM analytics.tenant_daily t
-    WHERE t.date = rollup_day.day
-      AND NOT EXISTS (SELECT 1 FROM analytics_rollup_groups g WHERE g.tenant_id = t.tenant_id);
-    GET DIAGNOSTICS n = ROW_COUNT;
-    rows_written := rows_written + n;
+    -- One statement: the day's groups are computed once, in memory, and
+    -- feed the three tables; rows that differ are written, rows no longer
+    -- produced are deleted (the inserts and deletes touch disjoint rows).
+    WITH g AS MATERIALIZED (
+        SELECT e.tenant_id, e.agent_id, e.event_type, e.endpoint, e.method, e.tool_name, e.mcp_server, e.model,
+               sum(e.count)::bigint AS calls,
+               coalesce(sum(e.count) FILTER (WHERE e.success), 0)::bigint AS successes,
+               coalesce(sum(e.latency_ms), 0)::double precision AS total_latency_ms,
+               analytics.qsketch_agg(e.latency_ms) AS latency,
+               coalesce(sum(e.input_tokens), 0)::bigint AS input_tokens,
+               coalesce(sum(e.output_tokens), 0)::bigint AS output_tokens,
+               analytics.heatmap_agg(e.occurred_at, e.count::bigint) FILTER (WHERE e.event_type = 'api_call') AS api_heatmap,
+               ROW(e.tenant_id, e.agent_id, e.event_type, e.endpoint, e.method, e.tool_name, e.mcp_server,
+                   e.model)::analytics.usage_stats_key AS k
+        FROM analytics.usage_events e
+        WHERE e.occurred_at >= lo AND e.occurred_at < hi
+        GROUP BY e.tenant_id, e.agent_id, e.event_type, e.endpoint, e.method, e.tool_name, e.mcp_server, e.model
+    ),
+    stats_up AS (
+        INSERT INTO analytics.usage_stats_daily AS s
+            (date, tenant_id, agent_id, event_type, endpoint, method, tool_name, mcp_server, model,
+             calls, successes, failures, total_latency_ms, latency, input_tokens, output_tokens, cost_usd)
+        SELECT day, g.tenant_id, g.agent_id, g.event_type, g.endpoint, g.method, g.tool_name, g.mcp_server, g.model,
+               g.calls, g.successes, g.calls - g.successes, g.total_latency_ms, g.latency, g.input_tokens, g.output_tokens,
+               coalesce(g.input_tokens * p.input_usd_per_mtok / 1000000 + g.output_tokens * p.output_usd_per_mtok / 1000000, 0)
+        FROM g LEFT JOIN analytics.model_prices p ON p.model = g.model
+        ON CONFLICT ON CONSTRAINT usage_stats_daily_key DO UPDATE
+            SET calls = excluded.calls, successes = excluded.successes, failures = excluded.failures,
+                total_latency_ms = excluded.total_latency_ms, latency = excluded.latency,
+                input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,
+                cost_usd = excluded.cost_usd, updated_at = now()
+            WHERE (s.calls, s.successes, s.total_latency_ms, s.input_tokens, s.output_tokens, s.cost_usd)
+                  IS DISTINCT FROM (excluded.calls, excluded.successes, excluded.total_latency_ms,
+                                    excluded.input_tokens, excluded.output_tokens, excluded.cost_usd)
+               OR analytics.qsketch_to_bytes(s.latency) IS DISTINCT FROM analytics.qsketch_to_bytes(excluded.latency)
+        RETURNING 1
+    ),
+    stats_gone AS (
+        DELETE FROM analytics.usage_stats_daily s
+        USING (SELECT x.tid
+               FROM (SELECT u.ctid AS tid,
+                            ROW(u.tenant_id, u.agent_id, u.event_type, u.endpoint, u.method, u.tool_name,
+                                u.mcp_server, u.model)::analytics.usage_stats_key AS k
+                     FROM analytics.usage_stats_daily u WHERE u.date = rollup_day.day) x
+               WHERE NOT EXISTS (SELECT 1 FROM g WHERE g.k = x.k)) gone
+        WHERE s.ctid = gone.tid
+        RETURNING 1
+    ),
+    d AS MATERIALIZED (
+        SELECT g.tenant_id, g.agent_id, m.metric_type, sum(m.n)::bigint AS count,
+               ROW(g.tenant_id, g.agent_id, m.metric_type) AS k
+        FROM g
+        CROSS JOIN LATERAL (VALUES
+            ('api_calls',            CASE WHEN g.event_type = 'api_call' THEN g.calls END),
+            ('token_issuances',      CASE WHEN g.event_type = 'token_issuance' THEN g.calls END),
+            ('token_failures',       CASE WHEN g.event_type = 'token_issuance' THEN g.calls - g.successes END),
+            ('credential_rotations', CASE WHEN g.event_type = 'credential_rotation' THEN g.calls END),
+            ('tool_calls',           CASE WHEN g.event_type = 'tool_call' THEN g.calls END),
+            ('llm_calls',            CASE WHEN g.event_type = 'llm_call' THEN g.calls END)) AS m(metric_type, n)
+        WHERE m.n > 0
+        GROUP BY g.tenant_id, g.agent_id, m.metric_type
+    ),
+    daily_up AS (
+        INSERT INTO analytics.analytics_daily_aggregates AS a (tenant_id, agent_id, date, metric_type, count)
+        SELECT d.tenant_id, d.agent_id, day, d.metric_type, d.count FROM d
+        ON CONFLICT ON CONSTRAINT analytics_daily_aggregates_key DO UPDATE
+            SET count = excluded.count, updated_at = now()
+            WHERE a.count IS DISTINCT FROM excluded.count
+        RETURNING 1
+    ),
+    daily_gone AS (
+        DELETE FROM analytics.analytics_daily_aggregates a
+        USING (SELECT x.tid
+               FROM (SELECT u.ctid AS tid, ROW(u.tenant_id, u.agent_id, u.metric_type) AS k
+                     FROM analytics.analytics_daily_aggregates u WHERE u.date = rollup_day.day) x
+               WHERE NOT EXISTS (SELECT 1 FROM d WHERE d.k = x.k)) gone
+        WHERE a.ctid = gone.tid
+        RETURNING 1
+    ),
+    tenant_up AS (
+        INSERT INTO analytics.tenant_daily AS t
+            (tenant_id, date, api_calls, token_issuances, token_failures, credential_rotations, tool_calls, llm_calls,
+             events, active_agents, issuing_agents, api_heatmap)
+        SELECT g.tenant_id, day,
+               coalesce(sum(g.calls) FILTER (WHERE g.event_type = 'api_call'), 0),
+               coalesce(sum(g.calls) FILTER (WHERE g.event_type = 'token_issuance'), 0),
+               coalesce(sum(g.calls - g.successes) FILTER (WHERE g.event_type = 'token_issuance'), 0),
+               coalesce(sum(g.calls) FILTER (WHERE g.event_type = 'credential_rotation'), 0),
+               coalesce(sum(g.calls) FILTER (WHERE g.event_type = 'tool_call'), 0),
+               coalesce(sum(g.calls) FILTER (WHERE g.event_type = 'llm_call'), 0),
+               sum(g.calls),
+               coalesce(array_agg(DISTINCT g.agent_id ORDER BY g.agent_id) FILTER (WHERE g.agent_id IS NOT NULL), '{}'),
+               coalesce(array_agg(DISTINCT g.agent_id ORDER BY g.agent_id)
+                        FILTER (WHERE g.agent_id IS NOT NULL AND g.event_type = 'token_issuance'), '{}'),
+               analytics.heatmap_merge(g.api_heatmap)
+        FROM g
+        GROUP BY g.tenant_id
+        ON CONFLICT (tenant_id, date) DO UPDATE
+            SET api_calls = excluded.api_calls, token_issuances = excluded.token_issuances,
+                token_failures = excluded.token_failures, credential_rotations = excluded.credential_rotations,
+                tool_calls = excluded.tool_calls, llm_calls = excluded.llm_calls, events = excluded.events,
+                active_agents = excluded.active_agents, issuing_agents = excluded.issuing_agents,
+                api_heatmap = excluded.api_heatmap, updated_at = now()
+            WHERE (t.api_calls, t.token_issuances, t.token_failures, t.credential_rotations, t.tool_calls, t.llm_calls,
+                   t.events, t.active_agents, t.issuing_agents)
+                  IS DISTINCT FROM (excluded.api_calls, excluded.token_issuances, excluded.token_failures,
+                                    excluded.credential_rotations, excluded.tool_calls, excluded.llm_calls,
+                                    excluded.events, excluded.active_agents, excluded.issuing_agents)
+               OR analytics.heatmap_to_array(t.api_heatmap) IS DISTINCT FROM analytics.heatmap_to_array(excluded.api_heatmap)
+        RETURNING 1
+    ),
+    tenant_gone AS (
+        DELETE FROM analytics.tenant_daily t
+        WHERE t.date = rollup_day.day
+          AND t.tenant_id NOT IN (SELECT g.tenant_id FROM g)
+        RETURNING 1
+    )
+    SELECT coalesce((SELECT sum(g.calls) FROM g), 0),
+           (SELECT count(*) FROM stats_up) + (SELECT count(*) FROM stats_gone)
+         + (SELECT count(*) FROM daily_up) + (SELECT count(*) FROM daily_gone)
+         + (SELECT count(*) FROM tenant_up) + (SELECT count(*) FROM tenant_gone)
+    INTO events, rows_written;
 
     INSERT INTO analytics.rollup_days AS r (day, rolled_at, events, rows_written)
     VALUES (day, now(), events, rows_written)
     ON CONFLICT ON CONSTRAINT rollup_days_pkey DO UPDATE
         SET rolled_at = excluded.rolled_at, events = excluded.events, rows_written = excluded.rows_written;
-    DROP TABLE pg_temp.analytics_rollup_groups;
-    DROP TABLE pg_temp.analytics_rollup_daily;
     status := 'rolled';
 END
 $$;
