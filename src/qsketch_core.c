@@ -1191,118 +1191,133 @@ qs_compact_read(const uint8_t *buf, size_t len, const qs_alloc *a, qs_error *err
  * exactly that of qs_merge(dst, qs_compact_read(...)).
  */
 
-/* A varint, one-byte values inline. */
+/* A varint, values below 2^14 (one or two bytes) inline. */
 static inline int
 qs_varint_next(const uint8_t **pp, const uint8_t *end, uint64_t *v)
 {
 	const uint8_t *p = *pp;
 
-	if (p < end && *p < 0x80)
+	if (p < end && p[0] < 0x80)
 	{
-		*v = *p;
+		*v = p[0];
 		*pp = p + 1;
+		return 0;
+	}
+	if (end - p >= 2 && p[1] < 0x80)
+	{
+		*v = (uint64_t) (p[0] & 0x7f) | (uint64_t) p[1] << 7;
+		*pp = p + 2;
 		return 0;
 	}
 	return qs_varint_get(pp, end, v);
 }
 
 /*
- * Decode nb buckets of one store of a compact payload and add them to dst's
- * store; *hs receives the input store's lo, hi and n.  NULL on error.
+ * Decode nb >= 1 buckets of one store of a compact payload and add them to
+ * dst's store; *hs receives the input store's lo, hi and n.  NULL on error.
  */
 static qs_sketch *
 qs_merge_compact_store(qs_sketch *dst, int positive, const uint8_t **pp, const uint8_t *end,
-					   uint64_t nb, int collapsed, int32_t kmin, int32_t kmax, qs_store *hs,
+					   uint64_t nb, int32_t kmin, int32_t kmax, qs_store *hs,
 					   const qs_alloc *a, qs_error *err)
 {
 	const char *name = positive ? "positive" : "negative";
 	const uint8_t *p = *pp;
-	qs_store   *st;
+	qs_store   *st = positive ? &dst->pos : &dst->neg;
 	uint64_t   *c;
 	uint64_t	i,
 				v,
 				cnt,
-				n = 0;
-	int64_t		first = 0,
-				key = 0;
+				n = 0,
+				sn;
+	int64_t		first,
+				key,
+				rlo,
+				rhi;
+	int32_t		base,
+				lo,
+				hi;
+	uint32_t	cap;
 
-	if (nb == 0)
+	/* the first key, and room for at least nb keys from it unless that collapses */
+	if (qs_varint_next(&p, end, &v))
+		return qs_fail_null(err, QS_ERR_MALFORMED, "truncated %s bucket", name);
+	first = key = qs_unzigzag(v);
+	if (key < kmin || key > kmax)
+		return qs_fail_null(err, QS_ERR_MALFORMED, "%s bucket key %lld is outside [%d, %d]",
+							name, (long long) key, kmin, kmax);
+	rlo = key;
+	rhi = key + (int64_t) nb - 1 < kmax ? key + (int64_t) nb - 1 : kmax;
+	if (st->n > 0)
 	{
-		if (collapsed)
-			return qs_fail_null(err, QS_ERR_MALFORMED, "collapsed %s store must span exactly %d keys",
-						   name, QS_MAX_BUCKETS);
-		return dst;
+		rlo = st->lo < rlo ? st->lo : rlo;
+		rhi = st->hi > rhi ? st->hi : rhi;
 	}
+	if (rhi - rlo + 1 <= QS_MAX_BUCKETS &&
+		(dst = qs_make_room(dst, positive, (int32_t) rlo, (int32_t) rhi, a, err)) == NULL)
+		return NULL;
 	st = positive ? &dst->pos : &dst->neg;
-	for (i = 0; i < nb; i++)
+	c = dst->counts + st->off;
+	base = st->base;
+	cap = st->cap;
+	lo = st->lo;
+	hi = st->hi;
+	sn = st->n;
+	for (i = 0;;)
 	{
 		uint32_t	idx;
 
-		if (qs_varint_next(&p, end, &v))
-			return qs_fail_null(err, QS_ERR_MALFORMED, "truncated %s bucket", name);
-		if (i == 0)
-		{
-			int64_t		rlo,
-						rhi;
-
-			first = key = qs_unzigzag(v);
-			if (key < kmin || key > kmax)
-				return qs_fail_null(err, QS_ERR_MALFORMED, "%s bucket key %lld is outside [%d, %d]",
-							   name, (long long) key, kmin, kmax);
-			/* room for at least nb keys from the first, unless that collapses */
-			rlo = key;
-			rhi = key + (int64_t) nb - 1 < kmax ? key + (int64_t) nb - 1 : kmax;
-			if (st->n > 0)
-			{
-				rlo = st->lo < rlo ? st->lo : rlo;
-				rhi = st->hi > rhi ? st->hi : rhi;
-			}
-			if (rhi - rlo + 1 <= QS_MAX_BUCKETS &&
-				(dst = qs_make_room(dst, positive, (int32_t) rlo, (int32_t) rhi, a, err)) == NULL)
-				return NULL;
-			st = positive ? &dst->pos : &dst->neg;
-		}
-		else
-		{
-			if (v >= QS_MAX_BUCKETS)
-				return qs_fail_null(err, QS_ERR_MALFORMED, "%s store spans more than %d keys",
-							   name, QS_MAX_BUCKETS);
-			key += (int64_t) v + 1;
-			if (key - first >= QS_MAX_BUCKETS || key > kmax)
-				return qs_fail_null(err, QS_ERR_MALFORMED, "%s bucket key %lld is outside [%d, %d] or %d keys",
-							   name, (long long) key, kmin, kmax, QS_MAX_BUCKETS);
-		}
 		if (qs_varint_next(&p, end, &cnt))
 			return qs_fail_null(err, QS_ERR_MALFORMED, "truncated %s bucket", name);
 		if (cnt == 0)
 			return qs_fail_null(err, QS_ERR_MALFORMED, "%s bucket %lld has count 0",
-						   name, (long long) key);
+								name, (long long) key);
 		if (cnt > QS_INT64_MAX - n)
 			return qs_fail_null(err, QS_ERR_MALFORMED, "%s bucket counts overflow", name);
 		n += cnt;
-		/* both sums stay below 2^64: n and st->n are at most INT64_MAX */
-		idx = (uint32_t) ((int32_t) key - st->base);
-		if (st->n > 0 && idx < st->cap)
+		/* no wrap-around: n and the store's count are at most INT64_MAX */
+		idx = (uint32_t) ((int32_t) key - base);
+		if (sn > 0 && idx < cap)
 		{
 			/* within the array, so within QS_MAX_BUCKETS keys: no collapse */
-			c = dst->counts + st->off;
 			c[idx] += cnt;
-			st->n += cnt;
-			if ((int32_t) key < st->lo)
-				st->lo = (int32_t) key;
-			else if ((int32_t) key > st->hi)
-				st->hi = (int32_t) key;
+			sn += cnt;
+			if ((int32_t) key < lo)
+				lo = (int32_t) key;
+			else if ((int32_t) key > hi)
+				hi = (int32_t) key;
 		}
 		else
 		{
+			st->lo = lo;
+			st->hi = hi;
+			st->n = sn;
 			if ((dst = qs_store_add(dst, positive, (int32_t) key, cnt, a, err)) == NULL)
 				return NULL;
 			st = positive ? &dst->pos : &dst->neg;
+			c = dst->counts + st->off;
+			base = st->base;
+			cap = st->cap;
+			lo = st->lo;
+			hi = st->hi;
+			sn = st->n;
 		}
+		if (++i == nb)
+			break;
+		if (qs_varint_next(&p, end, &v))
+			return qs_fail_null(err, QS_ERR_MALFORMED, "truncated %s bucket", name);
+		if (v >= QS_MAX_BUCKETS)
+			return qs_fail_null(err, QS_ERR_MALFORMED, "%s store spans more than %d keys",
+								name, QS_MAX_BUCKETS);
+		key += (int64_t) v + 1;
+		if (key - first >= QS_MAX_BUCKETS || key > kmax)
+			return qs_fail_null(err, QS_ERR_MALFORMED,
+								"%s bucket key %lld is outside [%d, %d] or spans more than %d keys",
+								name, (long long) key, kmin, kmax, QS_MAX_BUCKETS);
 	}
-	if (collapsed && key - first + 1 != QS_MAX_BUCKETS)
-		return qs_fail_null(err, QS_ERR_MALFORMED, "collapsed %s store must span exactly %d keys",
-					   name, QS_MAX_BUCKETS);
+	st->lo = lo;
+	st->hi = hi;
+	st->n = sn;
 	hs->base = hs->lo = (int32_t) first;
 	hs->hi = (int32_t) key;
 	hs->n = n;
@@ -1352,11 +1367,18 @@ qs_merge_compact_once(qs_sketch *dst, const uint8_t *buf, size_t len, const qs_a
 		return qs_fail_null(err, QS_ERR_MALFORMED, "truncated payload");
 	if (nneg > QS_MAX_BUCKETS || npos > QS_MAX_BUCKETS || (nneg + npos) * 2 > (uint64_t) (end - cur))
 		return qs_fail_null(err, QS_ERR_MALFORMED, "bad number of buckets");
-	if ((dst = qs_merge_compact_store(dst, 0, &cur, end, nneg, h.flags & QS_FLAG_NEG_COLLAPSED,
-									  kmin, kmax, &h.neg, a, err)) == NULL ||
-		(dst = qs_merge_compact_store(dst, 1, &cur, end, npos, h.flags & QS_FLAG_POS_COLLAPSED,
-									  kmin, kmax, &h.pos, a, err)) == NULL)
+	if (nneg > 0 &&
+		(dst = qs_merge_compact_store(dst, 0, &cur, end, nneg, kmin, kmax, &h.neg, a, err)) == NULL)
 		return NULL;
+	if (npos > 0 &&
+		(dst = qs_merge_compact_store(dst, 1, &cur, end, npos, kmin, kmax, &h.pos, a, err)) == NULL)
+		return NULL;
+	if ((h.flags & QS_FLAG_NEG_COLLAPSED) && (int64_t) h.neg.hi - h.neg.lo + 1 != QS_MAX_BUCKETS)
+		return qs_fail_null(err, QS_ERR_MALFORMED, "collapsed negative store must span exactly %d keys",
+							QS_MAX_BUCKETS);
+	if ((h.flags & QS_FLAG_POS_COLLAPSED) && (int64_t) h.pos.hi - h.pos.lo + 1 != QS_MAX_BUCKETS)
+		return qs_fail_null(err, QS_ERR_MALFORMED, "collapsed positive store must span exactly %d keys",
+							QS_MAX_BUCKETS);
 	if (cur != end)
 		return qs_fail_null(err, QS_ERR_MALFORMED, "trailing bytes after the buckets");
 	if (qs_validate_summary(&h, err))
