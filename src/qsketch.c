@@ -164,7 +164,7 @@ qsketch_read(Datum d, bool *fresh)
 			qsketch_report(&err, QSKETCH_SOURCE_DATUM);
 		return (const qs_sketch *) full;
 	}
-	s = qs_compact_read(body, len, &qsketch_alloc, &err);
+	s = qs_compact_decode(body, len, &qsketch_alloc, &err);
 	if (s == NULL)
 		qsketch_report(&err, QSKETCH_SOURCE_DATUM);
 	return s;

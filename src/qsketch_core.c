@@ -870,6 +870,21 @@ qs_store_compact_size(const qs_sketch *s, const qs_store *st, uint32_t *nb)
 	return size;
 }
 
+/* Non-empty buckets of one store. */
+static uint32_t
+qs_store_bucket_count(const qs_sketch *s, const qs_store *st)
+{
+	const uint64_t *c = s->counts + st->off;
+	uint32_t	n = 0,
+				i;
+
+	if (st->n == 0)
+		return 0;
+	for (i = (uint32_t) (st->lo - st->base); i <= (uint32_t) (st->hi - st->base); i++)
+		n += c[i] != 0;
+	return n;
+}
+
 size_t
 qs_compact_size(const qs_sketch *s)
 {
@@ -912,8 +927,8 @@ qs_compact_write(const qs_sketch *s, uint8_t *out)
 				npos;
 	uint8_t    *p = out + QS_COMPACT_HEADER;
 
-	qs_store_compact_size(s, &s->neg, &nneg);
-	qs_store_compact_size(s, &s->pos, &npos);
+	nneg = qs_store_bucket_count(s, &s->neg);
+	npos = qs_store_bucket_count(s, &s->pos);
 	out[0] = QS_VERSION;
 	out[1] = s->flags & QS_COMPACT_FLAGS;
 	out[2] = out[3] = 0;
@@ -1191,7 +1206,7 @@ qs_compact_read(const uint8_t *buf, size_t len, const qs_alloc *a, qs_error *err
  * exactly that of qs_merge(dst, qs_compact_read(...)).
  */
 
-/* A varint, values below 2^14 (one or two bytes) inline. */
+/* A varint, values below 2^21 (up to three bytes) inline. */
 static inline int
 qs_varint_next(const uint8_t **pp, const uint8_t *end, uint64_t *v)
 {
@@ -1207,6 +1222,12 @@ qs_varint_next(const uint8_t **pp, const uint8_t *end, uint64_t *v)
 	{
 		*v = (uint64_t) (p[0] & 0x7f) | (uint64_t) p[1] << 7;
 		*pp = p + 2;
+		return 0;
+	}
+	if (end - p >= 3 && p[2] < 0x80)
+	{
+		*v = (uint64_t) (p[0] & 0x7f) | (uint64_t) (p[1] & 0x7f) << 7 | (uint64_t) p[2] << 14;
+		*pp = p + 3;
 		return 0;
 	}
 	return qs_varint_get(pp, end, v);
@@ -1412,6 +1433,26 @@ qs_merge_compact(qs_sketch *dst, const uint8_t *buf, size_t len, const qs_alloc 
 	}
 	return r;
 }
+
+qs_sketch *
+qs_compact_decode(const uint8_t *buf, size_t len, const qs_alloc *a, qs_error *err)
+{
+	double		alpha;
+	qs_sketch  *s;
+
+	/* without a valid alpha there is nothing to merge into: the reference's error */
+	if (len < QS_COMPACT_HEADER)
+		return qs_compact_read(buf, len, a, err);
+	alpha = qs_get_f64(buf + 4);
+	if (!(alpha >= QS_ALPHA_MIN && alpha <= QS_ALPHA_MAX))
+		return qs_compact_read(buf, len, a, err);
+	if ((s = qs_create(alpha, a, err)) == NULL ||
+		(s = qs_merge_compact(s, buf, len, a, err)) == NULL)
+		return NULL;
+	s->sum = qs_get_f64(buf + 36);	/* as stored, even -0 (0 + sum would be +0) */
+	return s;
+}
+
 
 /* ------------------------------------------------------------------------
  * Text form

@@ -141,6 +141,10 @@ extern qs_sketch *qs_compact_read(const uint8_t *buf, size_t len,
 extern qs_sketch *qs_merge_compact(qs_sketch *dst, const uint8_t *buf, size_t len,
 								   const qs_alloc *a, qs_error *err);
 
+/* qs_compact_read in one pass (qs_merge_compact into an empty sketch): same result, same errors. */
+extern qs_sketch *qs_compact_decode(const uint8_t *buf, size_t len,
+									const qs_alloc *a, qs_error *err);
+
 /* Text form (JSON). */
 extern char *qs_text_write(const qs_sketch *s, const qs_alloc *a, qs_error *err);
 extern qs_sketch *qs_text_read(const char *str, const qs_alloc *a, qs_error *err);

@@ -7,7 +7,8 @@
  * input itself, or those of the parsed text) are also merged straight into
  * working states (empty, wide and collapsing, the sketch itself) with
  * qs_merge_compact, which must give exactly what qs_merge of qs_compact_read
- * gives: the same sketch or the same error.
+ * gives: the same sketch or the same error; and qs_compact_decode (the same
+ * path into an empty state) exactly what qs_compact_read gives.
  */
 #include "qsketch_core.h"
 
@@ -87,6 +88,26 @@ check_merge_compact(const qs_sketch *dst, const uint8_t *b, size_t len)
 		abort();
 }
 
+/* qs_compact_decode gives what qs_compact_read gives: the same sketch or error. */
+static int
+decode_agrees(const uint8_t *b, size_t len)
+{
+	qs_error	e1,
+				e2;
+	qs_sketch  *x,
+			   *y;
+
+	memset(&e1, 0, sizeof(e1));
+	memset(&e2, 0, sizeof(e2));
+	x = qs_compact_decode(b, len, &A, &e1);
+	y = qs_compact_read(b, len, &A, &e2);
+	if (x == NULL || y == NULL)
+		return x == NULL && y == NULL && e1.code == e2.code && e1.code != QS_OK &&
+			strcmp(e1.detail, e2.detail) == 0;
+	return qs_dense_validate(x, qs_dense_size(x), &e1) == 0 && same_exactly(x, y) &&
+		memcmp(&x->sum, &y->sum, sizeof(double)) == 0;
+}
+
 /* Merge compact bytes into several working states. */
 static void
 check_merge_compact_all(const uint8_t *b, size_t len, const qs_sketch *self)
@@ -105,6 +126,8 @@ check_merge_compact_all(const uint8_t *b, size_t len, const qs_sketch *self)
 		if (hdr >= QS_ALPHA_MIN && hdr <= QS_ALPHA_MAX)
 			alpha = hdr;
 	}
+	if (!decode_agrees(b, len))
+		abort();
 	d = qs_create(alpha, &A, &err);
 	if (d == NULL)
 		abort();

@@ -356,6 +356,26 @@ merge_compact_agrees(const qs_sketch *dst, const uint8_t *b, size_t len)
 	return qs_dense_validate(x, qs_dense_size(x), &e1) == 0 && same_exactly(x, y);
 }
 
+/* qs_compact_decode gives what qs_compact_read gives: the same sketch or error. */
+static int
+decode_agrees(const uint8_t *b, size_t len)
+{
+	qs_error	e1,
+				e2;
+	qs_sketch  *x,
+			   *y;
+
+	memset(&e1, 0, sizeof(e1));
+	memset(&e2, 0, sizeof(e2));
+	x = qs_compact_decode(b, len, &A, &e1);
+	y = qs_compact_read(b, len, &A, &e2);
+	if (x == NULL || y == NULL)
+		return x == NULL && y == NULL && e1.code == e2.code && e1.code != QS_OK &&
+			strcmp(e1.detail, e2.detail) == 0;
+	return qs_dense_validate(x, qs_dense_size(x), &e1) == 0 && same_exactly(x, y) &&
+		memcmp(&x->sum, &y->sum, sizeof(double)) == 0;
+}
+
 /* Merging stored (compact) sketches straight into a state = merging sketches. */
 static void
 test_merge_compact(double alpha, double lo_exp, double hi_exp, const char *name)
@@ -406,6 +426,7 @@ test_merge_compact(double alpha, double lo_exp, double hi_exp, const char *name)
 			if (bytes[p])
 			{
 				CHECK(merge_compact_agrees(fwd, bytes[p], len[p]));
+				CHECK(decode_agrees(bytes[p], len[p]));
 				fwd = qs_merge_compact(fwd, bytes[p], len[p], &A, &err);
 				ref = qs_merge(ref, part[p], &A, &err);
 				CHECK(fwd != NULL && ref != NULL);
@@ -454,6 +475,7 @@ test_merge_compact_malformed(void)
 	{
 		CHECK(merge_compact_agrees(d, b, i));
 		CHECK(merge_compact_agrees(e, b, i));
+		CHECK(decode_agrees(b, i));
 	}
 	for (i = 0; i < len; i++)
 	{
@@ -463,6 +485,7 @@ test_merge_compact_malformed(void)
 			c[i] ^= (uint8_t) (1u << bit);
 			CHECK(merge_compact_agrees(d, c, len));
 			CHECK(merge_compact_agrees(e, c, len));
+			CHECK(decode_agrees(c, len));
 		}
 	}
 	/* a different alpha; a corrupted value of a different alpha */
