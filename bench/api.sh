@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# bench/api.sh [EVENTS]: server time of the API functions for the busiest
+# tenant at their maximum range, on the rolled-up data set, each against the
+# same answer computed by plain SQL over the raw events in the same run:
+#   usage_summary, 365 days                          target < 10 ms
+#   token_trends (day), 365 days                     target < 10 ms
+#   agent_activity, 90 days, all agents              target < 50 ms
+#   agents_activity (heatmap), 90 days               target < 10 ms
+# The API functions are called as PostgREST calls them (claims set), ending
+# today (today's partition is read raw).  Median of RUNS runs (EXPLAIN
+# ANALYZE).  Not part of make test.  BENCH_REUSE=1 measures on the bench
+# cluster as it runs.
+source "$(dirname "$0")/lib.sh"
+N=${1:-${BENCH_EVENTS:-10000000}}
+RUNS=${RUNS:-7}
+if [[ ${BENCH_REUSE:-0} == 1 ]]; then
+  source "$BENCH_DIR/env"
+else
+  bench_setup "$N"
+fi
+
+unclean=$(bench_psql -tA -c "SELECT cardinality(analytics.unclean_days(current_date - 400, current_date - 1))")
+if [[ $unclean != 0 ]]; then
+  echo "bench: rolling up $unclean days (CALL analytics.rollup_job())" >&2
+  bench_psql -c "CALL analytics.rollup_job()" >/dev/null
+fi
+bench_psql -c "ANALYZE analytics.tenant_daily, analytics.analytics_daily_aggregates, analytics.usage_stats_daily, analytics.rollup_days, analytics.rollup_invalidations" >/dev/null
+
+T=$(bench_psql -tA -c "SELECT tenant_id FROM analytics.tenant_daily GROUP BY 1 ORDER BY sum(events) DESC LIMIT 1")
+TODAY=$(bench_psql -tA -c "SELECT (now() AT TIME ZONE 'UTC')::date")
+F365=$(bench_psql -tA -c "SELECT '$TODAY'::date - 364")
+F90=$(bench_psql -tA -c "SELECT '$TODAY'::date - 89")
+CLAIMS="SET request.jwt.claims = '{\"tenant_id\": \"$T\"}';"
+EV="analytics.usage_events"
+range() { echo "occurred_at >= '$1'::timestamp AT TIME ZONE 'UTC' AND occurred_at < ('$2'::date + 1)::timestamp AT TIME ZONE 'UTC'"; }
+
+declare -A API RAW
+API[usage_summary]="SELECT analytics_api.usage_summary('$F365', '$TODAY')"
+RAW[usage_summary]="
+WITH e AS (SELECT * FROM $EV WHERE tenant_id = '$T' AND $(range "$F365" "$TODAY")),
+d AS (SELECT (occurred_at AT TIME ZONE 'UTC')::date AS day, sum(count) FILTER (WHERE event_type = 'api_call') AS api FROM e GROUP BY 1),
+s AS (SELECT coalesce(sum(count) FILTER (WHERE event_type = 'api_call'), 0) AS api,
+             coalesce(sum(count) FILTER (WHERE event_type = 'token_issuance'), 0) AS tok,
+             coalesce(sum(count) FILTER (WHERE event_type = 'credential_rotation'), 0) AS rot,
+             count(DISTINCT agent_id) AS agents FROM e)
+SELECT jsonb_build_object('tenantId', '$T', 'period', jsonb_build_object('from', '$F365', 'to', '$TODAY'),
+  'summary', jsonb_build_object('totalApiCalls', s.api, 'totalTokenIssuances', s.tok, 'totalCredentialRotations', s.rot,
+    'activeAgentCount', s.agents, 'averageDailyApiCalls', floor(s.api / 365.0),
+    'peakDailyApiCalls', coalesce((SELECT max(api) FROM d), 0),
+    'peakDate', (SELECT to_char(day, 'YYYY-MM-DD') FROM d WHERE api > 0 ORDER BY api DESC, day LIMIT 1))) FROM s"
+API[token_trends]="SELECT analytics_api.token_trends('$F365', '$TODAY', 'day')"
+RAW[token_trends]="
+WITH d AS (SELECT (occurred_at AT TIME ZONE 'UTC')::date AS day, sum(count) AS total,
+                  coalesce(sum(count) FILTER (WHERE NOT success), 0) AS failed, count(DISTINCT agent_id) AS agents
+           FROM $EV WHERE tenant_id = '$T' AND event_type = 'token_issuance' AND $(range "$F365" "$TODAY") GROUP BY 1)
+SELECT jsonb_build_object('tenantId', '$T', 'period', jsonb_build_object('from', '$F365', 'to', '$TODAY'), 'granularity', 'day',
+  'dataPoints', jsonb_agg(jsonb_build_object('date', to_char(g, 'YYYY-MM-DD'), 'totalIssuances', coalesce(d.total, 0),
+     'successfulIssuances', coalesce(d.total - d.failed, 0), 'failedIssuances', coalesce(d.failed, 0), 'uniqueAgents', coalesce(d.agents, 0)) ORDER BY g))
+FROM generate_series('$F365'::date, '$TODAY'::date, interval '1 day') g LEFT JOIN d ON d.day = g::date"
+API[agent_activity]="SELECT analytics_api.agent_activity('$F90', '$TODAY')"
+RAW[agent_activity]="
+WITH e AS (SELECT * FROM $EV WHERE tenant_id = '$T' AND agent_id IS NOT NULL AND $(range "$F90" "$TODAY")),
+c AS (SELECT agent_id, (occurred_at AT TIME ZONE 'UTC')::date AS day,
+             sum(count) FILTER (WHERE event_type = 'api_call') AS api, sum(count) FILTER (WHERE event_type = 'token_issuance') AS tok,
+             sum(count) FILTER (WHERE event_type = 'credential_rotation') AS rot FROM e GROUP BY 1, 2),
+per AS (SELECT a.agent_id, jsonb_agg(jsonb_build_object('date', to_char(g, 'YYYY-MM-DD'), 'apiCalls', coalesce(c.api, 0),
+                 'tokenIssuances', coalesce(c.tok, 0), 'credentialRotations', coalesce(c.rot, 0)) ORDER BY g) AS daily
+        FROM (SELECT DISTINCT agent_id FROM e) a CROSS JOIN generate_series('$F90'::date, '$TODAY'::date, interval '1 day') g
+        LEFT JOIN c ON c.agent_id = a.agent_id AND c.day = g::date GROUP BY a.agent_id)
+SELECT jsonb_build_object('tenantId', '$T', 'period', jsonb_build_object('from', '$F90', 'to', '$TODAY'),
+  'agents', coalesce(jsonb_agg(jsonb_build_object('agentId', per.agent_id, 'agentName', ag.name, 'dailyActivity', per.daily) ORDER BY ag.name, per.agent_id), '[]'))
+FROM per LEFT JOIN analytics.agents ag ON ag.agent_id = per.agent_id"
+API[agents_activity]="SELECT analytics_api.agents_activity('90')"
+RAW[agents_activity]="
+SELECT jsonb_build_object('tenantId', '$T', 'data', coalesce(jsonb_agg(jsonb_build_object('dow', dow, 'hour', hour, 'count', n) ORDER BY dow, hour), '[]'))
+FROM (SELECT extract(dow FROM occurred_at AT TIME ZONE 'UTC')::int AS dow, extract(hour FROM occurred_at AT TIME ZONE 'UTC')::int AS hour, sum(count) AS n
+      FROM $EV WHERE tenant_id = '$T' AND event_type = 'api_call' AND $(range "$F90" "$TODAY") GROUP BY 1, 2) x"
+
+declare -A TARGET=([usage_summary]=10 [token_trends]=10 [agent_activity]=50 [agents_activity]=10)
+declare -A LABEL=([usage_summary]="usage_summary, 365 days" [token_trends]="token_trends (day), 365 days"
+                  [agent_activity]="agent_activity, 90 days, all agents" [agents_activity]="agents_activity, 90 days")
+ORDER=(usage_summary token_trends agent_activity agents_activity)
+events=$(bench_psql -tA -c "SELECT count(*) FROM $EV WHERE tenant_id = '$T'")
+
+printf '\nAPI benchmark: tenant %s (%s events), periods ending %s, median of %s runs, server time (ms)\n\n' "$T" "$events" "$TODAY" "$RUNS"
+printf '%-38s %9s %9s %9s %8s %6s %s\n' "function" "API" "raw SQL" "speed-up" "target" "met" "same answer"
+fail=0
+for k in "${ORDER[@]}"; do
+  same=$(bench_psql -tA <<SQL
+$CLAIMS
+SELECT (${API[$k]}) = (${RAW[$k]});
+SQL
+)
+  a=$(bench_time "$CLAIMS ${API[$k]}" "$RUNS")
+  r=$(bench_time "SET max_parallel_workers_per_gather = 2; ${RAW[$k]//$'\n'/ }" 3)
+  met=$(awk -v a="$a" -v t="${TARGET[$k]}" 'BEGIN { print (a < t) ? "yes" : "NO" }')
+  [[ $same == t && $met == yes ]] || fail=1
+  printf '%-38s %9s %9s %8sx %6s ms %6s %s\n' "${LABEL[$k]}" "$a" "$r" "$(ratio "$r" "$a")" "< ${TARGET[$k]}" "$met" "$([[ $same == t ]] && echo yes || echo NO)"
+done
+exit $fail
