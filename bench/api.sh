@@ -8,7 +8,9 @@
 #   agents_activity (heatmap), 90 days               target < 10 ms
 # The API functions are called as PostgREST calls them (claims set), ending
 # today (today's partition is read raw).  Median of RUNS runs (EXPLAIN
-# ANALYZE).  Not part of make test.  BENCH_REUSE=1 measures on the bench
+# ANALYZE) on a warm session (PostgREST pools its connections); the cold
+# figure is the first call of a new session (plpgsql compilation, catalog
+# caches), for information.  The target applies to the warm figure.  Not part of make test.  BENCH_REUSE=1 measures on the bench
 # cluster as it runs.
 source "$(dirname "$0")/lib.sh"
 N=${1:-${BENCH_EVENTS:-10000000}}
@@ -19,7 +21,7 @@ else
   bench_setup "$N"
 fi
 
-unclean=$(bench_psql -tA -c "SELECT cardinality(analytics.unclean_days(current_date - 400, current_date - 1))")
+unclean=$(bench_psql -tA -c "SELECT cardinality(analytics.unclean_days(current_date - 364, current_date - 1))")
 if [[ $unclean != 0 ]]; then
   echo "bench: rolling up $unclean days (CALL analytics.rollup_job())" >&2
   bench_psql -c "CALL analytics.rollup_job()" >/dev/null
@@ -76,6 +78,16 @@ SELECT jsonb_build_object('tenantId', '$T', 'data', coalesce(jsonb_agg(jsonb_bui
 FROM (SELECT extract(dow FROM occurred_at AT TIME ZONE 'UTC')::int AS dow, extract(hour FROM occurred_at AT TIME ZONE 'UTC')::int AS hour, sum(count) AS n
       FROM $EV WHERE tenant_id = '$T' AND event_type = 'api_call' AND $(range "$F90" "$TODAY") GROUP BY 1, 2) x"
 
+# warm_time SQL [RUNS]: median server time in ms of RUNS runs in one session
+# after one warm-up call, as on one of PostgREST's pooled connections.
+warm_time() {
+  local q=$1 runs=${2:-7} i
+  { echo "$CLAIMS"; echo "SELECT ($q) IS NULL;"
+    for ((i = 0; i < runs; i++)); do echo "EXPLAIN (ANALYZE, TIMING OFF, COSTS OFF) $q;"; done; } \
+    | bench_psql -tA | sed -n 's/^Execution Time: \([0-9.]*\) ms$/\1/p' \
+    | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
+}
+
 declare -A TARGET=([usage_summary]=10 [token_trends]=10 [agent_activity]=50 [agents_activity]=10)
 declare -A LABEL=([usage_summary]="usage_summary, 365 days" [token_trends]="token_trends (day), 365 days"
                   [agent_activity]="agent_activity, 90 days, all agents" [agents_activity]="agents_activity, 90 days")
@@ -83,7 +95,7 @@ ORDER=(usage_summary token_trends agent_activity agents_activity)
 events=$(bench_psql -tA -c "SELECT count(*) FROM $EV WHERE tenant_id = '$T'")
 
 printf '\nAPI benchmark: tenant %s (%s events), periods ending %s, median of %s runs, server time (ms)\n\n' "$T" "$events" "$TODAY" "$RUNS"
-printf '%-38s %9s %9s %9s %8s %6s %s\n' "function" "API" "raw SQL" "speed-up" "target" "met" "same answer"
+printf '%-38s %9s %9s %9s %9s %8s %6s %s\n' "function" "API warm" "API cold" "raw SQL" "speed-up" "target" "met" "same answer"
 fail=0
 for k in "${ORDER[@]}"; do
   same=$(bench_psql -tA <<SQL
@@ -91,10 +103,11 @@ $CLAIMS
 SELECT (${API[$k]}) = (${RAW[$k]});
 SQL
 )
-  a=$(bench_time "$CLAIMS ${API[$k]}" "$RUNS")
+  a=$(warm_time "${API[$k]}" "$RUNS")
+  c=$(bench_time "$CLAIMS ${API[$k]}" 3)
   r=$(bench_time "SET max_parallel_workers_per_gather = 2; ${RAW[$k]//$'\n'/ }" 3)
   met=$(awk -v a="$a" -v t="${TARGET[$k]}" 'BEGIN { print (a < t) ? "yes" : "NO" }')
   [[ $same == t && $met == yes ]] || fail=1
-  printf '%-38s %9s %9s %8sx %6s ms %6s %s\n' "${LABEL[$k]}" "$a" "$r" "$(ratio "$r" "$a")" "< ${TARGET[$k]}" "$met" "$([[ $same == t ]] && echo yes || echo NO)"
+  printf '%-38s %9s %9s %9s %8sx %6s ms %6s %s\n' "${LABEL[$k]}" "$a" "$c" "$r" "$(ratio "$r" "$a")" "< ${TARGET[$k]}" "$met" "$([[ $same == t ]] && echo yes || echo NO)"
 done
 exit $fail
