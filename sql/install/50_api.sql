@@ -484,13 +484,17 @@ BEGIN
                x.token_issuances, x.token_failures, x.issuing_agents
         FROM analytics.api_days(token_trends.tenant_id, "from", "to") x),
     b AS (
-        SELECT DISTINCT analytics.trend_bucket(g::date, granularity, "from") AS bucket
-        FROM generate_series("from"::timestamp, "to"::timestamp, interval '1 day') g),
+        SELECT g::date AS bucket
+        FROM generate_series("from"::timestamp, "to"::timestamp, interval '1 day') g
+        WHERE granularity = 'day' OR g::date = "from" OR extract(isodow FROM g) = 1),
     sums AS (
         SELECT d.bucket, sum(d.token_issuances)::bigint AS total, sum(d.token_failures)::bigint AS failed
         FROM d GROUP BY d.bucket),
+    -- A day's issuing agents are distinct already; a week needs the union.
     agents AS (
-        SELECT d.bucket, count(DISTINCT a) AS n FROM d, unnest(d.issuing_agents) a GROUP BY d.bucket)
+        SELECT d.bucket, cardinality(d.issuing_agents)::bigint AS n FROM d WHERE granularity = 'day'
+        UNION ALL
+        SELECT d.bucket, count(DISTINCT a) FROM d, unnest(d.issuing_agents) a WHERE granularity = 'week' GROUP BY d.bucket)
     SELECT jsonb_build_object(
         'tenantId', token_trends.tenant_id,
         'period', analytics.api_period_json("from", "to"),
