@@ -44,6 +44,8 @@ CREATE TABLE analytics.analytics_daily_aggregates (
     CONSTRAINT analytics_daily_aggregates_key UNIQUE NULLS NOT DISTINCT (tenant_id, agent_id, date, metric_type)
 );
 CREATE INDEX analytics_daily_aggregates_tenant_date_idx ON analytics.analytics_daily_aggregates (tenant_id, date);
+-- (the rollup reads and rewrites one day at a time)
+CREATE INDEX analytics_daily_aggregates_date_idx ON analytics.analytics_daily_aggregates (date);
 COMMENT ON TABLE analytics.analytics_daily_aggregates IS
     'Daily counts per tenant, agent and metric (api_calls, token_issuances, token_failures, credential_rotations, tool_calls, llm_calls); agent_id NULL holds events with no agent';
 
@@ -229,6 +231,21 @@ RETURN EXISTS (SELECT 1 FROM analytics.rollup_days r WHERE r.day = day_is_clean.
 COMMENT ON FUNCTION analytics.day_is_clean(date) IS
     'True when the day is rolled up and none of its events changed since';
 
+-- The days of [from, to] that are not clean (their rollups are missing or
+-- stale), oldest first.
+CREATE FUNCTION analytics.unclean_days("from" date, "to" date)
+RETURNS date[]
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+RETURN ARRAY(
+    SELECT g::date
+    FROM pg_catalog.generate_series("from"::timestamp, "to"::timestamp, interval '1 day') g
+    WHERE NOT EXISTS (SELECT 1 FROM analytics.rollup_days r WHERE r.day = g::date)
+       OR EXISTS (SELECT 1 FROM analytics.rollup_invalidations i WHERE i.day = g::date)
+    ORDER BY 1);
+COMMENT ON FUNCTION analytics.unclean_days(date, date) IS
+    'The days of [from, to] whose rollups are missing or stale (not analytics.day_is_clean), oldest first';
+
+
 -- Recompute the rollups of one day from its raw events, in one pass over
 -- the day's partition, writing only the rows that changed.  Returns
 -- (status, events, rows_written); status is rolled or skipped.
@@ -286,33 +303,42 @@ BEGIN
         WHERE e.occurred_at >= lo AND e.occurred_at < hi
         GROUP BY e.tenant_id, e.agent_id, e.event_type, e.endpoint, e.method, e.tool_name, e.mcp_server, e.model
     ),
+    -- The day's current rows; only groups that are new or differ are
+    -- written, so a rerun over unchanged events touches no row at all (no
+    -- new row versions, no row locks, no WAL).
+    cur_s AS MATERIALIZED (
+        SELECT u.ctid AS tid,
+               ROW(u.tenant_id, u.agent_id, u.event_type, u.endpoint, u.method, u.tool_name,
+                   u.mcp_server, u.model)::analytics.usage_stats_key AS k,
+               ROW(u.calls, u.successes, u.total_latency_ms, u.input_tokens, u.output_tokens, u.cost_usd,
+                   analytics.qsketch_to_bytes(u.latency)) AS v
+        FROM analytics.usage_stats_daily u WHERE u.date = rollup_day.day
+    ),
+    gs AS (
+        SELECT g.*, coalesce(g.input_tokens * p.input_usd_per_mtok / 1000000
+                             + g.output_tokens * p.output_usd_per_mtok / 1000000, 0) AS cost_usd
+        FROM g LEFT JOIN analytics.model_prices p ON p.model = g.model
+    ),
     stats_up AS (
         INSERT INTO analytics.usage_stats_daily AS s
             (date, tenant_id, agent_id, event_type, endpoint, method, tool_name, mcp_server, model,
              calls, successes, failures, total_latency_ms, latency, input_tokens, output_tokens, cost_usd)
-        SELECT day, g.tenant_id, g.agent_id, g.event_type, g.endpoint, g.method, g.tool_name, g.mcp_server, g.model,
-               g.calls, g.successes, g.calls - g.successes, g.total_latency_ms, g.latency, g.input_tokens, g.output_tokens,
-               coalesce(g.input_tokens * p.input_usd_per_mtok / 1000000 + g.output_tokens * p.output_usd_per_mtok / 1000000, 0)
-        FROM g LEFT JOIN analytics.model_prices p ON p.model = g.model
+        SELECT day, gs.tenant_id, gs.agent_id, gs.event_type, gs.endpoint, gs.method, gs.tool_name, gs.mcp_server,
+               gs.model, gs.calls, gs.successes, gs.calls - gs.successes, gs.total_latency_ms, gs.latency,
+               gs.input_tokens, gs.output_tokens, gs.cost_usd
+        FROM gs LEFT JOIN cur_s ON cur_s.k = gs.k
+        WHERE cur_s.v IS DISTINCT FROM ROW(gs.calls, gs.successes, gs.total_latency_ms, gs.input_tokens,
+                                            gs.output_tokens, gs.cost_usd, analytics.qsketch_to_bytes(gs.latency))
         ON CONFLICT ON CONSTRAINT usage_stats_daily_key DO UPDATE
             SET calls = excluded.calls, successes = excluded.successes, failures = excluded.failures,
                 total_latency_ms = excluded.total_latency_ms, latency = excluded.latency,
                 input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,
                 cost_usd = excluded.cost_usd, updated_at = now()
-            WHERE (s.calls, s.successes, s.total_latency_ms, s.input_tokens, s.output_tokens, s.cost_usd)
-                  IS DISTINCT FROM (excluded.calls, excluded.successes, excluded.total_latency_ms,
-                                    excluded.input_tokens, excluded.output_tokens, excluded.cost_usd)
-               OR analytics.qsketch_to_bytes(s.latency) IS DISTINCT FROM analytics.qsketch_to_bytes(excluded.latency)
         RETURNING 1
     ),
     stats_gone AS (
         DELETE FROM analytics.usage_stats_daily s
-        USING (SELECT x.tid
-               FROM (SELECT u.ctid AS tid,
-                            ROW(u.tenant_id, u.agent_id, u.event_type, u.endpoint, u.method, u.tool_name,
-                                u.mcp_server, u.model)::analytics.usage_stats_key AS k
-                     FROM analytics.usage_stats_daily u WHERE u.date = rollup_day.day) x
-               WHERE NOT EXISTS (SELECT 1 FROM g WHERE g.k = x.k)) gone
+        USING (SELECT cur_s.tid FROM cur_s WHERE NOT EXISTS (SELECT 1 FROM g WHERE g.k = cur_s.k)) gone
         WHERE s.ctid = gone.tid
         RETURNING 1
     ),
@@ -330,59 +356,66 @@ BEGIN
         WHERE m.n > 0
         GROUP BY g.tenant_id, g.agent_id, m.metric_type
     ),
+    cur_d AS MATERIALIZED (
+        SELECT u.ctid AS tid, ROW(u.tenant_id, u.agent_id, u.metric_type) AS k, u.count
+        FROM analytics.analytics_daily_aggregates u WHERE u.date = rollup_day.day
+    ),
     daily_up AS (
         INSERT INTO analytics.analytics_daily_aggregates AS a (tenant_id, agent_id, date, metric_type, count)
-        SELECT d.tenant_id, d.agent_id, day, d.metric_type, d.count FROM d
+        SELECT d.tenant_id, d.agent_id, day, d.metric_type, d.count
+        FROM d LEFT JOIN cur_d ON cur_d.k = d.k
+        WHERE cur_d.count IS DISTINCT FROM d.count
         ON CONFLICT ON CONSTRAINT analytics_daily_aggregates_key DO UPDATE
             SET count = excluded.count, updated_at = now()
-            WHERE a.count IS DISTINCT FROM excluded.count
         RETURNING 1
     ),
     daily_gone AS (
         DELETE FROM analytics.analytics_daily_aggregates a
-        USING (SELECT x.tid
-               FROM (SELECT u.ctid AS tid, ROW(u.tenant_id, u.agent_id, u.metric_type) AS k
-                     FROM analytics.analytics_daily_aggregates u WHERE u.date = rollup_day.day) x
-               WHERE NOT EXISTS (SELECT 1 FROM d WHERE d.k = x.k)) gone
+        USING (SELECT cur_d.tid FROM cur_d WHERE NOT EXISTS (SELECT 1 FROM d WHERE d.k = cur_d.k)) gone
         WHERE a.ctid = gone.tid
         RETURNING 1
     ),
-    tenant_up AS (
-        INSERT INTO analytics.tenant_daily AS t
-            (tenant_id, date, api_calls, token_issuances, token_failures, credential_rotations, tool_calls, llm_calls,
-             events, active_agents, issuing_agents, api_heatmap)
-        SELECT g.tenant_id, day,
-               coalesce(sum(g.calls) FILTER (WHERE g.event_type = 'api_call'), 0),
-               coalesce(sum(g.calls) FILTER (WHERE g.event_type = 'token_issuance'), 0),
-               coalesce(sum(g.calls - g.successes) FILTER (WHERE g.event_type = 'token_issuance'), 0),
-               coalesce(sum(g.calls) FILTER (WHERE g.event_type = 'credential_rotation'), 0),
-               coalesce(sum(g.calls) FILTER (WHERE g.event_type = 'tool_call'), 0),
-               coalesce(sum(g.calls) FILTER (WHERE g.event_type = 'llm_call'), 0),
-               sum(g.calls),
-               coalesce(array_agg(DISTINCT g.agent_id ORDER BY g.agent_id) FILTER (WHERE g.agent_id IS NOT NULL), '{}'),
+    t AS (
+        SELECT g.tenant_id,
+               coalesce(sum(g.calls) FILTER (WHERE g.event_type = 'api_call'), 0)::bigint AS api_calls,
+               coalesce(sum(g.calls) FILTER (WHERE g.event_type = 'token_issuance'), 0)::bigint AS token_issuances,
+               coalesce(sum(g.calls - g.successes) FILTER (WHERE g.event_type = 'token_issuance'), 0)::bigint AS token_failures,
+               coalesce(sum(g.calls) FILTER (WHERE g.event_type = 'credential_rotation'), 0)::bigint AS credential_rotations,
+               coalesce(sum(g.calls) FILTER (WHERE g.event_type = 'tool_call'), 0)::bigint AS tool_calls,
+               coalesce(sum(g.calls) FILTER (WHERE g.event_type = 'llm_call'), 0)::bigint AS llm_calls,
+               sum(g.calls)::bigint AS events,
+               coalesce(array_agg(DISTINCT g.agent_id ORDER BY g.agent_id) FILTER (WHERE g.agent_id IS NOT NULL), '{}') AS active_agents,
                coalesce(array_agg(DISTINCT g.agent_id ORDER BY g.agent_id)
-                        FILTER (WHERE g.agent_id IS NOT NULL AND g.event_type = 'token_issuance'), '{}'),
-               analytics.heatmap_merge(g.api_heatmap)
+                        FILTER (WHERE g.agent_id IS NOT NULL AND g.event_type = 'token_issuance'), '{}') AS issuing_agents,
+               analytics.heatmap_merge(g.api_heatmap) AS api_heatmap
         FROM g
         GROUP BY g.tenant_id
+    ),
+    tenant_up AS (
+        INSERT INTO analytics.tenant_daily AS td
+            (tenant_id, date, api_calls, token_issuances, token_failures, credential_rotations, tool_calls, llm_calls,
+             events, active_agents, issuing_agents, api_heatmap)
+        SELECT t.tenant_id, day, t.api_calls, t.token_issuances, t.token_failures, t.credential_rotations,
+               t.tool_calls, t.llm_calls, t.events, t.active_agents, t.issuing_agents, t.api_heatmap
+        FROM t
+        LEFT JOIN analytics.tenant_daily c ON c.tenant_id = t.tenant_id AND c.date = rollup_day.day
+        WHERE ROW(c.api_calls, c.token_issuances, c.token_failures, c.credential_rotations, c.tool_calls, c.llm_calls,
+                  c.events, c.active_agents, c.issuing_agents, analytics.heatmap_to_array(c.api_heatmap))
+              IS DISTINCT FROM
+              ROW(t.api_calls, t.token_issuances, t.token_failures, t.credential_rotations, t.tool_calls, t.llm_calls,
+                  t.events, t.active_agents, t.issuing_agents, analytics.heatmap_to_array(t.api_heatmap))
         ON CONFLICT (tenant_id, date) DO UPDATE
             SET api_calls = excluded.api_calls, token_issuances = excluded.token_issuances,
                 token_failures = excluded.token_failures, credential_rotations = excluded.credential_rotations,
                 tool_calls = excluded.tool_calls, llm_calls = excluded.llm_calls, events = excluded.events,
                 active_agents = excluded.active_agents, issuing_agents = excluded.issuing_agents,
                 api_heatmap = excluded.api_heatmap, updated_at = now()
-            WHERE (t.api_calls, t.token_issuances, t.token_failures, t.credential_rotations, t.tool_calls, t.llm_calls,
-                   t.events, t.active_agents, t.issuing_agents)
-                  IS DISTINCT FROM (excluded.api_calls, excluded.token_issuances, excluded.token_failures,
-                                    excluded.credential_rotations, excluded.tool_calls, excluded.llm_calls,
-                                    excluded.events, excluded.active_agents, excluded.issuing_agents)
-               OR analytics.heatmap_to_array(t.api_heatmap) IS DISTINCT FROM analytics.heatmap_to_array(excluded.api_heatmap)
         RETURNING 1
     ),
     tenant_gone AS (
-        DELETE FROM analytics.tenant_daily t
-        WHERE t.date = rollup_day.day
-          AND t.tenant_id NOT IN (SELECT g.tenant_id FROM g)
+        DELETE FROM analytics.tenant_daily td
+        WHERE td.date = rollup_day.day
+          AND td.tenant_id NOT IN (SELECT g.tenant_id FROM g)
         RETURNING 1
     )
     SELECT coalesce((SELECT sum(g.calls) FROM g), 0),
@@ -511,44 +544,31 @@ DECLARE
         'coalesce(sum(e.count) FILTER (WHERE e.event_type = ''credential_rotation''), 0)::bigint, '
         'coalesce(sum(e.count) FILTER (WHERE e.event_type = ''tool_call''), 0)::bigint, '
         'coalesce(sum(e.count) FILTER (WHERE e.event_type = ''llm_call''), 0)::bigint ';
-    raw  analytics.day_metrics[] := '{}';
-    one  analytics.day_metrics;
-    d    date;
-    part regclass;
+    unclean date[];
+    raw     analytics.day_metrics[] := '{}';
+    one     analytics.day_metrics;
+    d       date;
+    part    regclass;
 BEGIN
     IF daily_counts."to" - daily_counts."from" > 3660 THEN
         RAISE EXCEPTION 'the range % to % is longer than 3661 days', daily_counts."from", daily_counts."to"
             USING ERRCODE = 'program_limit_exceeded';
     END IF;
-    FOR d, part IN
-        SELECT g::date, to_regclass('analytics.' || analytics.partition_name(g::date))
-        FROM generate_series(daily_counts."from"::timestamp, daily_counts."to"::timestamp, interval '1 day') g
-        WHERE NOT analytics.day_is_clean(g::date)
-    LOOP
+    unclean := analytics.unclean_days(daily_counts."from", daily_counts."to");
+    FOREACH d IN ARRAY unclean LOOP
+        part := to_regclass('analytics.' || analytics.partition_name(d));
         IF part IS NOT NULL THEN
             EXECUTE metrics || format('FROM %s e WHERE e.tenant_id = $1', part)
                 INTO one USING daily_counts.tenant_id, d;
-            raw := raw || one;
+        ELSE
+            -- No partition for the day: its rows, if any, are in the default one.
+            EXECUTE metrics || 'FROM analytics.usage_events_default e WHERE e.tenant_id = $1 '
+                               'AND e.occurred_at >= $3 AND e.occurred_at < $4'
+                INTO one USING daily_counts.tenant_id, d, d::timestamp AT TIME ZONE 'UTC',
+                               (d + 1)::timestamp AT TIME ZONE 'UTC';
         END IF;
+        raw := raw || one;
     END LOOP;
-    -- Days with no partition: their rows, if any, are in the default
-    -- partition; one query for all of them.
-    raw := raw || ARRAY(
-        SELECT ROW(x.day, x.api_calls, x.token_issuances, x.token_failures, x.credential_rotations,
-                   x.tool_calls, x.llm_calls)::analytics.day_metrics
-        FROM (SELECT (e.occurred_at AT TIME ZONE 'UTC')::date AS day,
-                     coalesce(sum(e.count) FILTER (WHERE e.event_type = 'api_call'), 0)::bigint AS api_calls,
-                     coalesce(sum(e.count) FILTER (WHERE e.event_type = 'token_issuance'), 0)::bigint AS token_issuances,
-                     coalesce(sum(e.count) FILTER (WHERE e.event_type = 'token_issuance' AND NOT e.success), 0)::bigint AS token_failures,
-                     coalesce(sum(e.count) FILTER (WHERE e.event_type = 'credential_rotation'), 0)::bigint AS credential_rotations,
-                     coalesce(sum(e.count) FILTER (WHERE e.event_type = 'tool_call'), 0)::bigint AS tool_calls,
-                     coalesce(sum(e.count) FILTER (WHERE e.event_type = 'llm_call'), 0)::bigint AS llm_calls
-              FROM analytics.usage_events_default e
-              WHERE e.tenant_id = daily_counts.tenant_id
-                AND e.occurred_at >= daily_counts."from"::timestamp AT TIME ZONE 'UTC'
-                AND e.occurred_at < (daily_counts."to" + 1)::timestamp AT TIME ZONE 'UTC'
-              GROUP BY 1) x
-        WHERE NOT analytics.day_is_clean(x.day));
 
     RETURN QUERY
     SELECT g::date,
@@ -557,7 +577,10 @@ BEGIN
            coalesce(r.tool_calls, t.tool_calls, 0), coalesce(r.llm_calls, t.llm_calls, 0)
     FROM generate_series(daily_counts."from"::timestamp, daily_counts."to"::timestamp, interval '1 day') g
     LEFT JOIN unnest(raw) r ON r.date = g::date
-    LEFT JOIN analytics.tenant_daily t ON t.tenant_id = daily_counts.tenant_id AND t.date = g::date AND r.date IS NULL
+    LEFT JOIN (SELECT td.* FROM analytics.tenant_daily td
+               WHERE td.tenant_id = daily_counts.tenant_id
+                 AND td.date BETWEEN daily_counts."from" AND daily_counts."to"
+                 AND td.date <> ALL (unclean)) t ON t.date = g::date
     ORDER BY 1;
 END
 $$;

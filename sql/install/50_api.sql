@@ -213,19 +213,7 @@ COMMENT ON FUNCTION analytics.check_period(date, date) IS
 -- Readers: clean days from the rollups, the other days from raw events.
 -------------------------------------------------------------------------------
 
--- The days of [from, to] that are not clean (their rollups are missing or
--- stale), oldest first.
-CREATE FUNCTION analytics.unclean_days("from" date, "to" date)
-RETURNS date[]
-LANGUAGE sql STABLE STRICT PARALLEL SAFE
-RETURN ARRAY(
-    SELECT g::date
-    FROM pg_catalog.generate_series("from"::timestamp, "to"::timestamp, interval '1 day') g
-    WHERE NOT EXISTS (SELECT 1 FROM analytics.rollup_days r WHERE r.day = g::date)
-       OR EXISTS (SELECT 1 FROM analytics.rollup_invalidations i WHERE i.day = g::date)
-    ORDER BY 1);
-COMMENT ON FUNCTION analytics.unclean_days(date, date) IS
-    'The days of [from, to] whose rollups are missing or stale (not analytics.day_is_clean), oldest first';
+-- (analytics.unclean_days(from, to) is in 40_rollup.sql.)
 
 CREATE TYPE analytics.api_raw_group AS (
     date date, agent_id uuid, event_type text, endpoint text, method text,
