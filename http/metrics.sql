@@ -1,0 +1,53 @@
+-- metrics.sql: the gateway's own functions, in schema analytics_http (not part
+-- of the extension; idempotent, run by http/stack.sh as a superuser after
+-- CREATE EXTENSION analytics).
+--   analytics_http.metrics()  the job gauges in Prometheus text format, from
+--                             analytics.job_runs (role analytics_metrics only)
+--   analytics_http.ping()     a trivial function: PostgREST's floor (bench)
+SET client_min_messages = warning;
+CREATE SCHEMA IF NOT EXISTS analytics_http;
+
+DO $$
+BEGIN
+    IF to_regrole('analytics_metrics') IS NULL THEN
+        CREATE ROLE analytics_metrics NOLOGIN;
+    END IF;
+    -- PostgREST v12 answers Content-Type text/plain for a function returning
+    -- this domain.
+    IF to_regtype('analytics_http."text/plain"') IS NULL THEN
+        CREATE DOMAIN analytics_http."text/plain" AS text;
+    END IF;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION analytics_http.metrics()
+RETURNS analytics_http."text/plain"
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH last AS (
+        SELECT DISTINCT ON (job) job, duration_ms, finished_at
+        FROM analytics.job_runs
+        WHERE finished_at IS NOT NULL AND status IN ('succeeded', 'skipped', 'failed')
+        ORDER BY job, finished_at DESC
+    )
+    SELECT concat_ws(E'\n',
+        '# HELP agentidp_analytics_aggregation_job_duration_ms Duration of the last finished run of each analytics job (analytics.job_runs), in milliseconds.',
+        '# TYPE agentidp_analytics_aggregation_job_duration_ms gauge',
+        (SELECT string_agg(format('agentidp_analytics_aggregation_job_duration_ms{job="%s"} %s', job, coalesce(duration_ms, 0)), E'\n' ORDER BY job) FROM last),
+        '# HELP agentidp_analytics_aggregation_job_last_run End of the last finished run of each analytics job (analytics.job_runs), Unix time in seconds.',
+        '# TYPE agentidp_analytics_aggregation_job_last_run gauge',
+        (SELECT string_agg(format('agentidp_analytics_aggregation_job_last_run{job="%s"} %s', job, round(extract(epoch FROM finished_at), 3)), E'\n' ORDER BY job) FROM last)
+    ) || E'\n'
+$$;
+
+CREATE OR REPLACE FUNCTION analytics_http.ping()
+RETURNS json
+LANGUAGE sql IMMUTABLE
+AS $$ SELECT '{"ok":true}'::json $$;
+
+REVOKE ALL ON FUNCTION analytics_http.metrics() FROM PUBLIC;
+REVOKE ALL ON FUNCTION analytics_http.ping() FROM PUBLIC;
+GRANT USAGE ON SCHEMA analytics_http TO analytics_metrics, analytics_tenant, analytics_anon;
+GRANT EXECUTE ON FUNCTION analytics_http.metrics() TO analytics_metrics;
+GRANT EXECUTE ON FUNCTION analytics_http.ping() TO analytics_tenant;

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# run.sh DB: the HTTP suite of make test.  Starts PostgREST + mtail + nginx
+# (http/stack.sh) on 127.0.0.1 against database DB of the running cluster
+# (PGHOST/PGPORT/PGUSER), with short cache lifetimes and a low rate limit,
+# runs test/http/*.test.js with node's test runner, and always stops them.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+DB=${1:?usage: $0 DB}
+RUN=$(mktemp -d /tmp/analytics-http.XXXXXX)
+stop() { http/stack.sh stop "$RUN"; rm -rf "$RUN"; }
+trap stop EXIT
+
+(cd http && npm ci --no-audit --no-fund --loglevel=error) || exit 1
+psql -X -q -v ON_ERROR_STOP=1 -d "$DB" >/dev/null <<'SQL' || exit 1
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
+SELECT * FROM analytics_datagen.generate(20000, 30, current_date);
+SQL
+
+export ANALYTICS_DB=$DB
+export CACHE_TTL_USAGE_SUMMARY=3s TEST_CACHE_TTL_S=3
+export RATE_LIMIT=20r/s RATE_BURST=10 TEST_RATE_BURST=10 RETRY_AFTER=1
+http/stack.sh start "$RUN" || { cat "$RUN"/*.log "$RUN"/nginx/error.log 2>/dev/null | tail -40; exit 1; }
+source "$RUN/http.env"
+node --test --test-concurrency=1 test/http/ ; rc=$?
+if (( rc != 0 )); then
+  echo "-- postgrest.log"; tail -20 "$RUN/postgrest.log"
+  echo "-- nginx error.log"; tail -20 "$RUN/nginx/error.log"
+fi
+exit $rc
