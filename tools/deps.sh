@@ -17,9 +17,19 @@ PKGS=(
   postgresql-15-cron
   postgresql-15-pgtap
   libtap-parser-sourcehandler-pgtap-perl  # pg_prove
+  nginx                                   # the HTTP front (http/)
+  mtail                                   # Prometheus metrics from nginx's access log
+  gettext-base                            # envsubst renders the http/ configs
+  curl
+  prometheus                              # promtool check metrics (the HTTP tests)
 )
+# node and npm (npm ci installs PostgREST from http/package-lock.json): from
+# Debian unless a node is already installed (e.g. from NodeSource, whose
+# nodejs package bundles npm and conflicts with Debian's npm).
+command -v node >/dev/null || PKGS+=(nodejs)
+command -v npm >/dev/null || PKGS+=(npm)
 if [[ "${1:-}" == bench ]]; then
-  PKGS+=(postgresql-15-tdigest libdbd-pg-perl)
+  PKGS+=(postgresql-15-tdigest libdbd-pg-perl wrk)
 fi
 
 missing=()
