@@ -24,8 +24,10 @@ statement_timeout = 0" \
 echo "valgrind: server under memcheck in $dir"
 
 rc=0
-rm -f regression.diffs
-make -s installcheck ${VALGRIND_REGRESS:+REGRESS="$VALGRIND_REGRESS"} || { rc=1; [[ -f regression.diffs ]] && cat regression.diffs; }
+# Its own output folder: the plain pg_regress run keeps results/.
+mkdir -p "$dir/out"
+make -s installcheck REGRESS_OPTS="--inputdir=. --outputdir=$dir/out" ${VALGRIND_REGRESS:+REGRESS="$VALGRIND_REGRESS"} \
+  || { rc=1; [[ -f "$dir/out/regression.diffs" ]] && cat "$dir/out/regression.diffs"; }
 cluster_stop "$dir"
 ours=$(grep -l "analytics.so" "$dir"/vg/*.log 2>/dev/null || true)
 if [[ -n "$ours" ]]; then
