@@ -119,28 +119,13 @@ CREATE TABLE analytics.analytics_monthly_aggregates (
 COMMENT ON TABLE analytics.analytics_monthly_aggregates IS
     'Daily aggregates older than analytics.daily_retention_days, summed by month (month = its first day)';
 
-CREATE TABLE analytics.usage_stats_monthly (
-    month            date NOT NULL CONSTRAINT usage_stats_monthly_month_check CHECK (extract(day FROM month) = 1),
-    tenant_id        uuid NOT NULL,
-    agent_id         uuid,
-    event_type       text NOT NULL,
-    endpoint         text,
-    method           text,
-    tool_name        text,
-    mcp_server       text,
-    model            text,
-    calls            bigint NOT NULL,
-    successes        bigint NOT NULL,
-    failures         bigint NOT NULL,
-    total_latency_ms double precision NOT NULL,
-    latency          analytics.qsketch,
-    input_tokens     bigint NOT NULL,
-    output_tokens    bigint NOT NULL,
-    cost_usd         numeric NOT NULL,
-    updated_at       timestamptz NOT NULL DEFAULT now(),
-    CONSTRAINT usage_stats_monthly_key UNIQUE NULLS NOT DISTINCT
-        (month, tenant_id, agent_id, event_type, endpoint, method, tool_name, mcp_server, model)
-);
+-- The same columns as usage_stats_daily, by month.
+CREATE TABLE analytics.usage_stats_monthly (LIKE analytics.usage_stats_daily INCLUDING DEFAULTS);
+ALTER TABLE analytics.usage_stats_monthly RENAME COLUMN date TO month;
+ALTER TABLE analytics.usage_stats_monthly
+    ADD CONSTRAINT usage_stats_monthly_month_check CHECK (extract(day FROM month) = 1),
+    ADD CONSTRAINT usage_stats_monthly_key UNIQUE NULLS NOT DISTINCT
+        (month, tenant_id, agent_id, event_type, endpoint, method, tool_name, mcp_server, model);
 COMMENT ON TABLE analytics.usage_stats_monthly IS
     'Usage statistics older than analytics.daily_retention_days, by month; latency sketches are merged, not averaged';
 
