@@ -1206,31 +1206,64 @@ qs_compact_read(const uint8_t *buf, size_t len, const qs_alloc *a, qs_error *err
  * exactly that of qs_merge(dst, qs_compact_read(...)).
  */
 
-/* A varint, values below 2^21 (up to three bytes) inline. */
-static inline int
-qs_varint_next(const uint8_t **pp, const uint8_t *end, uint64_t *v)
+/* A varint read: the position after it (NULL if malformed) and its value. */
+typedef struct qs_varint_read
 {
-	const uint8_t *p = *pp;
+	const uint8_t *p;
+	uint64_t	v;
+} qs_varint_read;
+
+/* The general case of qs_varint_at, out of line. */
+static qs_varint_read
+qs_varint_at_slow(const uint8_t *p, const uint8_t *end)
+{
+	qs_varint_read r;
+
+	r.p = qs_varint_get(&p, end, &r.v) ? NULL : p;
+	return r;
+}
+
+/*
+ * A varint, as qs_varint_get reads it; values below 2^21 (three bytes)
+ * inline.  Everything passes by value, so that the bucket loop keeps its
+ * position and values in registers.
+ */
+static inline qs_varint_read
+qs_varint_at(const uint8_t *p, const uint8_t *end)
+{
+	qs_varint_read r;
 
 	if (p < end && p[0] < 0x80)
 	{
-		*v = p[0];
-		*pp = p + 1;
-		return 0;
+		r.v = p[0];
+		r.p = p + 1;
 	}
-	if (end - p >= 2 && p[1] < 0x80)
+	else if (end - p >= 2 && p[1] < 0x80)
 	{
-		*v = (uint64_t) (p[0] & 0x7f) | (uint64_t) p[1] << 7;
-		*pp = p + 2;
-		return 0;
+		r.v = (uint64_t) (p[0] & 0x7f) | (uint64_t) p[1] << 7;
+		r.p = p + 2;
 	}
-	if (end - p >= 3 && p[2] < 0x80)
+	else if (end - p >= 3 && p[2] < 0x80)
 	{
-		*v = (uint64_t) (p[0] & 0x7f) | (uint64_t) (p[1] & 0x7f) << 7 | (uint64_t) p[2] << 14;
-		*pp = p + 3;
-		return 0;
+		r.v = (uint64_t) (p[0] & 0x7f) | (uint64_t) (p[1] & 0x7f) << 7 | (uint64_t) p[2] << 14;
+		r.p = p + 3;
 	}
-	return qs_varint_get(pp, end, v);
+	else
+		r = qs_varint_at_slow(p, end);
+	return r;
+}
+
+/* qs_varint_get through qs_varint_at. */
+static inline int
+qs_varint_next(const uint8_t **pp, const uint8_t *end, uint64_t *v)
+{
+	qs_varint_read r = qs_varint_at(*pp, end);
+
+	if (r.p == NULL)
+		return -1;
+	*pp = r.p;
+	*v = r.v;
+	return 0;
 }
 
 /*
@@ -1246,8 +1279,8 @@ qs_merge_compact_store(qs_sketch *dst, int positive, const uint8_t **pp, const u
 	const uint8_t *p = *pp;
 	qs_store   *st = positive ? &dst->pos : &dst->neg;
 	uint64_t   *c;
+	qs_varint_read r;
 	uint64_t	i,
-				v,
 				cnt,
 				n = 0,
 				sn;
@@ -1261,9 +1294,11 @@ qs_merge_compact_store(qs_sketch *dst, int positive, const uint8_t **pp, const u
 	uint32_t	cap;
 
 	/* the first key, and room for at least nb keys from it unless that collapses */
-	if (qs_varint_next(&p, end, &v))
+	r = qs_varint_at(p, end);
+	if (r.p == NULL)
 		return qs_fail_null(err, QS_ERR_MALFORMED, "truncated %s bucket", name);
-	first = key = qs_unzigzag(v);
+	p = r.p;
+	first = key = qs_unzigzag(r.v);
 	if (key < kmin || key > kmax)
 		return qs_fail_null(err, QS_ERR_MALFORMED, "%s bucket key %lld is outside [%d, %d]",
 							name, (long long) key, kmin, kmax);
@@ -1288,8 +1323,11 @@ qs_merge_compact_store(qs_sketch *dst, int positive, const uint8_t **pp, const u
 	{
 		uint32_t	idx;
 
-		if (qs_varint_next(&p, end, &cnt))
+		r = qs_varint_at(p, end);
+		if (r.p == NULL)
 			return qs_fail_null(err, QS_ERR_MALFORMED, "truncated %s bucket", name);
+		p = r.p;
+		cnt = r.v;
 		if (cnt == 0)
 			return qs_fail_null(err, QS_ERR_MALFORMED, "%s bucket %lld has count 0",
 								name, (long long) key);
@@ -1325,12 +1363,14 @@ qs_merge_compact_store(qs_sketch *dst, int positive, const uint8_t **pp, const u
 		}
 		if (++i == nb)
 			break;
-		if (qs_varint_next(&p, end, &v))
+		r = qs_varint_at(p, end);
+		if (r.p == NULL)
 			return qs_fail_null(err, QS_ERR_MALFORMED, "truncated %s bucket", name);
-		if (v >= QS_MAX_BUCKETS)
+		p = r.p;
+		if (r.v >= QS_MAX_BUCKETS)
 			return qs_fail_null(err, QS_ERR_MALFORMED, "%s store spans more than %d keys",
 								name, QS_MAX_BUCKETS);
-		key += (int64_t) v + 1;
+		key += (int64_t) r.v + 1;
 		if (key - first >= QS_MAX_BUCKETS || key > kmax)
 			return qs_fail_null(err, QS_ERR_MALFORMED,
 								"%s bucket key %lld is outside [%d, %d] or spans more than %d keys",
