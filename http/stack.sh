@@ -102,6 +102,7 @@ GRANT analytics_metrics TO $ANALYTICS_AUTHENTICATOR;
 SQL
 
 # ---- ports and knobs.
+HTTP_PORT_GIVEN=${HTTP_PORT:-}
 export HTTP_PORT=${HTTP_PORT:-$(free_port 8480)}
 export PGRST_PORT=${PGRST_PORT:-$(free_port 3480)}
 export PGRST_ADMIN_PORT=${PGRST_ADMIN_PORT:-$(free_port 3580)}
@@ -155,6 +156,17 @@ echo $! >"$RUN/mtail.pid"
 wait_http "http://127.0.0.1:$MTAIL_PORT/metrics" || { echo "stack: mtail did not start" >&2; tail -20 "$RUN/mtail.log" >&2; exit 1; }
 nginx -q -t -p "$NGINX_DIR" -c "$NGINX_DIR/nginx.conf" -e "$NGINX_DIR/error.log" \
   || { echo "stack: bad nginx config" >&2; exit 1; }
-nginx -p "$NGINX_DIR" -c "$NGINX_DIR/nginx.conf" -e "$NGINX_DIR/error.log" 9>&-
+# A port found free can be taken by someone else before nginx binds it: when
+# the port was not given, try the next free one.
+for ((try = 0; ; try++)); do
+  nginx -p "$NGINX_DIR" -c "$NGINX_DIR/nginx.conf" -e "$NGINX_DIR/error.log" 9>&- 2>"$RUN/nginx-start.log" && break
+  if (( try < 5 )) && [[ -z "$HTTP_PORT_GIVEN" ]] && grep -q 'Address already in use' "$RUN/nginx-start.log"; then
+    HTTP_PORT=$(free_port $((HTTP_PORT + 1)))
+    render "$HTTP_SRC/nginx.conf.in" "$NGINX_DIR/nginx.conf"
+    sed -i "s/^export HTTP_PORT=[0-9]*/export HTTP_PORT=$HTTP_PORT/" "$RUN/http.env"
+    continue
+  fi
+  cat "$RUN/nginx-start.log" >&2; exit 1
+done
 wait_http "http://127.0.0.1:$HTTP_PORT/ready" || { echo "stack: nginx did not start" >&2; tail -20 "$NGINX_DIR/error.log" >&2; exit 1; }
 echo "stack: nginx http://127.0.0.1:$HTTP_PORT  PostgREST http://127.0.0.1:$PGRST_PORT (admin $PGRST_ADMIN_PORT)  mtail $MTAIL_PORT"
