@@ -9,6 +9,8 @@
 
 #include "fmgr.h"
 #include "utils/guc.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
 
 PG_MODULE_MAGIC;
 
@@ -20,6 +22,8 @@ int			analytics_daily_retention_days = 400;
 int			analytics_job_history_days = 30;
 
 void		_PG_init(void);
+
+PG_FUNCTION_INFO_V1(analytics_stored_bytes);
 
 /* Define the analytics.* settings. */
 void
@@ -84,4 +88,26 @@ _PG_init(void)
 							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("analytics");
+}
+
+/* analytics.stored_bytes(anyelement): the bytes of a varlena value. */
+Datum
+analytics_stored_bytes(PG_FUNCTION_ARGS)
+{
+	Oid			typid = get_fn_expr_argtype(fcinfo->flinfo, 0);
+	struct varlena *value;
+	bytea	   *result;
+	Size		len;
+
+	if (!OidIsValid(typid) || get_typlen(typid) != -1)
+		ereport(ERROR,
+				errcode(ERRCODE_DATATYPE_MISMATCH),
+				errmsg("analytics.stored_bytes() takes a value of a variable-length type"),
+				errdetail("The argument's type is %s.", OidIsValid(typid) ? format_type_be(typid) : "unknown"));
+	value = PG_DETOAST_DATUM_PACKED(PG_GETARG_DATUM(0));
+	len = VARSIZE_ANY_EXHDR(value);
+	result = (bytea *) palloc(len + VARHDRSZ);
+	SET_VARSIZE(result, len + VARHDRSZ);
+	memcpy(VARDATA(result), VARDATA_ANY(value), len);
+	PG_RETURN_BYTEA_P(result);
 }

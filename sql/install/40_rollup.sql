@@ -84,6 +84,18 @@ CREATE TYPE analytics.usage_stats_key AS (
     tenant_id uuid, agent_id uuid, event_type text, endpoint text, method text,
     tool_name text, mcp_server text, model text);
 COMMENT ON TYPE analytics.usage_stats_key IS 'The grouping key of usage_stats_daily, for NULL-safe hashed comparisons';
+CREATE TYPE analytics.daily_aggregates_key AS (tenant_id uuid, agent_id uuid, metric_type text);
+COMMENT ON TYPE analytics.daily_aggregates_key IS 'The key of analytics_daily_aggregates within a day, for NULL-safe hashed comparisons';
+
+-- The stored bytes of a varlena value (a sketch, a heatmap), to tell
+-- whether a recomputed value differs from the stored one without decoding
+-- either: equal values have equal bytes.
+CREATE FUNCTION analytics.stored_bytes(value anyelement)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'analytics_stored_bytes'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION analytics.stored_bytes(anyelement) IS
+    'The bytes of a variable-length value as stored (detoasted), for byte-wise comparison';
 
 -- One row per tenant and day: the read model of the API.
 CREATE TABLE analytics.tenant_daily (
@@ -296,7 +308,7 @@ BEGIN
                ROW(u.tenant_id, u.agent_id, u.event_type, u.endpoint, u.method, u.tool_name,
                    u.mcp_server, u.model)::analytics.usage_stats_key AS k,
                ROW(u.calls, u.successes, u.total_latency_ms, u.input_tokens, u.output_tokens, u.cost_usd,
-                   analytics.qsketch_to_bytes(u.latency)) AS v
+                   analytics.stored_bytes(u.latency)) AS v
         FROM analytics.usage_stats_daily u WHERE u.date = rollup_day.day
     ),
     gs AS (
@@ -313,7 +325,7 @@ BEGIN
                gs.input_tokens, gs.output_tokens, gs.cost_usd
         FROM gs LEFT JOIN cur_s ON cur_s.k = gs.k
         WHERE cur_s.v IS DISTINCT FROM ROW(gs.calls, gs.successes, gs.total_latency_ms, gs.input_tokens,
-                                            gs.output_tokens, gs.cost_usd, analytics.qsketch_to_bytes(gs.latency))
+                                            gs.output_tokens, gs.cost_usd, analytics.stored_bytes(gs.latency))
         ON CONFLICT ON CONSTRAINT usage_stats_daily_key DO UPDATE
             SET calls = excluded.calls, successes = excluded.successes, failures = excluded.failures,
                 total_latency_ms = excluded.total_latency_ms, latency = excluded.latency,
@@ -329,7 +341,7 @@ BEGIN
     ),
     d AS MATERIALIZED (
         SELECT g.tenant_id, g.agent_id, m.metric_type, sum(m.n)::bigint AS count,
-               ROW(g.tenant_id, g.agent_id, m.metric_type) AS k
+               ROW(g.tenant_id, g.agent_id, m.metric_type)::analytics.daily_aggregates_key AS k
         FROM g
         CROSS JOIN LATERAL (VALUES
             ('api_calls',            CASE WHEN g.event_type = 'api_call' THEN g.calls END),
@@ -342,7 +354,7 @@ BEGIN
         GROUP BY g.tenant_id, g.agent_id, m.metric_type
     ),
     cur_d AS MATERIALIZED (
-        SELECT u.ctid AS tid, ROW(u.tenant_id, u.agent_id, u.metric_type) AS k, u.count
+        SELECT u.ctid AS tid, ROW(u.tenant_id, u.agent_id, u.metric_type)::analytics.daily_aggregates_key AS k, u.count
         FROM analytics.analytics_daily_aggregates u WHERE u.date = rollup_day.day
     ),
     daily_up AS (
@@ -385,10 +397,10 @@ BEGIN
         FROM t
         LEFT JOIN analytics.tenant_daily c ON c.tenant_id = t.tenant_id AND c.date = rollup_day.day
         WHERE ROW(c.api_calls, c.token_issuances, c.token_failures, c.credential_rotations, c.tool_calls, c.llm_calls,
-                  c.events, c.active_agents, c.issuing_agents, analytics.heatmap_to_array(c.api_heatmap))
+                  c.events, c.active_agents, c.issuing_agents, analytics.stored_bytes(c.api_heatmap))
               IS DISTINCT FROM
               ROW(t.api_calls, t.token_issuances, t.token_failures, t.credential_rotations, t.tool_calls, t.llm_calls,
-                  t.events, t.active_agents, t.issuing_agents, analytics.heatmap_to_array(t.api_heatmap))
+                  t.events, t.active_agents, t.issuing_agents, analytics.stored_bytes(t.api_heatmap))
         ON CONFLICT (tenant_id, date) DO UPDATE
             SET api_calls = excluded.api_calls, token_issuances = excluded.token_issuances,
                 token_failures = excluded.token_failures, credential_rotations = excluded.credential_rotations,
