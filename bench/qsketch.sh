@@ -12,7 +12,8 @@
 # EVENTS defaults to BENCH_EVENTS or 10,000,000.
 # bench/qsketch.sh --merge [EVENTS]: only the merge of the 365 daily sketches
 # against count(*) of them (reusing public.bench_qsketch_daily when it is
-# there and has its sketch column), with RUNS (default 11) runs.
+# there and has its sketch column), with RUNS (default 11) runs of each,
+# alternating.
 source "$(dirname "$0")/lib.sh"
 ONLY_MERGE=0
 if [[ ${1:-} == --merge ]]; then ONLY_MERGE=1; shift; fi
@@ -54,10 +55,16 @@ Q[count]="SELECT count(*) FROM public.bench_qsketch_daily WHERE tenant_id = '$TE
 if [[ $ONLY_MERGE == 1 ]]; then
   printf '\nqsketch merge benchmark: %s daily sketches of one tenant, median of %s runs, server time (ms)\n' "$DAYS" "$RUNS"
   printf '%-50s %10s %9s %10s %9s %10s\n' "measure" "serial" "ratio" "2 workers" "ratio" "target"
+  # count(*) and the merge alternate, so that both see the same load.
+  median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
   declare -A MS
   for mode in serial parallel; do
     pre=$SERIAL; [[ $mode == parallel ]] && pre=$PARALLEL
-    for k in count merge; do MS[$mode/$k]=$(bench_time "$pre ${Q[$k]}" "$RUNS"); done
+    tc=(); tm=()
+    for ((r = 0; r < RUNS; r++)); do
+      tc+=("$(bench_time "$pre ${Q[count]}" 1)"); tm+=("$(bench_time "$pre ${Q[merge]}" 1)")
+    done
+    MS[$mode/count]=$(median "${tc[@]}"); MS[$mode/merge]=$(median "${tm[@]}")
   done
   printf '%-50s %10s %9s %10s %9s %10s\n' "count(*) of one tenant's $DAYS daily sketches" "${MS[serial/count]}" "" "${MS[parallel/count]}" "" ""
   printf '%-50s %10s %8sx %10s %8sx %10s\n' "qsketch_merge of them + quantiles / count(*)" \
