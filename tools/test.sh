@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # test.sh: what `make test` runs.  Installs what is missing, builds with
 # warnings as errors, installs, starts a throwaway cluster on its own port and
-# socket folder, runs the C unit tests, a bounded fuzz pass, pg_regress and
-# pgTAP, prints the regression diffs on failure, and always stops the cluster.
+# socket folder, runs the C unit tests, a bounded fuzz pass, pg_regress,
+# pgTAP, the documentation examples and the HTTP suite (test/http), prints
+# the regression diffs on failure, and always stops the cluster.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -21,10 +22,12 @@ PORT=$(free_port 55432)
 stop() { [[ -n "${VALGRIND_PID:-}" ]] && kill "$VALGRIND_PID" 2>/dev/null; cluster_stop "$CLUSTER"; rm -rf "$CLUSTER"; }
 trap stop EXIT
 echo "== start throwaway cluster in $CLUSTER on port $PORT"
-cluster_start "$CLUSTER" "$PORT" analytics_test || exit 1
+# pg_stat_statements: the HTTP suite proves a cache HIT never reaches the database.
+CLUSTER_EXTRA_CONF="shared_preload_libraries = 'pg_cron,analytics,pg_stat_statements'" \
+  cluster_start "$CLUSTER" "$PORT" analytics_test || exit 1
 
 failed=()
-SUITES=6   # unit, fuzz, pg_regress, pgtap, docs, valgrind
+SUITES=7   # unit, fuzz, pg_regress, pgtap, docs, http, valgrind
 
 echo "== C unit tests"
 make -s unit || failed+=(unit)
@@ -59,6 +62,11 @@ pg_prove -d analytics_test --ext .sql -r test/pgtap || failed+=(pgtap)
 
 echo "== documentation examples"
 test/docs.sh analytics_test || failed+=(docs)
+
+# PostgREST + nginx (http/stack.sh) over 127.0.0.1 against analytics_test;
+# test/http/run.sh stops them even on failure.
+echo "== http (PostgREST + nginx)"
+test/http/run.sh analytics_test || failed+=(http)
 
 echo "== valgrind (waiting for it)"
 wait "$VALGRIND_PID" || failed+=(valgrind)
