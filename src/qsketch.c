@@ -6,9 +6,10 @@
  * aggregate, what in/recv produce and what is written to disk) or the
  * "dense" working form, the aggregate state updated in place.  Every value
  * read from a Datum is validated: compact values are decoded with full
- * checks, dense values from anywhere but our own in-place aggregate state
- * are checked in full, and our own state gets the O(1) shape checks that
- * keep every index in bounds.
+ * checks (qsketch_merge decodes them straight into its state, in one pass),
+ * dense values from anywhere but our own in-place aggregate state are
+ * checked in full, and our own state gets the O(1) shape checks that keep
+ * every index in bounds.
  *
  * Memory: nodeAgg copies any state pointer that differs from the previous
  * one into the aggregate context and frees the old one, so a new or grown

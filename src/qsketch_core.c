@@ -1415,11 +1415,11 @@ qs_merge_compact_once(qs_sketch *dst, const uint8_t *buf, size_t len, const qs_a
 	h.sum = qs_get_f64(buf + 36);
 	if (!(h.alpha >= QS_ALPHA_MIN && h.alpha <= QS_ALPHA_MAX))
 		return qs_fail_null(err, QS_ERR_MALFORMED, "relative accuracy %g is outside [%g, %g]",
-					   h.alpha, QS_ALPHA_MIN, QS_ALPHA_MAX);
+							h.alpha, QS_ALPHA_MIN, QS_ALPHA_MAX);
 	if (h.alpha != dst->alpha)
 		return qs_fail_null(err, QS_ERR_ALPHA_MISMATCH,
-					   "cannot merge a sketch of relative accuracy %g into one of %g",
-					   h.alpha, dst->alpha);
+							"cannot merge a sketch of relative accuracy %g into one of %g",
+							h.alpha, dst->alpha);
 	h.inv_lg = qs_mult(h.alpha);
 	qs_key_limits(h.inv_lg, &kmin, &kmax);
 	cur = buf + QS_COMPACT_HEADER;
