@@ -4,8 +4,10 @@
 # start: installs what is missing, builds and installs the extension, starts
 # a private PostgreSQL 15 cluster in .cluster/demo (pg_cron preloaded),
 # (re)creates the extension in database "analytics", generates demo data and
-# prints real results.  Running it again rebuilds the extension and the data
-# on the same cluster.
+# prints real results, then starts the HTTP front (PostgREST + nginx, see
+# http/stack.sh, run folder .cluster/demo-http) and prints a signed token for
+# a demo tenant of each tier with curl commands.  Running it again rebuilds
+# the extension and the data on the same cluster.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source tools/cluster.sh
@@ -13,9 +15,11 @@ DEMO_DIR=$(pwd)/.cluster/demo
 DEMO_DB=analytics
 DEMO_EVENTS=${DEMO_EVENTS:-150000}
 DEMO_DAYS=${DEMO_DAYS:-35}
+HTTP_RUN=$(pwd)/.cluster/demo-http
 
 case "${1:-start}" in
   stop)
+    http/stack.sh stop "$HTTP_RUN"
     cluster_stop "$DEMO_DIR"
     echo "demo: stopped"
     exit 0 ;;
@@ -29,6 +33,7 @@ make -s >/dev/null
 if [[ $(id -u) -eq 0 ]]; then make -s install >/dev/null; else sudo -n make -s install >/dev/null; fi
 
 # A restart loads the freshly installed library (it is preloaded).
+http/stack.sh stop "$HTTP_RUN"
 cluster_stop "$DEMO_DIR"
 port=$(free_port 55433)
 cluster_start "$DEMO_DIR" "$port" "$DEMO_DB"
@@ -60,9 +65,40 @@ SQL
 
 psql -X -v ON_ERROR_STOP=1 -d "$DEMO_DB" -f demo/show.sql
 
+echo "demo: starting the HTTP front (PostgREST 12 + nginx)"
+(cd http && npm ci --no-audit --no-fund --loglevel=error)
+ANALYTICS_DB=$DEMO_DB http/stack.sh start "$HTTP_RUN"
+source "$HTTP_RUN/http.env"
+token() { node http/jwt.js "{\"role\":\"analytics_tenant\",\"tenant_id\":\"$1\"}" 86400; }
+TOKEN_ENTERPRISE=$(token 00000000-0000-4000-8000-000000000001)
+TOKEN_PRO=$(token 00000000-0000-4000-8000-000000000002)
+TOKEN_FREE=$(token 00000000-0000-4000-8000-000000000005)
+API=http://127.0.0.1:$HTTP_PORT
+
 cat <<MSG
 
 demo: the cluster keeps running. Connect with:
   psql -h $PGHOST -p $PGPORT -U postgres $DEMO_DB
-Stop it with: make demo-stop
+
+demo: the HTTP API is at $API (nginx; PostgREST itself on 127.0.0.1:$PGRST_PORT).
+Tokens (HS256, valid 24 h; the secret is in $HTTP_RUN/jwt_secret):
+  enterprise tenant 00000000-0000-4000-8000-000000000001:
+    TOKEN_ENTERPRISE=$TOKEN_ENTERPRISE
+  pro tenant 00000000-0000-4000-8000-000000000002:
+    TOKEN_PRO=$TOKEN_PRO
+  free tenant 00000000-0000-4000-8000-000000000005 (403 while analytics.free_tier_access is off):
+    TOKEN_FREE=$TOKEN_FREE
+
+Try (run a second time: X-Cache-Status turns from MISS to HIT):
+  curl -i -H "Authorization: Bearer $TOKEN_ENTERPRISE" "$API/analytics/usage-summary"
+  curl -H "Authorization: Bearer $TOKEN_ENTERPRISE" "$API/analytics/agent-activity?from=$(date -u -d '-6 days' +%F)&to=$(date -u +%F)"
+  curl -H "Authorization: Bearer $TOKEN_PRO" "$API/analytics/token-trends?granularity=week"
+  curl -H "Authorization: Bearer $TOKEN_PRO" "$API/api/v1/analytics/tokens?days=7"
+  curl -H "Authorization: Bearer $TOKEN_ENTERPRISE" "$API/api/v1/analytics/agents/activity?days=30"
+  curl -H "Authorization: Bearer $TOKEN_ENTERPRISE" "$API/api/v1/analytics/agents"
+  curl -H "Authorization: Bearer $TOKEN_ENTERPRISE" "$API/rpc/call_patterns"
+  curl -i -H "Authorization: Bearer $TOKEN_FREE" "$API/analytics/usage-summary"
+  curl -i "$API/analytics/usage-summary"
+  curl "$API/metrics"
+Stop it all with: make demo-stop
 MSG
