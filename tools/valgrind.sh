@@ -26,7 +26,7 @@ echo "valgrind: server under memcheck in $dir"
 rc=0
 # Its own output folder: the plain pg_regress run keeps results/.
 mkdir -p "$dir/out"
-make -s installcheck REGRESS_OPTS="--inputdir=. --outputdir=$dir/out" ${VALGRIND_REGRESS:+REGRESS="$VALGRIND_REGRESS"} \
+make -s installcheck REGRESS_OPTS="--inputdir=. --outputdir=$dir/out --dbname=contrib_regression" ${VALGRIND_REGRESS:+REGRESS="$VALGRIND_REGRESS"} \
   || { rc=1; [[ -f "$dir/out/regression.diffs" ]] && cat "$dir/out/regression.diffs"; }
 cluster_stop "$dir"
 ours=$(grep -l "analytics.so" "$dir"/vg/*.log 2>/dev/null || true)
