@@ -15,36 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void **arena;
-static size_t arena_n,
-			arena_cap;
-
-static void *
-arena_alloc(size_t size, void *arg)
-{
-	void	   *p;
-
-	(void) arg;
-	if (arena_n == arena_cap)
-	{
-		arena_cap = arena_cap ? arena_cap * 2 : 256;
-		arena = realloc(arena, arena_cap * sizeof(void *));
-		if (arena == NULL)
-			abort();
-	}
-	p = malloc(size ? size : 1);
-	if (p == NULL)
-		abort();
-	arena[arena_n++] = p;
-	return p;
-}
-
-static void
-arena_reset(void)
-{
-	while (arena_n > 0)
-		free(arena[--arena_n]);
-}
+#include "../arena.h"
 
 static const qs_alloc A = {arena_alloc, NULL};
 

@@ -15,40 +15,7 @@ static int	group_failures;
 #define CHECK(cond) do { if (!(cond)) { group_failures++; \
 	if (group_failures <= 5) fprintf(stderr, "  %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); } } while (0)
 
-/* An arena: every allocation of a group, freed at its end. */
-static void **arena;
-static size_t arena_n,
-			arena_cap;
-
-static void *
-arena_alloc(size_t size, void *arg)
-{
-	void	   *p;
-
-	(void) arg;
-	if (arena_n == arena_cap)
-	{
-		arena_cap = arena_cap ? arena_cap * 2 : 1024;
-		arena = realloc(arena, arena_cap * sizeof(void *));
-		if (arena == NULL)
-			abort();
-	}
-	p = malloc(size ? size : 1);
-	if (p == NULL)
-		abort();
-	arena[arena_n++] = p;
-	return p;
-}
-
-static void
-arena_reset(void)
-{
-	size_t		i;
-
-	for (i = 0; i < arena_n; i++)
-		free(arena[i]);
-	arena_n = 0;
-}
+#include "../arena.h"
 
 static const qs_alloc A = {arena_alloc, NULL};
 
