@@ -136,10 +136,17 @@ render "$HTTP_SRC/nginx.conf.in" "$NGINX_DIR/nginx.conf"
 render "$HTTP_SRC/api_proxy.conf.in" "$NGINX_DIR/api_proxy.conf"
 render "$HTTP_SRC/get_only.conf.in" "$NGINX_DIR/get_only.conf"
 cp "$HTTP_SRC/metrics.shtml" "$NGINX_DIR/html/metrics.shtml"
+# The dashboard, when it is built (cd dashboard && npm ci && npm run build).
+rm -rf "$NGINX_DIR/html/dashboard"
+if [[ -f "$ROOT/dashboard/dist/index.html" ]]; then
+  cp -R "$ROOT/dashboard/dist" "$NGINX_DIR/html/dashboard"
+else
+  echo "stack: dashboard/dist is not built: /dashboard/ answers 404" >&2
+fi
 : >"$NGINX_DIR/access.log"
 chmod 700 "$NGINX_DIR/cache"
 # the workers run as nobody (as root): they cross RUN and NGINX_DIR, own tmp and cache
-if [[ $(id -u) -eq 0 ]]; then chown -R nobody:nogroup "$NGINX_DIR/tmp" "$NGINX_DIR/cache"; chmod 711 "$RUN" "$NGINX_DIR"; chmod 755 "$NGINX_DIR/html"; fi
+if [[ $(id -u) -eq 0 ]]; then chown -R nobody:nogroup "$NGINX_DIR/tmp" "$NGINX_DIR/cache"; chmod 711 "$RUN" "$NGINX_DIR"; chmod -R a+rX "$NGINX_DIR/html"; fi
 
 cat >"$RUN/http.env" <<ENV
 export HTTP_PORT=$HTTP_PORT PGRST_PORT=$PGRST_PORT PGRST_ADMIN_PORT=$PGRST_ADMIN_PORT MTAIL_PORT=$MTAIL_PORT

@@ -13,8 +13,8 @@ cd "$(dirname "$0")/.."
 source tools/cluster.sh
 DEMO_DIR=$(pwd)/.cluster/demo
 DEMO_DB=analytics
-DEMO_EVENTS=${DEMO_EVENTS:-150000}
-DEMO_DAYS=${DEMO_DAYS:-35}
+DEMO_EVENTS=${DEMO_EVENTS:-300000}
+DEMO_DAYS=${DEMO_DAYS:-90}
 HTTP_RUN=$(pwd)/.cluster/demo-http
 
 case "${1:-start}" in
@@ -65,8 +65,9 @@ SQL
 
 psql -X -v ON_ERROR_STOP=1 -d "$DEMO_DB" -f demo/show.sql
 
-echo "demo: starting the HTTP front (PostgREST 12 + nginx)"
+echo "demo: building the dashboard and starting the HTTP front (PostgREST 12 + nginx)"
 (cd http && npm ci --no-audit --no-fund --loglevel=error)
+(cd dashboard && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build)
 ANALYTICS_DB=$DEMO_DB http/stack.sh start "$HTTP_RUN"
 source "$HTTP_RUN/http.env"
 token() { node http/jwt.js "{\"role\":\"analytics_tenant\",\"tenant_id\":\"$1\"}" 86400; }
@@ -88,6 +89,11 @@ Tokens (HS256, valid 24 h; the secret is in $HTTP_RUN/jwt_secret):
     TOKEN_PRO=$TOKEN_PRO
   free tenant 00000000-0000-4000-8000-000000000005 (403 while analytics.free_tier_access is off):
     TOKEN_FREE=$TOKEN_FREE
+
+The dashboard, signed in as the enterprise tenant (the token is in the URL
+fragment, which the browser never sends to the server):
+  $API/dashboard/#token=$TOKEN_ENTERPRISE
+(open $API/dashboard/ alone to paste a token, e.g. TOKEN_FREE to see the free-tier answer)
 
 Try (run a second time: X-Cache-Status turns from MISS to HIT):
   curl -i -H "Authorization: Bearer $TOKEN_ENTERPRISE" "$API/analytics/usage-summary"

@@ -22,6 +22,7 @@ PKGS=(
   gettext-base                            # envsubst renders the http/ configs
   curl
   prometheus                              # promtool check metrics (the HTTP tests)
+  chromium                                # the dashboard's browser tests (playwright-core drives it)
 )
 # node and npm (npm ci installs PostgREST from http/package-lock.json): from
 # Debian unless a node is already installed (e.g. from NodeSource, whose

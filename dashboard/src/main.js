@@ -1,0 +1,493 @@
+// main.js: the dashboard page.  Reads the token (URL fragment, then this
+// tab's sessionStorage, else asks for one), asks the API for each view of
+// the chosen period in parallel, and draws each view as its answer arrives.
+import * as S from './shape.js';
+import { ROUTES, apiGet } from './api.js';
+
+// ECharts is the bulk of the code: its chunk loads while the first answers
+// are on their way, and only the views that draw a chart wait for it.
+const charts = import('./charts.js');
+
+const TOKEN_KEY = 'analytics.dashboard.token';
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  token: null,
+  period: null,
+  granularity: 'day',
+  agentId: '',
+  data: {},                 // view -> the API's body
+  sorts: { rotations: null, patterns: null },
+  inflight: new Map(),      // view -> AbortController
+  halted: false,            // a 401 or 403 stopped the page
+  retry: { views: new Set(), timer: null, until: 0, tick: null },
+  refreshTimer: null,
+  loads: 0,
+  meaningful: false,
+  critical: null,           // criticalGate() of the first load
+};
+
+// ---------------------------------------------------------------- views
+
+const VIEWS = {
+  summary: { panel: 'panel-summary', request: (p) => [ROUTES.summary, { from: p.from, to: p.to }], render: renderSummary },
+  heatmap: { panel: 'panel-heatmap', request: (p) => [ROUTES.heatmap, { days: S.heatmapWindow(p, S.utcDay()).days }], render: renderHeatmap },
+  trends: { panel: 'panel-trends', request: (p) => [ROUTES.trends, { from: p.from, to: p.to, granularity: state.granularity }], render: renderTrends },
+  agents: {
+    panel: 'panel-agents',
+    request: (p) => { const a = S.agentActivityPeriod(p); return [ROUTES.agentActivity, { from: a.from, to: a.to }]; },
+    render: renderAgents,
+  },
+  rotations: { panel: 'panel-rotations', request: (p) => [ROUTES.rotations, { from: p.from, to: p.to }], render: () => renderTable('rotations') },
+  patterns: { panel: 'panel-patterns', request: (p) => [ROUTES.patterns, { from: p.from, to: p.to }], render: () => renderTable('patterns') },
+  top: { panel: 'panel-top', request: () => [ROUTES.top, {}], render: renderTop },
+};
+
+const TABLES = {
+  rotations: { columns: S.ROTATION_COLUMNS, rows: S.rotationRows, table: 'table-rotations', noun: 'agents' },
+  patterns: { columns: S.PATTERN_COLUMNS, rows: S.patternRows, table: 'table-patterns', noun: 'endpoints' },
+};
+
+function setPanel(view, panelState, message = '') {
+  const panel = $(VIEWS[view].panel);
+  panel.dataset.state = panelState;
+  panel.setAttribute('aria-busy', panelState === 'loading' ? 'true' : 'false');
+  const status = panel.querySelector('.panel-status');
+  status.textContent = message;
+  status.hidden = !message;
+  status.classList.toggle('error', panelState === 'error');
+}
+
+function el(tag, attrs = {}, text = null) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v !== null && v !== undefined) e.setAttribute(k, v);
+  }
+  if (text !== null) e.textContent = text;
+  return e;
+}
+
+function renderSummary(body) {
+  const cards = $('cards');
+  cards.replaceChildren(...S.summaryCards(body).map((c) => {
+    const li = el('li', { class: 'card', 'data-key': c.key, 'data-value': c.value === null ? '' : String(c.value) });
+    li.append(el('span', { class: 'label' }, c.label), el('span', { class: 'value' }, S.formatInt(c.value)));
+    if (c.detail) li.append(el('span', { class: 'detail' }, c.detail));
+    return li;
+  }));
+  $('empty').hidden = !S.isEmptySummary(body);
+  setPanel('summary', 'ready');
+}
+
+async function renderHeatmap(body) {
+  const C = await charts;
+  const w = S.heatmapWindow(state.period, S.utcDay());
+  const m = S.heatmapMatrix(body);
+  const differs = w.from !== state.period.from || w.to !== state.period.to;
+  $('heatmap-note').textContent = `${S.formatInt(m.total)} API calls from ${w.from} to ${w.to}` +
+    (differs ? ' (this view always ends today and covers at most 90 days).' : '.');
+  // The accessible table: every cell labelled with its count.
+  const table = $('heatmap-table');
+  const head = el('tr');
+  head.append(el('th', { scope: 'col' }, 'Day'));
+  for (let h = 0; h < 24; h++) head.append(el('th', { scope: 'col' }, `${String(h).padStart(2, '0')}:00`));
+  table.tHead.replaceChildren(head);
+  table.tBodies[0].replaceChildren(...S.HEATMAP_ROWS.map((r, i) => {
+    const tr = el('tr');
+    tr.append(el('th', { scope: 'row' }, r.name));
+    m.matrix[i].forEach((count, h) => tr.append(el('td', {
+      'aria-label': S.heatmapCellLabel(i, h, count), 'data-dow': String(r.dow), 'data-hour': String(h),
+    }, String(count))));
+    return tr;
+  }));
+  const chart = $('chart-heatmap');
+  if (m.total === 0) {
+    C.clearChart(chart);
+    chart.hidden = true;
+    setPanel('heatmap', 'empty', 'No API calls in these days.');
+    return;
+  }
+  chart.hidden = false;
+  C.drawHeatmap(chart, m, `Heatmap of ${m.total} API calls by day of week and hour, UTC, from ${w.from} to ${w.to}. ` +
+    'The table that follows lists the count of every cell.');
+  setPanel('heatmap', 'ready');
+}
+
+async function renderTrends(body) {
+  const C = await charts;
+  const t = S.trendSeries(body);
+  $('trend-totals').textContent = `${S.formatInt(t.totals.total)} issuances: ${S.formatInt(t.totals.successful)} successful, ` +
+    `${S.formatInt(t.totals.failed)} failed (by ${t.granularity}).`;
+  const chart = $('chart-trends');
+  if (t.totals.total === 0) {
+    C.clearChart(chart);
+    chart.hidden = true;
+    setPanel('trends', 'empty', 'No token issuances in this period.');
+    return;
+  }
+  chart.hidden = false;
+  C.drawTrend(chart, t);
+  setPanel('trends', 'ready');
+}
+
+async function renderAgents(body) {
+  const C = await charts;
+  const select = $('agent-filter');
+  const options = S.agentOptions(body);
+  if (!options.some((o) => o.value === state.agentId)) state.agentId = '';
+  select.replaceChildren(el('option', { value: '' }, 'All agents'), ...options.map((o) => el('option', { value: o.value }, o.label)));
+  select.value = state.agentId;
+  const a = S.agentActivityPeriod(state.period);
+  $('agents-note').textContent = `Daily ${state.agentId ? 'activity of one agent' : 'API calls per agent'}, ${a.from} to ${a.to}` +
+    (a.clipped ? ' (the last 90 days of the period: the most this view covers).' : '.');
+  const chart = $('chart-agents');
+  if (options.length === 0) {
+    C.clearChart(chart);
+    chart.hidden = true;
+    setPanel('agents', 'empty', 'No agent activity in this period.');
+  } else {
+    chart.hidden = false;
+    C.drawAgents(chart, S.agentSeries(body, state.agentId || null));
+    setPanel('agents', 'ready');
+  }
+  if (state.data.top) await renderTop(state.data.top);   // names for the top agents
+}
+
+function sortedRows(name) {
+  const t = TABLES[name];
+  const rows = t.rows(state.data[name]);
+  const s = state.sorts[name];
+  return s ? S.sortRows(rows, s.key, s.dir) : rows;
+}
+
+function renderTable(name) {
+  const t = TABLES[name];
+  const body = state.data[name];
+  const table = $(t.table);
+  const sort = state.sorts[name];
+  const head = el('tr');
+  for (const c of t.columns) {
+    const th = el('th', { scope: 'col', class: c.type === 'text' ? null : 'num', 'aria-sort': sort && sort.key === c.key ? sort.dir : 'none' });
+    const b = el('button', { type: 'button', 'data-key': c.key }, c.label);
+    b.addEventListener('click', () => {
+      const cur = state.sorts[name];
+      const dir = cur && cur.key === c.key && cur.dir === 'descending' ? 'ascending'
+        : cur && cur.key === c.key ? 'descending' : (c.type === 'text' ? 'ascending' : 'descending');
+      state.sorts[name] = { key: c.key, dir };
+      renderTable(name);
+      table.querySelector(`th button[data-key="${c.key}"]`).focus();
+    });
+    th.append(b);
+    head.append(th);
+  }
+  table.tHead.replaceChildren(head);
+  const rows = sortedRows(name);
+  table.tBodies[0].replaceChildren(...rows.map((r) => {
+    const tr = el('tr');
+    t.columns.forEach((c, i) => {
+      const cell = el(i === 0 ? 'th' : 'td', { scope: i === 0 ? 'row' : null, class: c.type === 'text' ? null : 'num' }, S.formatCell(r[c.key], c));
+      tr.append(cell);
+    });
+    return tr;
+  }));
+  const panel = $(VIEWS[name].panel);
+  panel.querySelector('button.csv').disabled = rows.length === 0;
+  $(`${name}-note`).textContent = name === 'rotations'
+    ? `${S.formatInt(body.totalRotations)} credential rotations from ${body.period.from} to ${body.period.to}.`
+    : `${S.formatInt(body.totalCalls)} API calls from ${body.period.from} to ${body.period.to}.`;
+  if (rows.length === 0) setPanel(name, 'empty', `No ${t.noun} in this period.`);
+  else setPanel(name, 'ready');
+  if (name === 'rotations' && state.data.top) return renderTop(state.data.top);
+  return undefined;
+}
+
+function downloadCsv(name) {
+  const body = state.data[name];
+  if (!body) return;
+  const csv = S.toCsv(TABLES[name].columns, sortedRows(name));
+  const url = URL.createObjectURL(new Blob([csv], { type: 'text/csv;charset=utf-8' }));
+  const a = el('a', { href: url, download: `${name === 'rotations' ? 'rotation-frequency' : 'call-patterns'}_${body.period.from}_${body.period.to}.csv` });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+function agentNames() {
+  const names = new Map();
+  for (const a of state.data.rotations?.agents || []) names.set(a.agentId, S.agentLabel(a));
+  for (const a of state.data.agents?.agents || []) names.set(a.agentId, S.agentLabel(a));
+  return names;
+}
+
+async function renderTop(body) {
+  const C = await charts;
+  const rows = S.topAgents(body, agentNames(), 10);
+  $('top-note').textContent = `Token issuances in ${body.month} (UTC), most first.`;
+  $('top-table').tBodies[0].replaceChildren(...rows.map((r) => {
+    const tr = el('tr');
+    tr.append(el('th', { scope: 'row' }, r.label), el('td', {}, String(r.tokenCount)));
+    return tr;
+  }));
+  const chart = $('chart-top');
+  if (rows.length === 0) {
+    C.clearChart(chart);
+    chart.hidden = true;
+    setPanel('top', 'empty', 'No tokens issued this month.');
+    return;
+  }
+  chart.hidden = false;
+  chart.style.height = `${Math.max(160, rows.length * 30 + 24)}px`;
+  C.chartById(chart.id)?.resize();
+  C.drawTop(chart, rows);
+  setPanel('top', 'ready');
+}
+
+// ---------------------------------------------------------------- loading
+
+function status(text, kind = 'info') {
+  const s = $('status');
+  s.textContent = text;
+  s.dataset.kind = kind;
+}
+
+// Resolves at the start of the next frame: what was drawn before is in it.
+function nextFrame() {
+  return new Promise((resolve) => requestAnimationFrame(() => resolve()));
+}
+
+const CRITICAL = new Set(['summary', 'heatmap']);
+
+// A promise that resolves once both critical views have settled (drawn,
+// failed or waiting out a 429) in the first load of a token.
+function criticalGate() {
+  const pending = new Set(CRITICAL);
+  let resolve;
+  const promise = new Promise((r) => { resolve = r; });
+  return { promise, settle: (view) => { pending.delete(view); if (pending.size === 0) resolve(); } };
+}
+
+function abortAll() {
+  for (const c of state.inflight.values()) c.abort();
+  state.inflight.clear();
+  clearTimeout(state.retry.timer);
+  clearInterval(state.retry.tick);
+  state.retry.views.clear();
+  clearTimeout(state.refreshTimer);
+}
+
+// Stop the page: 401 asks for a token, 403 explains the plan.
+function halt(verdict) {
+  state.halted = true;
+  abortAll();
+  if (verdict.kind === 'unauthorized') {
+    sessionStorage.removeItem(TOKEN_KEY);
+    state.token = null;
+    showSignIn(verdict.message);
+  } else {
+    $('dashboard').hidden = true;
+    $('controls').hidden = false;
+    const n = $('notice');
+    n.replaceChildren(el('h2', {}, 'Analytics needs the Pro or Enterprise plan'), el('p', {}, verdict.message));
+    if (verdict.apiMessage) n.append(el('p', { class: 'api-message' }, `The API said: ${verdict.apiMessage}`));
+    n.hidden = false;
+    status('');
+  }
+}
+
+// 429: retry the refused views once Retry-After has passed, counting down.
+function retryLater(view, seconds) {
+  const r = state.retry;
+  r.views.add(view);
+  const until = Date.now() + seconds * 1000;
+  if (until <= r.until && r.timer) return;
+  r.until = until;
+  clearTimeout(r.timer);
+  clearInterval(r.tick);
+  const show = () => status(`Too many requests: the server asked us to wait. Retrying in ${Math.max(1, Math.ceil((r.until - Date.now()) / 1000))} s…`, 'warning');
+  show();
+  r.tick = setInterval(show, 1000);
+  r.timer = setTimeout(() => {
+    clearInterval(r.tick);
+    r.timer = null;
+    const views = [...r.views];
+    r.views.clear();
+    load(views);
+  }, seconds * 1000);
+}
+
+async function fetchView(view, controller) {
+  const [path, params] = VIEWS[view].request(state.period);
+  let res;
+  try {
+    res = await apiGet(path, params, state.token, controller.signal);
+  } catch (e) {
+    if (e.name === 'AbortError') return;
+    throw e;
+  }
+  if (controller.signal.aborted || state.halted) return;
+  const v = res.verdict;
+  if (v.kind === 'ok') {
+    state.data[view] = res.body;
+    // The summary and the heatmap are drawn first, the rest after they show.
+    if (!CRITICAL.has(view)) await state.critical.promise;
+    if (controller.signal.aborted || state.halted) return;
+    try {
+      await VIEWS[view].render(res.body);
+    } catch (e) {
+      setPanel(view, 'error', `This view could not be drawn: ${e.message}`);
+    }
+    if (!state.meaningful && state.data.summary && state.data.heatmap) {
+      state.meaningful = true;
+      await nextFrame();
+      performance.mark('dashboard:meaningful');
+    }
+  } else if (v.kind === 'unauthorized' || v.kind === 'forbidden') {
+    halt(v);
+  } else if (v.kind === 'rate_limited') {
+    setPanel(view, 'loading', `Waiting ${v.seconds} s (rate limited)…`);
+    retryLater(view, v.seconds);
+  } else {
+    setPanel(view, 'error', v.code ? `${v.message} (${v.code})` : v.message);
+  }
+}
+
+// Ask for the given views (all by default) of the current period.
+async function load(views = Object.keys(VIEWS)) {
+  if (!state.token || !state.period) return;
+  state.halted = false;
+  clearTimeout(state.refreshTimer);
+  const main = $('dashboard');
+  main.dataset.busy = 'true';
+  window.history.replaceState(null, '', `#${S.periodHash(state.period)}`);
+  $('period-label').textContent = `${state.period.from} to ${state.period.to} (${state.period.days} day${state.period.days === 1 ? '' : 's'}, UTC)`;
+  const jobs = views.map((view) => {
+    state.inflight.get(view)?.abort();
+    const c = new AbortController();
+    state.inflight.set(view, c);
+    setPanel(view, 'loading', $(VIEWS[view].panel).dataset.state === 'loading' || !state.data[view] ? 'Loading…' : 'Updating…');
+    return fetchView(view, c).finally(() => {
+      if (state.inflight.get(view) === c) state.inflight.delete(view);
+      if (CRITICAL.has(view)) state.critical.settle(view);
+    });
+  });
+  await Promise.all(jobs);
+  if (state.halted || state.inflight.size > 0 || state.retry.views.size > 0) return;
+  main.dataset.busy = 'false';
+  state.loads += 1;
+  main.dataset.loads = String(state.loads);
+  if (state.loads === 1) nextFrame().then(() => performance.mark('dashboard:complete'));
+  status(`Updated at ${new Date().toISOString().slice(11, 19)} UTC.`);
+  scheduleRefresh();
+}
+
+function scheduleRefresh() {
+  clearTimeout(state.refreshTimer);
+  const seconds = Number($('auto').value);
+  if (seconds > 0 && state.token && !state.halted) state.refreshTimer = setTimeout(() => load(), seconds * 1000);
+}
+
+// ---------------------------------------------------------------- sign-in
+
+function showSignIn(reason) {
+  $('dashboard').hidden = true;
+  $('controls').hidden = true;
+  $('notice').hidden = true;
+  $('tenant').textContent = '';
+  $('signin-reason').textContent = reason;
+  $('signin').hidden = false;
+  status('');
+  $('token-input').focus();
+}
+
+function start(token) {
+  state.token = token;
+  state.data = {};
+  state.meaningful = false;
+  state.critical = criticalGate();
+  const claims = S.jwtClaims(token);
+  const tenant = claims && (claims.tenant_id || claims.organization_id);
+  $('tenant').textContent = tenant ? `Tenant ${tenant}` : '';
+  $('signin').hidden = true;
+  $('notice').hidden = true;
+  $('controls').hidden = false;
+  $('dashboard').hidden = false;
+  load();
+}
+
+function choosePeriod() {
+  const today = S.utcDay();
+  const choice = $('period').value;
+  $('custom-range').hidden = choice !== 'custom';
+  if (choice === 'custom') {
+    $('from').max = today;
+    $('to').max = today;
+    if (!$('from').value) $('from').value = state.period.from;
+    if (!$('to').value) $('to').value = state.period.to;
+    const p = S.periodFor('custom', today, { from: $('from').value, to: $('to').value });
+    if (p.error) { status(p.error, 'error'); return false; }
+    state.period = p;
+  } else {
+    state.period = S.periodFor(choice, today);
+  }
+  return true;
+}
+
+function init() {
+  const hash = S.parseHash(window.location.hash);
+  if (hash.token) sessionStorage.setItem(TOKEN_KEY, hash.token);
+  if (hash.from && hash.to) {
+    $('period').value = 'custom';
+    $('from').value = hash.from;
+    $('to').value = hash.to;
+  } else if (hash.period) {
+    $('period').value = hash.period;
+  }
+  state.period = S.periodFor($('period').value, S.utcDay(), { from: hash.from, to: hash.to });
+  if (state.period.error) {
+    status(state.period.error, 'error');
+    $('period').value = '30';
+    state.period = S.periodFor('30', S.utcDay());
+  }
+  $('custom-range').hidden = $('period').value !== 'custom';
+  // The token leaves the address bar (and the history) at once.
+  window.history.replaceState(null, '', `${window.location.pathname}${window.location.search}#${S.periodHash(state.period)}`);
+
+  $('period').addEventListener('change', () => {
+    if ($('period').value === 'custom') { $('custom-range').hidden = false; choosePeriod(); $('from').focus(); return; }
+    if (choosePeriod()) load();
+  });
+  $('controls').addEventListener('submit', (e) => { e.preventDefault(); if (choosePeriod()) load(); });
+  $('refresh').addEventListener('click', () => load());
+  $('auto').addEventListener('change', scheduleRefresh);
+  $('signout').addEventListener('click', () => {
+    abortAll();
+    sessionStorage.removeItem(TOKEN_KEY);
+    state.token = null;
+    showSignIn('Signed out. Paste a tenant token to continue.');
+  });
+  $('signin-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const t = $('token-input').value.trim();
+    if (!t) return;
+    $('token-input').value = '';
+    sessionStorage.setItem(TOKEN_KEY, t);
+    start(t);
+  });
+  for (const r of document.querySelectorAll('input[name="granularity"]')) {
+    r.addEventListener('change', () => { state.granularity = r.value; load(['trends']); });
+  }
+  $('agent-filter').addEventListener('change', (e) => {
+    state.agentId = e.target.value;
+    if (state.data.agents) renderAgents(state.data.agents);
+  });
+  for (const b of document.querySelectorAll('button.csv')) b.addEventListener('click', () => downloadCsv(b.dataset.table));
+
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  if (token) start(token);
+  else showSignIn('Paste a tenant token to see its analytics.');
+}
+
+// For the browser tests: the charts module (chartById).
+window.analyticsDashboard = { charts };
+init();
