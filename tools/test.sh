@@ -2,7 +2,8 @@
 # test.sh: what `make test` runs.  Installs what is missing, builds with
 # warnings as errors, installs, starts a throwaway cluster on its own port and
 # socket folder, runs the C unit tests, a bounded fuzz pass, pg_regress,
-# pgTAP, the documentation examples and the HTTP suite (test/http), prints
+# pgTAP, the documentation examples, the HTTP suite (test/http) and the
+# dashboard suites (test/dashboard, test/browser), prints
 # the regression diffs on failure, and always stops the cluster.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -27,7 +28,7 @@ CLUSTER_EXTRA_CONF="shared_preload_libraries = 'pg_cron,analytics,pg_stat_statem
   cluster_start "$CLUSTER" "$PORT" analytics_test || exit 1
 
 failed=()
-SUITES=7   # unit, fuzz, pg_regress, pgtap, docs, http, valgrind
+SUITES=8   # unit, fuzz, pg_regress, pgtap, docs, http, dashboard, valgrind
 
 echo "== C unit tests"
 make -s unit || failed+=(unit)
@@ -67,6 +68,12 @@ test/docs.sh analytics_test || failed+=(docs)
 # test/http/run.sh stops them even on failure.
 echo "== http (PostgREST + nginx)"
 test/http/run.sh analytics_test || failed+=(http)
+
+# The dashboard: its build (with the bundle budget), the unit tests of its
+# data shaping, and chromium driven by playwright-core against PostgREST +
+# nginx over 90 days of demo data in a database of its own.
+echo "== dashboard (unit + browser)"
+test/browser/run.sh || failed+=(dashboard)
 
 echo "== valgrind (waiting for it)"
 wait "$VALGRIND_PID" || failed+=(valgrind)

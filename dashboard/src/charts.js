@@ -110,9 +110,9 @@ export function drawTop(el, rows) {
     ...BASE,
     aria: { enabled: true },
     tooltip: { ...BASE.tooltip, trigger: 'item', formatter: (p) => `${p.name}: ${formatInt(p.value)} tokens` },
-    grid: { left: 8, right: 40, top: 8, bottom: 8, outerBoundsMode: 'same', outerBoundsContain: 'axisLabel' },
+    grid: { left: 136, right: 48, top: 8, bottom: 24, outerBoundsMode: 'none' },
     xAxis: { type: 'value', minInterval: 1 },
-    yAxis: { type: 'category', inverse: true, data: rows.map((r) => r.label) },
+    yAxis: { type: 'category', inverse: true, data: rows.map((r) => r.label), axisLabel: { width: 128, overflow: 'truncate' } },
     series: [{ type: 'bar', name: 'Tokens', data: rows.map((r) => r.tokenCount), color: PALETTE[0],
       label: { show: true, position: 'right', formatter: (p) => formatInt(p.value) } }],
   }, true);

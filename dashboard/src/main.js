@@ -286,10 +286,13 @@ function halt(verdict) {
     showSignIn(verdict.message);
   } else {
     $('dashboard').hidden = true;
-    $('controls').hidden = false;
+    $('controls').hidden = true;
     const n = $('notice');
     n.replaceChildren(el('h2', {}, 'Analytics needs the Pro or Enterprise plan'), el('p', {}, verdict.message));
     if (verdict.apiMessage) n.append(el('p', { class: 'api-message' }, `The API said: ${verdict.apiMessage}`));
+    const other = el('button', { type: 'button', id: 'other-token' }, 'Use another token');
+    other.addEventListener('click', signOut);
+    n.append(other);
     n.hidden = false;
     status('');
   }
@@ -400,6 +403,13 @@ function showSignIn(reason) {
   $('token-input').focus();
 }
 
+function signOut() {
+  abortAll();
+  sessionStorage.removeItem(TOKEN_KEY);
+  state.token = null;
+  showSignIn('Signed out. Paste a tenant token to continue.');
+}
+
 function start(token) {
   state.token = token;
   state.data = {};
@@ -460,12 +470,7 @@ function init() {
   $('controls').addEventListener('submit', (e) => { e.preventDefault(); if (choosePeriod()) load(); });
   $('refresh').addEventListener('click', () => load());
   $('auto').addEventListener('change', scheduleRefresh);
-  $('signout').addEventListener('click', () => {
-    abortAll();
-    sessionStorage.removeItem(TOKEN_KEY);
-    state.token = null;
-    showSignIn('Signed out. Paste a tenant token to continue.');
-  });
+  $('signout').addEventListener('click', signOut);
   $('signin-form').addEventListener('submit', (e) => {
     e.preventDefault();
     const t = $('token-input').value.trim();
