@@ -56,6 +56,8 @@ function setPanel(view, panelState, message = '') {
   status.textContent = message;
   status.hidden = !message;
   status.classList.toggle('error', panelState === 'error');
+  // an error leaves no chart or table of another moment on show
+  if (panelState === 'error') for (const e of panel.querySelectorAll('.chart, .table-wrap')) e.hidden = true;
 }
 
 function el(tag, attrs = {}, text = null) {
@@ -182,6 +184,7 @@ function renderTable(name) {
   }
   table.tHead.replaceChildren(head);
   const rows = sortedRows(name);
+  table.closest('.table-wrap').hidden = false;
   table.tBodies[0].replaceChildren(...rows.map((r) => {
     const tr = el('tr');
     t.columns.forEach((c, i) => {

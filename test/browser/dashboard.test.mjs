@@ -515,6 +515,8 @@ test('an API error shows the API\'s message in each view', async () => {
     const body = await r.json();
     assert.equal(r.status, 404);
     assert.equal(text, `${body.message} (NOT_FOUND)`);
+    assert.equal(await page.isVisible('#chart-heatmap'), false, 'no chart stays on show');
+    assert.equal(await page.isVisible('#table-patterns'), false);
     await shot(page, 'state-api-error');
     await page.context().close();
   } finally {
