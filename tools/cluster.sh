@@ -20,6 +20,16 @@ free_port() {
   echo "$p"
 }
 
+# Export free ports for http/stack.sh's PostgREST, its admin server and mtail,
+# from a random base away from the defaults (a demo or a bench may hold
+# those); nginx's port is left to stack.sh, which retries on a clash.
+stack_ports_away() {
+  local base=$((20000 + RANDOM % 20000))
+  export PGRST_PORT=$(free_port "$base")
+  export PGRST_ADMIN_PORT=$(free_port $((PGRST_PORT + 1)))
+  export MTAIL_PORT=$(free_port $((PGRST_ADMIN_PORT + 1)))
+}
+
 # cluster_start DIR PORT CRON_DB: initialise (once) and start a cluster.
 cluster_start() {
   local dir=$1 port=$2 crondb=$3 sock

@@ -41,11 +41,7 @@ SQL
 
 export ANALYTICS_DB=$DB
 source tools/cluster.sh
-base=$((20000 + RANDOM % 20000))
-export PGRST_PORT=$(free_port "$base")
-export PGRST_ADMIN_PORT=$(free_port $((PGRST_PORT + 1)))
-export MTAIL_PORT=$(free_port $((PGRST_ADMIN_PORT + 1)))
-export HTTP_PORT=$(free_port $((MTAIL_PORT + 1)))
+stack_ports_away
 # the demo's limits: 20 requests/s per token, bursts of 40, Retry-After 1 s
 export RATE_LIMIT=20r/s RATE_BURST=40 TEST_RATE_BURST=40 RETRY_AFTER=1
 http/stack.sh start "$RUN" || { cat "$RUN"/*.log "$RUN"/nginx/error.log 2>/dev/null | tail -40; exit 1; }

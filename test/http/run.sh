@@ -18,12 +18,8 @@ SELECT * FROM analytics_datagen.generate(20000, 30, current_date);
 SQL
 
 export ANALYTICS_DB=$DB
-# ports away from the defaults (a demo or a bench may hold those)
 source tools/cluster.sh
-base=$((20000 + RANDOM % 20000))
-export PGRST_PORT=$(free_port "$base")
-export PGRST_ADMIN_PORT=$(free_port $((PGRST_PORT + 1)))
-export MTAIL_PORT=$(free_port $((PGRST_ADMIN_PORT + 1)))
+stack_ports_away
 export CACHE_TTL_USAGE_SUMMARY=3s TEST_CACHE_TTL_S=3
 export RATE_LIMIT=20r/s RATE_BURST=10 TEST_RATE_BURST=10 RETRY_AFTER=1
 http/stack.sh start "$RUN" || { cat "$RUN"/*.log "$RUN"/nginx/error.log 2>/dev/null | tail -40; exit 1; }
