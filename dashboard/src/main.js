@@ -56,8 +56,13 @@ function setPanel(view, panelState, message = '') {
   status.textContent = message;
   status.hidden = !message;
   status.classList.toggle('error', panelState === 'error');
-  // an error leaves no chart or table of another moment on show
-  if (panelState === 'error') for (const e of panel.querySelectorAll('.chart, .table-wrap')) e.hidden = true;
+  // an error leaves no chart or table of another moment on show, nor a
+  // CSV of it to download
+  if (panelState === 'error') {
+    for (const e of panel.querySelectorAll('.chart, .table-wrap')) e.hidden = true;
+    const csv = panel.querySelector('button.csv');
+    if (csv) csv.disabled = true;
+  }
 }
 
 function el(tag, attrs = {}, text = null) {
@@ -383,7 +388,10 @@ async function load(views = Object.keys(VIEWS)) {
   state.loads += 1;
   main.dataset.loads = String(state.loads);
   if (state.loads === 1) nextFrame().then(() => performance.mark('dashboard:complete'));
-  status(`Updated at ${new Date().toISOString().slice(11, 19)} UTC.`);
+  const at = new Date().toISOString().slice(11, 19);
+  const failed = Object.values(VIEWS).filter((v) => $(v.panel).dataset.state === 'error').length;
+  if (failed) status(`Updated at ${at} UTC, but ${failed} of ${Object.keys(VIEWS).length} views could not be loaded: see each view's message.`, 'error');
+  else status(`Updated at ${at} UTC.`);
   scheduleRefresh();
 }
 

@@ -517,6 +517,10 @@ test('an API error shows the API\'s message in each view', async () => {
     assert.equal(text, `${body.message} (NOT_FOUND)`);
     assert.equal(await page.isVisible('#chart-heatmap'), false, 'no chart stays on show');
     assert.equal(await page.isVisible('#table-patterns'), false);
+    assert.equal(await page.isDisabled('#panel-patterns button.csv'), true);
+    await page.waitForSelector('#dashboard[data-loads="1"]');
+    assert.match(await page.textContent('#status'), /7 of 7 views could not be loaded/);
+    assert.equal(await page.getAttribute('#status', 'data-kind'), 'error');
     await shot(page, 'state-api-error');
     await page.context().close();
   } finally {
