@@ -45,7 +45,17 @@ typedef struct qs_loc
 	int32_t		key;
 } qs_loc;
 
+static void qs_vfail(qs_error *err, qs_status code, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
 static int	qs_fail(qs_error *err, qs_status code, const char *fmt,...) __attribute__((format(printf, 3, 4)));
+static void *qs_fail_null(qs_error *err, qs_status code, const char *fmt,...) __attribute__((format(printf, 3, 4)));
+
+/* Fill err with code and the formatted detail. */
+static void
+qs_vfail(qs_error *err, qs_status code, const char *fmt, va_list ap)
+{
+	err->code = code;
+	vsnprintf(err->detail, sizeof(err->detail), fmt, ap);
+}
 
 /* Fill err and return -1. */
 static int
@@ -53,24 +63,20 @@ qs_fail(qs_error *err, qs_status code, const char *fmt,...)
 {
 	va_list		ap;
 
-	err->code = code;
 	va_start(ap, fmt);
-	vsnprintf(err->detail, sizeof(err->detail), fmt, ap);
+	qs_vfail(err, code, fmt, ap);
 	va_end(ap);
 	return -1;
 }
 
 /* The same, returning NULL. */
-static void *qs_fail_null(qs_error *err, qs_status code, const char *fmt,...) __attribute__((format(printf, 3, 4)));
-
 static void *
 qs_fail_null(qs_error *err, qs_status code, const char *fmt,...)
 {
 	va_list		ap;
 
-	err->code = code;
 	va_start(ap, fmt);
-	vsnprintf(err->detail, sizeof(err->detail), fmt, ap);
+	qs_vfail(err, code, fmt, ap);
 	va_end(ap);
 	return NULL;
 }

@@ -15,69 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../arena.h"
-
-static const qs_alloc A = {arena_alloc, NULL};
-
-/* Same compact bytes, sum included. */
-static int
-same_exactly(const qs_sketch *x, const qs_sketch *y)
-{
-	size_t		lx = qs_compact_size(x),
-				ly = qs_compact_size(y);
-	uint8_t    *bx = arena_alloc(lx, NULL),
-			   *by = arena_alloc(ly, NULL);
-
-	qs_compact_write(x, bx);
-	qs_compact_write(y, by);
-	return lx == ly && memcmp(bx, by, lx) == 0;
-}
-
-/* qs_merge_compact into a copy of dst agrees with the reference path. */
-static void
-check_merge_compact(const qs_sketch *dst, const uint8_t *b, size_t len)
-{
-	qs_error	e1,
-				e2;
-	qs_sketch  *x = qs_copy(dst, &A, &e1),
-			   *y = qs_copy(dst, &A, &e2),
-			   *src;
-
-	memset(&e1, 0, sizeof(e1));
-	memset(&e2, 0, sizeof(e2));
-	x = qs_merge_compact(x, b, len, &A, &e1);
-	src = qs_compact_read(b, len, &A, &e2);
-	y = src ? qs_merge(y, src, &A, &e2) : NULL;
-	if (x == NULL || y == NULL)
-	{
-		if (x != NULL || y != NULL || e1.code != e2.code || e1.code == QS_OK ||
-			strcmp(e1.detail, e2.detail) != 0)
-			abort();
-		return;
-	}
-	if (qs_dense_validate(x, qs_dense_size(x), &e1) != 0 || !same_exactly(x, y))
-		abort();
-}
-
-/* qs_compact_decode gives what qs_compact_read gives: the same sketch or error. */
-static int
-decode_agrees(const uint8_t *b, size_t len)
-{
-	qs_error	e1,
-				e2;
-	qs_sketch  *x,
-			   *y;
-
-	memset(&e1, 0, sizeof(e1));
-	memset(&e2, 0, sizeof(e2));
-	x = qs_compact_decode(b, len, &A, &e1);
-	y = qs_compact_read(b, len, &A, &e2);
-	if (x == NULL || y == NULL)
-		return x == NULL && y == NULL && e1.code == e2.code && e1.code != QS_OK &&
-			strcmp(e1.detail, e2.detail) == 0;
-	return qs_dense_validate(x, qs_dense_size(x), &e1) == 0 && same_exactly(x, y) &&
-		memcmp(&x->sum, &y->sum, sizeof(double)) == 0;
-}
+#include "../qsketch_oracle.h"
 
 /* Merge compact bytes into several working states. */
 static void
@@ -102,14 +40,16 @@ check_merge_compact_all(const uint8_t *b, size_t len, const qs_sketch *self)
 	d = qs_create(alpha, &A, &err);
 	if (d == NULL)
 		abort();
-	check_merge_compact(d, b, len);
+	if (!merge_compact_agrees(d, b, len))
+		abort();
 	for (i = 0; d != NULL && i < sizeof(wide) / sizeof(wide[0]); i++)
 		d = qs_add(d, wide[i], &A, &err);
 	if (d == NULL)
 		abort();
-	check_merge_compact(d, b, len);
-	if (self != NULL)
-		check_merge_compact(self, b, len);
+	if (!merge_compact_agrees(d, b, len))
+		abort();
+	if (self != NULL && !merge_compact_agrees(self, b, len))
+		abort();
 }
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
