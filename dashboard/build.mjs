@@ -20,7 +20,7 @@ mkdirSync(join(DIST, 'assets'), { recursive: true });
 const result = await build({
   entryPoints: [join(HERE, 'src/main.js'), join(HERE, 'src/styles.css')],
   bundle: true,
-  minify: process.env.NO_MINIFY ? false : true,
+  minify: true,
   format: 'esm',
   target: ['es2020', 'chrome100', 'firefox100', 'safari15'],
   outdir: join(DIST, 'assets'),

@@ -45,7 +45,7 @@ const BASE = {
 };
 
 // Day-of-week x hour heatmap of a 7 x 24 matrix (rows as HEATMAP_ROWS).
-export function drawHeatmap(el, { matrix, max, total }, description) {
+export function drawHeatmap(el, { matrix, max }, description) {
   const hours = Array.from({ length: 24 }, (_, h) => String(h).padStart(2, '0'));
   chartOf(el).setOption({
     ...BASE,
@@ -65,7 +65,6 @@ export function drawHeatmap(el, { matrix, max, total }, description) {
       emphasis: { itemStyle: { borderColor: '#000', borderWidth: 2 } },
     }],
   }, true);
-  el.dataset.total = String(total);
 }
 
 // Token issuances: successful and failed stacked bars, unique agents a line

@@ -74,6 +74,19 @@ function el(tag, attrs = {}, text = null) {
   return e;
 }
 
+// Draw a view's chart, or, when there is nothing to draw (empty is then the
+// message to show), clear it and say so.
+function drawOrEmpty(C, view, chart, empty, draw) {
+  chart.hidden = Boolean(empty);
+  if (empty) {
+    C.clearChart(chart);
+    setPanel(view, 'empty', empty);
+    return;
+  }
+  draw(chart);
+  setPanel(view, 'ready');
+}
+
 function renderSummary(body) {
   const cards = $('cards');
   cards.replaceChildren(...S.summaryCards(body).map((c) => {
@@ -107,17 +120,9 @@ async function renderHeatmap(body) {
     }, String(count))));
     return tr;
   }));
-  const chart = $('chart-heatmap');
-  if (m.total === 0) {
-    C.clearChart(chart);
-    chart.hidden = true;
-    setPanel('heatmap', 'empty', 'No API calls in these days.');
-    return;
-  }
-  chart.hidden = false;
-  C.drawHeatmap(chart, m, `Heatmap of ${m.total} API calls by day of week and hour, UTC, from ${w.from} to ${w.to}. ` +
-    'The table that follows lists the count of every cell.');
-  setPanel('heatmap', 'ready');
+  drawOrEmpty(C, 'heatmap', $('chart-heatmap'), m.total === 0 && 'No API calls in these days.', (chart) =>
+    C.drawHeatmap(chart, m, `Heatmap of ${m.total} API calls by day of week and hour, UTC, from ${w.from} to ${w.to}. ` +
+      'The table that follows lists the count of every cell.'));
 }
 
 async function renderTrends(body) {
@@ -125,16 +130,8 @@ async function renderTrends(body) {
   const t = S.trendSeries(body);
   $('trend-totals').textContent = `${S.formatInt(t.totals.total)} issuances: ${S.formatInt(t.totals.successful)} successful, ` +
     `${S.formatInt(t.totals.failed)} failed (by ${t.granularity}).`;
-  const chart = $('chart-trends');
-  if (t.totals.total === 0) {
-    C.clearChart(chart);
-    chart.hidden = true;
-    setPanel('trends', 'empty', 'No token issuances in this period.');
-    return;
-  }
-  chart.hidden = false;
-  C.drawTrend(chart, t);
-  setPanel('trends', 'ready');
+  drawOrEmpty(C, 'trends', $('chart-trends'), t.totals.total === 0 && 'No token issuances in this period.', (chart) =>
+    C.drawTrend(chart, t));
 }
 
 async function renderAgents(body) {
@@ -147,16 +144,8 @@ async function renderAgents(body) {
   const a = S.agentActivityPeriod(state.period);
   $('agents-note').textContent = `Daily ${state.agentId ? 'activity of one agent' : 'API calls per agent'}, ${a.from} to ${a.to}` +
     (a.clipped ? ' (the last 90 days of the period: the most this view covers).' : '.');
-  const chart = $('chart-agents');
-  if (options.length === 0) {
-    C.clearChart(chart);
-    chart.hidden = true;
-    setPanel('agents', 'empty', 'No agent activity in this period.');
-  } else {
-    chart.hidden = false;
-    C.drawAgents(chart, S.agentSeries(body, state.agentId || null));
-    setPanel('agents', 'ready');
-  }
+  drawOrEmpty(C, 'agents', $('chart-agents'), options.length === 0 && 'No agent activity in this period.', (chart) =>
+    C.drawAgents(chart, S.agentSeries(body, state.agentId || null)));
   if (state.data.top) await renderTop(state.data.top);   // names for the top agents
 }
 
@@ -237,18 +226,11 @@ async function renderTop(body) {
     tr.append(el('th', { scope: 'row' }, r.label), el('td', {}, String(r.tokenCount)));
     return tr;
   }));
-  const chart = $('chart-top');
-  if (rows.length === 0) {
-    C.clearChart(chart);
-    chart.hidden = true;
-    setPanel('top', 'empty', 'No tokens issued this month.');
-    return;
-  }
-  chart.hidden = false;
-  chart.style.height = `${Math.max(160, rows.length * 30 + 24)}px`;
-  C.chartById(chart.id)?.resize();
-  C.drawTop(chart, rows);
-  setPanel('top', 'ready');
+  drawOrEmpty(C, 'top', $('chart-top'), rows.length === 0 && 'No tokens issued this month.', (chart) => {
+    chart.style.height = `${Math.max(160, rows.length * 30 + 24)}px`;
+    C.chartById(chart.id)?.resize();
+    C.drawTop(chart, rows);
+  });
 }
 
 // ---------------------------------------------------------------- loading

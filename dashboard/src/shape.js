@@ -276,7 +276,7 @@ export function sortRows(rows, key, dir) {
 // names and endpoints come from the platform's callers.
 export function csvField(value) {
   if (value === null || value === undefined) return '';
-  let s = typeof value === 'number' ? String(value) : String(value);
+  let s = String(value);
   if (typeof value === 'string' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
@@ -361,7 +361,7 @@ export function jwtClaims(token) {
   if (parts.length !== 3) return null;
   try {
     const b64 = parts[1].replace(/-/g, '+').replace(/_/g, '/');
-    const json = typeof atob === 'function' ? atob(b64) : Buffer.from(b64, 'base64').toString('binary');
+    const json = atob(b64);
     const claims = JSON.parse(decodeURIComponent(Array.from(json, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`).join('')));
     return claims && typeof claims === 'object' ? claims : null;
   } catch {

@@ -74,6 +74,11 @@ async function openSignedIn(page, token, hash = '', loads = 1) {
   await page.waitForSelector(`#dashboard[data-loads="${loads}"]`, { timeout: 20000 });
 }
 
+// The option of a chart, as ECharts holds it, by element id.
+function chartOption(page, id) {
+  return page.evaluate(async (i) => (await window.analyticsDashboard.charts).chartById(i).getOption(), id);
+}
+
 async function panelStates(page) {
   return page.evaluate((views) => Object.fromEntries(views.map((v) => [v, document.getElementById(`panel-${v}`).dataset.state])), VIEWS);
 }
@@ -165,7 +170,7 @@ test('every view renders what its endpoint answers: trends, agents, tables, top 
   assert.equal(await page.textContent('#trend-totals'),
     `${sum('totalIssuances').toLocaleString('en-US')} issuances: ${sum('successfulIssuances').toLocaleString('en-US')} successful, ` +
     `${sum('failedIssuances').toLocaleString('en-US')} failed (by day).`);
-  const trendOption = await page.evaluate(async () => (await window.analyticsDashboard.charts).chartById('chart-trends').getOption());
+  const trendOption = await chartOption(page, 'chart-trends');
   assert.deepEqual(trendOption.xAxis[0].data, trends.dataPoints.map((p) => p.date));
   assert.deepEqual(trendOption.series.map((s) => s.name), ['Successful', 'Failed', 'Unique agents']);
   assert.deepEqual(trendOption.series[1].data, trends.dataPoints.map((p) => p.failedIssuances));
@@ -180,7 +185,7 @@ test('every view renders what its endpoint answers: trends, agents, tables, top 
   assert.equal(asked[0].pathname, '/analytics/token-trends');
   assert.equal(asked[0].searchParams.get('granularity'), 'week');
   const weekly = await api(`/analytics/token-trends?${q}&granularity=week`, token);
-  const weekOption = await page.evaluate(async () => (await window.analyticsDashboard.charts).chartById('chart-trends').getOption());
+  const weekOption = await chartOption(page, 'chart-trends');
   assert.deepEqual(weekOption.xAxis[0].data, weekly.dataPoints.map((p) => p.date));
 
   // agent activity, then one agent through the filter
@@ -189,7 +194,7 @@ test('every view renders what its endpoint answers: trends, agents, tables, top 
   assert.deepEqual(options, ['', ...activity.agents.map((a) => a.agentId)]);
   const one = activity.agents[1];
   await page.selectOption('#agent-filter', one.agentId);
-  const agentOption = await page.evaluate(async () => (await window.analyticsDashboard.charts).chartById('chart-agents').getOption());
+  const agentOption = await chartOption(page, 'chart-agents');
   assert.deepEqual(agentOption.series.map((s) => s.name), ['API calls', 'Token issuances', 'Credential rotations']);
   assert.deepEqual(agentOption.series[0].data, one.dailyActivity.map((d) => d.apiCalls));
   assert.deepEqual(agentOption.series[2].data, one.dailyActivity.map((d) => d.credentialRotations));
@@ -454,7 +459,7 @@ test('views have accessible names and the charts colour-blind-safe colours', asy
     assert.ok(name && name.length > 3, v);
   }
   assert.match(await page.getAttribute('#chart-heatmap', 'aria-label'), /Heatmap of [\d,]+ API calls/);
-  const colours = await page.evaluate(async () => (await window.analyticsDashboard.charts).chartById('chart-trends').getOption().series.map((s) => s.color));
+  const colours = (await chartOption(page, 'chart-trends')).series.map((s) => s.color);
   assert.deepEqual(colours, ['#0072B2', '#D55E00', '#000000']);   // Okabe & Ito: blue, vermillion, black
   assert.equal(await page.$$eval('table.data th[scope="col"] button', (b) => b.length), 15);
   await page.context().close();
