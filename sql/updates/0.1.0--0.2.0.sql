@@ -36,14 +36,16 @@ DO $$
 DECLARE
     f record;
 BEGIN
-    FOR f IN SELECT p.oid::regprocedure AS sig, p.prokind
+    FOR f IN SELECT p.oid::regprocedure::text AS sig, p.prokind
              FROM pg_catalog.pg_proc p
              JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_proc'::regclass AND d.objid = p.oid
                                         AND d.refclassid = 'pg_catalog.pg_extension'::regclass AND d.deptype = 'e'
              JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid AND e.extname = 'analytics'
              JOIN pg_catalog.pg_language l ON l.oid = p.prolang
              WHERE l.lanname IN ('sql', 'plpgsql') AND p.prokind IN ('f', 'p') LOOP
-        EXECUTE format('DROP %s %s', CASE WHEN f.prokind = 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END, f.sig);
+        -- (CASCADE: a RETURN-body function depends on those it calls, which
+        -- go in the same loop; IF EXISTS: they may have gone already)
+        EXECUTE format('DROP %s IF EXISTS %s CASCADE', CASE WHEN f.prokind = 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END, f.sig);
     END LOOP;
 END
 $$;
