@@ -55,12 +55,17 @@ FROM analytics.usage_events WHERE event_type IN ('session', 'llm_call') AND occu
 ORDER BY event_type;
 
 -- INSERT and COPY for a day with no partition land in the default partition,
--- and maintain_partitions() moves them into a day partition.
+-- and maintain_partitions() moves them into a day partition when the day is
+-- in the accepted window (here: raw_retention_days widened to reach 2004);
+-- a day outside it (2099) stays in the default partition, so no number of
+-- far-off days makes the job create more partitions than the window has.
+SET analytics.raw_retention_days = 36500;
 INSERT INTO analytics.usage_events (tenant_id, occurred_at, event_type)
-VALUES ('22222222-2222-4222-8222-222222222222', '2032-07-04 12:00:00+00', 'session');
+VALUES ('22222222-2222-4222-8222-222222222222', '2004-07-04 12:00:00+00', 'session'),
+       ('22222222-2222-4222-8222-222222222222', '2099-07-04 12:00:00+00', 'session');
 COPY analytics.usage_events (tenant_id, agent_id, occurred_at, event_type, count, latency_ms) FROM stdin;
-22222222-2222-4222-8222-222222222222	bbbbbbbb-0000-4000-8000-000000000001	2032-07-04 13:00:00+00	api_call	2	40
-22222222-2222-4222-8222-222222222222	\N	2032-07-05 08:00:00+00	credential_rotation	1	\N
+22222222-2222-4222-8222-222222222222	bbbbbbbb-0000-4000-8000-000000000001	2004-07-04 13:00:00+00	api_call	2	40
+22222222-2222-4222-8222-222222222222	\N	2004-07-05 08:00:00+00	credential_rotation	1	\N
 \.
 SELECT tableoid::regclass AS partition, occurred_at, event_type FROM analytics.usage_events
 WHERE tenant_id = '22222222-2222-4222-8222-222222222222' ORDER BY occurred_at;
@@ -68,10 +73,13 @@ SELECT analytics.maintain_partitions() >= 2 AS created;
 SELECT tableoid::regclass AS partition, occurred_at, event_type FROM analytics.usage_events
 WHERE tenant_id = '22222222-2222-4222-8222-222222222222' ORDER BY occurred_at;
 SELECT count(*) AS left_in_default FROM analytics.usage_events_default;
+SELECT count(*) AS partitions_after_2098 FROM analytics.event_partitions WHERE day > '2098-01-01';
+DELETE FROM analytics.usage_events WHERE occurred_at >= '2099-01-01';
+RESET analytics.raw_retention_days;
 
 -- Partitions of days that exist are not created twice.
-SELECT analytics.ensure_partitions('2032-07-04', '2032-07-05') AS created;
-SELECT partition, day FROM analytics.event_partitions WHERE day BETWEEN '2032-07-04' AND '2032-07-05' ORDER BY day;
+SELECT analytics.ensure_partitions('2004-07-04', '2004-07-05') AS created;
+SELECT partition, day FROM analytics.event_partitions WHERE day BETWEEN '2004-07-04' AND '2004-07-05' ORDER BY day;
 
 -- An empty batch stores nothing.
 SELECT analytics.record_events('[]');
