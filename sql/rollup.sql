@@ -104,8 +104,8 @@ SELECT api_calls AS read_after_rerun FROM analytics.daily_counts('00000000-0000-
 
 -- A late event written by INSERT (no log): the nightly job finds its day by
 -- ingested_at, and the rollup then counts it.
-INSERT INTO analytics.usage_events (tenant_id, occurred_at, event_type, count)
-VALUES ('00000000-0000-4000-8000-000000000001', '2020-01-06 10:00+00', 'api_call', 500);
+INSERT INTO analytics.usage_events (tenant_id, agent_id, occurred_at, event_type, count)
+VALUES ('00000000-0000-4000-8000-000000000001', 'a9e00000-0000-4000-8000-0000000000a1', '2020-01-06 10:00+00', 'api_call', 500);
 SELECT analytics.day_is_clean('2020-01-06') AS clean_before_job;
 SELECT analytics.find_changed_days() AS found;
 SELECT analytics.day_is_clean('2020-01-06') AS clean_after_find;
@@ -116,6 +116,8 @@ SELECT (SELECT sum(count) FROM analytics.analytics_daily_aggregates
         WHERE tenant_id = '00000000-0000-4000-8000-000000000001' AND event_type = 'api_call'
           AND occurred_at >= '2020-01-06' AND occurred_at < '2020-01-07') AS insert_counted;
 SELECT analytics.find_changed_days() AS found_again;
+-- The agent INSERT brought in unregistered is registered by the rollup.
+SELECT tenant_id, name FROM analytics.agents WHERE agent_id = 'a9e00000-0000-4000-8000-0000000000a1';
 
 -- Real-time reads equal the raw counts whether a day is rolled or not.
 SELECT d.* FROM analytics.daily_counts('00000000-0000-4000-8000-000000000003', '2019-12-30', '2020-01-09') d

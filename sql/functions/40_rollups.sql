@@ -244,6 +244,17 @@ BEGIN
          + (SELECT count(*) FROM tenant_up) + (SELECT count(*) FROM tenant_gone)
     INTO events, rows_written;
 
+    -- Agents that INSERT or COPY brought in unregistered (record_events
+    -- registers its own): the agents active on the day, from the rows just
+    -- written.
+    INSERT INTO analytics.agents (agent_id, tenant_id)
+    SELECT DISTINCT ON (a) a, t.tenant_id
+    FROM analytics.tenant_daily t, unnest(t.active_agents) a
+    WHERE t.date = rollup_day.day
+      AND NOT EXISTS (SELECT 1 FROM analytics.agents g WHERE g.agent_id = a)
+    ORDER BY a, t.tenant_id
+    ON CONFLICT (agent_id) DO NOTHING;
+
     INSERT INTO analytics.rollup_days AS r (day, rolled_at, events, rows_written, watermark)
     VALUES (day, stamp, events, rows_written, w)
     ON CONFLICT ON CONSTRAINT rollup_days_pkey DO UPDATE
