@@ -5,11 +5,11 @@
 // in psql sessions holding their transactions open) are interleaved with
 // run_rollup and rollup_job of the same day.  Tenant A writes through
 // record_events, tenant B by plain INSERT.  Right after the commits every
-// API answer of A equals plain SQL over the raw events; events that plain INSERT wrote into rolled days may
-// show only after the next job run (contract §4: late events are picked up
-// by the next run), but are never counted twice; after the next job run
-// every answer of every tenant equals the raw events: zero lost, zero
-// counted twice.
+// API answer of A equals plain SQL over the raw events; events that plain
+// INSERT wrote into rolled days may show only after the next job run
+// (contract §4: late events are picked up by the next run), but are never
+// counted twice; after the next job run every answer of both tenants
+// equals the raw events: zero lost, zero counted twice.
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
