@@ -51,6 +51,7 @@ SQL
 NP_PID=$!
 
 # ---- the suite's database and data.
+echo "attack: database $DB and its data (${SECONDS} s)"
 psql -X -q -v ON_ERROR_STOP=1 -d postgres >/dev/null <<SQL || exit 1
 SET client_min_messages = warning;
 DROP DATABASE IF EXISTS $DB WITH (FORCE);
@@ -63,12 +64,14 @@ CREATE EXTENSION analytics;
 SQL
 
 # ---- nginx + PostgREST: a low rate limit, the default pool.
+echo "attack: nginx and PostgREST (${SECONDS} s)"
 export ANALYTICS_DB=$DB
 stack_ports_away
 export RATE_LIMIT=20r/s RATE_BURST=10 RETRY_AFTER=1 PGRST_DB_POOL=${PGRST_DB_POOL:-10}
 http/stack.sh start "$RUN/http" >/dev/null || { cat "$RUN"/http/*.log "$RUN"/http/nginx/error.log 2>/dev/null | tail -40; exit 1; }
 source "$RUN/http/http.env"
 
+echo "attack: the cluster without the preload (${SECONDS} s)"
 wait "$NP_PID" || { echo "attack: the cluster without the preload did not start:"; cat "$RUN/nopreload.log"; exit 1; }
 NP_PID=
 source "$NOPRELOAD/env"   # (only to read it; the main cluster's variables come back below)
@@ -76,6 +79,7 @@ export NOPRELOAD_PGHOST=$PGHOST NOPRELOAD_PGPORT=$PGPORT NOPRELOAD_DB=attack_np
 eval "$MAIN_ENV"
 export PGHOST PGPORT PGUSER
 
+echo "attack: the cases (${SECONDS} s)"
 timeout -k 5 "${ATTACK_TIMEOUT:-120}" node --test --test-concurrency=1 \
   --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=tap --test-reporter-destination="$RUN/tap" \
@@ -91,5 +95,6 @@ if (( rc != 0 )); then
   echo "-- nginx error.log"; tail -10 "$RUN/http/nginx/error.log"
 fi
 (( rc != 0 && ${fail:-0} == 0 )) && fail=1
+echo "attack: done (${SECONDS} s)"
 echo "${pass:-0} passed, ${fail:-0} failed"
 exit $(( rc != 0 ))
