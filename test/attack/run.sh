@@ -38,8 +38,12 @@ chmod 711 "$RUN"
 
 # ---- the cluster without the preload, in the background (initdb is slow).
 (
-  CLUSTER_EXTRA_CONF="shared_preload_libraries = ''" \
-    cluster_start "$NOPRELOAD" "$(free_port $((56000 + RANDOM % 4000)))" attack_np >/dev/null || exit 1
+  # (a port found free may be taken before the server binds it: try another)
+  for try in 1 2 3; do
+    CLUSTER_EXTRA_CONF="shared_preload_libraries = ''" \
+      cluster_start "$NOPRELOAD" "$(free_port $((56000 + RANDOM % 4000)))" attack_np >/dev/null && break
+    (( try < 3 )) || exit 1
+  done
   psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "CREATE DATABASE attack_np" >/dev/null || exit 1
   psql -X -q -v ON_ERROR_STOP=1 -d attack_np >/dev/null <<SQL || exit 1
 SET client_min_messages = warning;
