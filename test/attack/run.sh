@@ -78,9 +78,16 @@ SQL
 # ---- nginx + PostgREST: a low rate limit, the default pool.
 echo "attack: nginx and PostgREST (${SECONDS} s)"
 export ANALYTICS_DB=$DB
-stack_ports_away
 export RATE_LIMIT=20r/s RATE_BURST=10 RETRY_AFTER=1 PGRST_DB_POOL=${PGRST_DB_POOL:-10}
-http/stack.sh start "$RUN/http" >/dev/null || { cat "$RUN"/http/*.log "$RUN"/http/nginx/error.log 2>/dev/null | tail -40; exit 1; }
+# (a port found free may be taken before PostgREST binds it: other ports)
+for try in 1 2 3; do
+  stack_ports_away
+  http/stack.sh start "$RUN/http" >/dev/null 2>"$RUN/stack.err" && break
+  if (( try == 3 )); then
+    cat "$RUN/stack.err" "$RUN"/http/*.log "$RUN"/http/nginx/error.log 2>/dev/null | tail -40; exit 1
+  fi
+  http/stack.sh stop "$RUN/http" >/dev/null 2>&1
+done
 source "$RUN/http/http.env"
 
 echo "attack: the cluster without the preload (${SECONDS} s)"
