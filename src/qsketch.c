@@ -191,7 +191,7 @@ static struct varlena *
 qsketch_from_binary(const char *bytes, size_t len)
 {
 	qs_error	err;
-	qs_sketch  *s = qs_compact_read((const uint8_t *) bytes, len, &qsketch_alloc, &err);
+	qs_sketch  *s = qs_compact_decode((const uint8_t *) bytes, len, &qsketch_alloc, &err);
 
 	if (s == NULL)
 		qsketch_report(&err, QSKETCH_SOURCE_BINARY);

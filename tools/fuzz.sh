@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # fuzz.sh SECONDS: runs each libFuzzer harness in test/fuzz/ for SECONDS.
-# A harness test/fuzz/fuzz_<x>.c is linked with src/<x>_core.c.
+# A harness test/fuzz/fuzz_<x>.c is linked with module <x>'s plain-C files,
+# src/<x>_*.c (see the Makefile).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
@@ -9,8 +10,8 @@ harnesses=(test/fuzz/fuzz_*.c)
 (( ${#harnesses[@]} )) || { echo "fuzz: no harnesses yet"; exit 0; }
 mkdir -p test/fuzz/build
 for h in "${harnesses[@]}"; do
-  name=$(basename "$h" .c); core=src/${name#fuzz_}_core.c
-  clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Isrc -o "test/fuzz/build/$name" "$h" "$core" -lm
+  name=$(basename "$h" .c); module=${name#fuzz_}
+  clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Isrc -o "test/fuzz/build/$name" "$h" src/"$module"_*.c -lm
   corpus=test/fuzz/corpus/${name#fuzz_}
   mkdir -p "test/fuzz/build/corpus-$name"
   echo "fuzz: $name for ${secs}s"
