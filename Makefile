@@ -9,7 +9,7 @@ EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).co
 MODULE_big = analytics
 
 # One object per concern; each concern owns its own line.
-OBJS_CORE    = src/analytics.o src/ingest.o src/ingest_core.o
+OBJS_CORE    = src/analytics.o src/aggstate.o src/ingest.o src/ingest_core.o
 OBJS_QSKETCH = src/qsketch.o src/qsketch_core.o src/qsketch_compact.o src/qsketch_text.o
 OBJS_HEATMAP = src/heatmap.o src/heatmap_core.o
 OBJS_TREND   = src/trend.o src/trend_core.o
