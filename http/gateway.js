@@ -176,16 +176,22 @@ function contractError(status, text) {
   return JSON.stringify({ code: out[0], message: out[1] });
 }
 
-let errorBody = null;
+// Per request (njs gives each request its own copy of the module's state).
+let errorChunks = [];
+let errorBytes = 0;
 
+// buffer_type=buffer: an answer's bytes pass untouched (a chunk may end inside
+// a UTF-8 sequence); an error's body is gathered (up to 64 kB) and rewritten.
 function body(r, data, flags) {
   if (r.status < 300 || r.status === 304) {
     r.sendBuffer(data, { last: flags.last });
     return;
   }
-  errorBody = (errorBody || '') + data;
-  if (errorBody.length > 65536) errorBody = errorBody.slice(0, 65536);
-  if (flags.last) r.sendBuffer(contractError(r.status, errorBody), { last: true });
+  if (errorBytes < 65536) {
+    errorChunks.push(data);
+    errorBytes += data.length;
+  }
+  if (flags.last) r.sendBuffer(contractError(r.status, Buffer.concat(errorChunks).toString()), { last: true });
 }
 
 export default { token, verifiedKey, reject, headers, body };
