@@ -18,6 +18,7 @@ PKGS=(
   postgresql-15-pgtap
   libtap-parser-sourcehandler-pgtap-perl  # pg_prove
   nginx                                   # the HTTP front (http/)
+  libnginx-mod-http-js                    # njs: http/gateway.js (token check for the rate limit, error bodies)
   mtail                                   # Prometheus metrics from nginx's access log
   gettext-base                            # envsubst renders the http/ configs
   curl
