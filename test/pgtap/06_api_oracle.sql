@@ -171,6 +171,14 @@ SELECT lives_ok($$INSERT INTO analytics.usage_events (tenant_id, agent_id, occur
                   WHERE occurred_at >= (pg_temp.today() - 15)::timestamp AT TIME ZONE 'UTC'
                     AND occurred_at < (pg_temp.today() - 14)::timestamp AT TIME ZONE 'UTC'
                     AND extract(minute FROM occurred_at) < 10$$, 'late events on rolled day -15');
+-- (one late API call per tenant too: day -15 may be a quiet weekend day on
+-- which the generator gave a small tenant no API call, and no period tested
+-- below may be empty)
+SELECT lives_ok($$INSERT INTO analytics.usage_events (tenant_id, agent_id, occurred_at, event_type, success, count, endpoint, method, latency_ms)
+                  SELECT t.tenant_id, a.agent_id, (pg_temp.today() - 15)::timestamp AT TIME ZONE 'UTC' + make_interval(hours => 12, mins => t.idx),
+                         'api_call', t.idx % 2 = 0, t.idx, '/v1/late', 'POST', 20.5 * t.idx
+                  FROM analytics_datagen.tenants() t JOIN analytics_datagen.agents() a ON a.tenant_idx = t.idx AND a.agent_idx = 1$$,
+                'a late API call of every tenant on rolled day -15');
 SELECT is(analytics.day_is_clean(pg_temp.today() - 15), false, 'day -15 is unclean');
 SELECT is(analytics.day_is_clean(pg_temp.today() - 16), true, 'day -16 is clean');
 SELECT is(to_regclass('analytics.' || analytics.partition_name(pg_temp.today() - 40)), NULL, 'day -40 has no partition');
