@@ -74,6 +74,7 @@ WORK=$(mktemp -d /tmp/analytics-faketime.XXXXXX)
 CUR=
 cleanup() { [[ -n "$CUR" ]] && cluster_stop "$CUR"; }
 trap cleanup EXIT
+trap 'exit 130' INT; trap 'exit 143' TERM
 as_pg "$PGBIN/initdb" -D "$WORK/template" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$WORK/initdb.log" 2>&1 \
   || { cat "$WORK/initdb.log"; exit 1; }
 PORT=$(free_port $((56000 + RANDOM % 4000)))
