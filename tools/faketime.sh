@@ -135,6 +135,7 @@ one() {
   rm -rf "$dir"; mkdir -p "$dir"; cp -a "$WORK/template" "$dir/data"
   [[ $(id -u) -eq 0 ]] && chown -R postgres: "$dir"
   t0=$(date +%s)
+  CUR=$dir
   (
     offset=$((target - $(date +%s)))
     export LD_PRELOAD="$WORK/select.so $LIBFAKETIME" FAKETIME=$(printf '%+d' "$offset") \
@@ -151,7 +152,7 @@ one() {
     run_suite "$suite"
   ) >"$log" 2>&1
   rc=$?
-  CUR=$dir; cluster_stop "$dir"; CUR=
+  cluster_stop "$dir"; CUR=
   # Every server process, background workers included, logged in fake time.
   if [[ $day != "$REAL_DAY" ]] && grep -q "^$REAL_DAY " "$dir/server.log"; then
     { echo "faketime: server processes ran on the real clock:"; grep "^$REAL_DAY " "$dir/server.log" | head -5; } >>"$log"
