@@ -24,6 +24,7 @@ PKGS=(
   curl
   prometheus                              # promtool check metrics (the HTTP tests)
   chromium                                # the dashboard's browser tests (playwright-core drives it)
+  faketime                                # tools/faketime.sh: the suites on every day and hour
 )
 # node and npm (npm ci installs PostgREST from http/package-lock.json): from
 # Debian unless a node is already installed (e.g. from NodeSource, whose
