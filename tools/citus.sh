@@ -66,11 +66,11 @@ citus_build() {
   echo "citus: $CITUS_EXTVERSION installed"
 }
 
-# citus_node_start DIR NAME PORT: one node (its own data folder, socket
+# citus_node_start DIR NAME PORT DB: one node (its own data folder, socket
 # folder and port) with citus preloaded first.  pg_cron is preloaded on the
 # coordinator only: the nightly job runs there.
 citus_node_start() {
-  local dir=$1 name=$2 port=$3 preload
+  local dir=$1 name=$2 port=$3 db=$4 preload
   if [[ $name == coord ]]; then
     preload="shared_preload_libraries = 'citus,pg_cron,analytics'"
   else
@@ -80,7 +80,7 @@ citus_node_start() {
 max_connections = 100
 citus.max_worker_nodes_tracked = 16
 max_parallel_workers_per_gather = 2
-${CITUS_EXTRA_CONF:-}" cluster_start "$dir/$name" "$port" postgres >/dev/null || return 1
+${CITUS_EXTRA_CONF:-}" cluster_start "$dir/$name" "$port" "$db" >/dev/null || return 1
 }
 
 # citus_start DIR: coordinator + 2 workers; DB is the database to create on
@@ -93,7 +93,7 @@ citus_start() {
   p=$base
   for n in coord worker1 worker2; do
     p=$(free_port "$p")
-    citus_node_start "$dir" "$n" "$p" || return 1
+    citus_node_start "$dir" "$n" "$p" "$db" || return 1
     echo "${n^^}_PORT=$p" >>"$dir/env"
     echo "${n^^}_HOST=$PGHOST" >>"$dir/env"
     p=$((p + 1))
