@@ -1,7 +1,14 @@
 # analytics: PGXS build, plus the project's two commands (make demo, make test).
 #
-# The install script sql/analytics--$(EXTVERSION).sql is built by concatenating
-# the pieces in sql/install/ in name order: one piece per concern, like the C.
+# SQL, by layer (docs/architecture.md; tools/layers.sh checks the order):
+#   sql/schema/NN_*.sql     tables and types, run once at install
+#   sql/functions/NN_*.sql  functions, views, grants, policies: re-runnable,
+#                           run at install and at every upgrade
+#   sql/updates/A--B.sql    the hand-written part of the upgrade from A to B
+# The install script sql/analytics--$(EXTVERSION).sql is schema/ then
+# functions/, each in name order; the upgrade script from the previous
+# release is its updates/ file then functions/.  Released install scripts
+# (sql/analytics--0.1.0.sql) are frozen and kept as they shipped.
 
 EXTENSION  = analytics
 EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
@@ -9,15 +16,18 @@ EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).co
 MODULE_big = analytics
 
 # One object per concern; each concern owns its own line.
-OBJS_CORE    = src/analytics.o src/ingest.o
+OBJS_CORE    = src/analytics.o src/ingest.o src/ingest_core.o
 OBJS_QSKETCH = src/qsketch.o src/qsketch_core.o
 OBJS_HEATMAP = src/heatmap.o src/heatmap_core.o
 OBJS_TREND   = src/trend.o src/trend_core.o
 OBJS = $(OBJS_CORE) $(OBJS_QSKETCH) $(OBJS_HEATMAP) $(OBJS_TREND)
 
-INSTALL_PIECES = $(sort $(wildcard sql/install/*.sql))
-DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
-DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*--*.sql))
+PREVIOUS_VERSION = 0.1.0
+SCHEMA_PIECES    = $(sort $(wildcard sql/schema/*.sql))
+FUNCTION_PIECES  = $(sort $(wildcard sql/functions/*.sql))
+UPGRADE_SCRIPT   = sql/$(EXTENSION)--$(PREVIOUS_VERSION)--$(EXTVERSION).sql
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql $(UPGRADE_SCRIPT)
+DATA = sql/$(EXTENSION)--0.1.0.sql
 
 # pg_regress: an explicit, ordered list; each concern owns its own line.
 REGRESS_CORE    = setup ingestion ingestion_errors rollup
@@ -38,8 +48,11 @@ PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_con
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-sql/$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_PIECES) $(EXTENSION).control
-	cat $(INSTALL_PIECES) > $@
+sql/$(EXTENSION)--$(EXTVERSION).sql: $(SCHEMA_PIECES) $(FUNCTION_PIECES) $(EXTENSION).control
+	cat $(SCHEMA_PIECES) $(FUNCTION_PIECES) > $@
+
+$(UPGRADE_SCRIPT): sql/updates/$(PREVIOUS_VERSION)--$(EXTVERSION).sql $(FUNCTION_PIECES) $(EXTENSION).control
+	cat sql/updates/$(PREVIOUS_VERSION)--$(EXTVERSION).sql $(FUNCTION_PIECES) > $@
 
 # ---------------------------------------------------------------------------
 # Plain-C unit tests and fuzzing of the algorithm files (no server needed).

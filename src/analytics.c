@@ -1,6 +1,14 @@
 /*
  * analytics.c: module initialisation and settings (GUCs).
  *
+ * Every setting is one row of analytics_settings below: its name (without
+ * the "analytics." prefix), type, default, bounds and descriptions.
+ * _PG_init defines them all; analytics.setting(name) and the C readers in
+ * analytics.h accept exactly these names.  Calling any C function of the
+ * extension loads this library and so defines the settings: SQL that reads
+ * them through analytics.setting() works without shared_preload_libraries
+ * (SHOW analytics.x needs the library loaded first, or the preload).
+ *
  * Settings are SUSET: a tenant role must never be able to switch them for
  * itself.  Set them in postgresql.conf, with ALTER SYSTEM, or with
  * ALTER DATABASE ... SET as a superuser.
@@ -8,86 +16,123 @@
 #include "analytics.h"
 
 #include "fmgr.h"
-#include "utils/guc.h"
+#include "lib/stringinfo.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 
 PG_MODULE_MAGIC;
 
-bool		analytics_enabled = true;
-bool		analytics_free_tier_access = false;
-int			analytics_partition_premake_days = 7;
-int			analytics_raw_retention_days = 90;
-int			analytics_daily_retention_days = 400;
-int			analytics_job_history_days = 30;
+typedef struct AnalyticsSetting
+{
+	const char *name;			/* after "analytics." */
+	bool		is_bool;
+	int			boot;			/* default (0 or 1 for a bool) */
+	int			min;
+	int			max;
+	const char *short_desc;
+	const char *long_desc;
+	bool		bool_value;		/* the GUC's storage */
+	int			int_value;
+} AnalyticsSetting;
+
+static AnalyticsSetting analytics_settings[] = {
+	{"enabled", true, 1, 0, 1,
+		"Enables the analytics API; when off every analytics_api function answers 404.", NULL},
+	{"free_tier_access", true, 0, 0, 1,
+		"Lets free-tier tenants use the analytics API.", NULL},
+	{"partition_premake_days", false, 7, 0, 366,
+		"Number of future days for which event partitions are created ahead of time.",
+		"analytics.maintain_partitions() creates partitions from today up to this many days ahead."},
+	{"raw_retention_days", false, 90, 1, 36500,
+		"Days of raw events kept; older day partitions are dropped once rolled up.",
+		"analytics.run_retention() drops a day partition only when every event of that day is in the rollups; "
+		"analytics.record_events() refuses events that occurred before the start of the UTC day this many days ago."},
+	{"daily_retention_days", false, 400, 1, 36500,
+		"Days of daily rollup rows kept; older ones are folded into monthly rows.", NULL},
+	{"job_history_days", false, 30, 1, 36500,
+		"Days of job history (analytics.job_runs) kept.", NULL},
+	{"max_event_future_seconds", false, 300, 0, 86400,
+		"How far after the current time an event's occurred_at may lie (clock skew allowed).",
+		"analytics.record_events() refuses events that occurred later than now() plus this many seconds."},
+};
 
 void		_PG_init(void);
 
+PG_FUNCTION_INFO_V1(analytics_setting);
 PG_FUNCTION_INFO_V1(analytics_stored_bytes);
 
 /* Define the analytics.* settings. */
 void
 _PG_init(void)
 {
-	DefineCustomBoolVariable("analytics.enabled",
-							 "Enables the analytics API; when off every analytics_api function answers 404.",
-							 NULL,
-							 &analytics_enabled,
-							 true,
-							 PGC_SUSET,
-							 0,
-							 NULL, NULL, NULL);
+	int			i;
 
-	DefineCustomBoolVariable("analytics.free_tier_access",
-							 "Lets free-tier tenants use the analytics API.",
-							 NULL,
-							 &analytics_free_tier_access,
-							 false,
-							 PGC_SUSET,
-							 0,
-							 NULL, NULL, NULL);
+	for (i = 0; i < lengthof(analytics_settings); i++)
+	{
+		AnalyticsSetting *s = &analytics_settings[i];
+		char	   *name = psprintf("analytics.%s", s->name);
 
-	DefineCustomIntVariable("analytics.partition_premake_days",
-							"Number of future days for which event partitions are created ahead of time.",
-							"analytics.maintain_partitions() creates partitions from today up to this many days ahead.",
-							&analytics_partition_premake_days,
-							7,
-							0, 366,
-							PGC_SUSET,
-							0,
-							NULL, NULL, NULL);
-
-	DefineCustomIntVariable("analytics.raw_retention_days",
-							"Days of raw events kept; older day partitions are dropped once rolled up.",
-							"analytics.run_retention() drops a day partition only when every event of that day is in the rollups.",
-							&analytics_raw_retention_days,
-							90,
-							1, 36500,
-							PGC_SUSET,
-							0,
-							NULL, NULL, NULL);
-
-	DefineCustomIntVariable("analytics.daily_retention_days",
-							"Days of daily rollup rows kept; older ones are folded into monthly rows.",
-							NULL,
-							&analytics_daily_retention_days,
-							400,
-							1, 36500,
-							PGC_SUSET,
-							0,
-							NULL, NULL, NULL);
-
-	DefineCustomIntVariable("analytics.job_history_days",
-							"Days of job history (analytics.job_runs) kept.",
-							NULL,
-							&analytics_job_history_days,
-							30,
-							1, 36500,
-							PGC_SUSET,
-							0,
-							NULL, NULL, NULL);
-
+		if (s->is_bool)
+			DefineCustomBoolVariable(name, s->short_desc, s->long_desc, &s->bool_value,
+									 s->boot != 0, PGC_SUSET, 0, NULL, NULL, NULL);
+		else
+			DefineCustomIntVariable(name, s->short_desc, s->long_desc, &s->int_value,
+									s->boot, s->min, s->max, PGC_SUSET, 0, NULL, NULL, NULL);
+	}
 	MarkGUCPrefixReserved("analytics");
+}
+
+/* The setting of a name (without "analytics."), or an error naming ours. */
+static const AnalyticsSetting *
+analytics_setting_find(const char *name)
+{
+	StringInfoData names;
+	int			i;
+
+	for (i = 0; i < lengthof(analytics_settings); i++)
+	{
+		if (strcmp(analytics_settings[i].name, name) == 0)
+			return &analytics_settings[i];
+	}
+	initStringInfo(&names);
+	for (i = 0; i < lengthof(analytics_settings); i++)
+		appendStringInfo(&names, "%s%s", i > 0 ? ", " : "", analytics_settings[i].name);
+	ereport(ERROR,
+			errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			errmsg("\"%s\" is not a setting of the analytics extension", name),
+			errhint("The settings are analytics.<name> for name one of: %s.", names.data));
+	return NULL;				/* not reached */
+}
+
+/* The current value of analytics.<name>, as SHOW prints it. */
+const char *
+analytics_setting_text(const char *name)
+{
+	const AnalyticsSetting *s = analytics_setting_find(name);
+
+	return GetConfigOption(psprintf("analytics.%s", s->name), false, false);
+}
+
+/* The current value of the integer setting analytics.<name>. */
+int
+analytics_setting_int(const char *name)
+{
+	const AnalyticsSetting *s = analytics_setting_find(name);
+	int			value;
+
+	if (s->is_bool || !parse_int(analytics_setting_text(name), &value, 0, NULL))
+		elog(ERROR, "analytics.%s is not an integer setting", name);
+	return value;
+}
+
+/* analytics.setting(name text) returns text: the value of analytics.<name>. */
+Datum
+analytics_setting(PG_FUNCTION_ARGS)
+{
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	PG_RETURN_TEXT_P(cstring_to_text(analytics_setting_text(name)));
 }
 
 /* analytics.stored_bytes(anyelement): the bytes of a varlena value. */

@@ -11,12 +11,13 @@
 
 #include "postgres.h"
 
-/* Settings (GUCs), defined in analytics.c. */
-extern bool analytics_enabled;
-extern bool analytics_free_tier_access;
-extern int	analytics_partition_premake_days;
-extern int	analytics_raw_retention_days;
-extern int	analytics_daily_retention_days;
-extern int	analytics_job_history_days;
+/*
+ * Settings (GUCs analytics.<name>, defined in analytics.c).  They are read
+ * one way everywhere, by name through the GUC machinery: SQL with
+ * analytics.setting(name), C with these two.  A name that is not one of ours
+ * is an error (22023).
+ */
+extern const char *analytics_setting_text(const char *name);
+extern int	analytics_setting_int(const char *name);
 
 #endif							/* ANALYTICS_H */

@@ -1,0 +1,318 @@
+-------------------------------------------------------------------------------
+-- functions/40_rollups.sql (layer 40, rollups): which days are clean, the
+-- rollup of one day, run_rollup, and finding days that INSERT or COPY
+-- changed.  Re-runnable: part of the install script and of every upgrade.
+-------------------------------------------------------------------------------
+
+-- Is the rollup of a day current?  (rolled, and no change since)
+CREATE OR REPLACE FUNCTION analytics.day_is_clean(day date)
+RETURNS boolean
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+AS $$
+    SELECT EXISTS (SELECT 1 FROM analytics.rollup_days r WHERE r.day = $1)
+       AND NOT EXISTS (SELECT 1 FROM analytics.changed_days c WHERE c.day = $1)
+$$;
+COMMENT ON FUNCTION analytics.day_is_clean(date) IS
+    'True when the day is rolled up and none of its events changed since';
+
+-- The days of [from, to] that are not clean (their rollups are missing or
+-- stale), oldest first.
+CREATE OR REPLACE FUNCTION analytics.unclean_days("from" date, "to" date)
+RETURNS date[]
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+AS $$
+    SELECT ARRAY(
+        SELECT g::date
+        FROM pg_catalog.generate_series($1::timestamp, $2::timestamp, interval '1 day') g
+        WHERE NOT EXISTS (SELECT 1 FROM analytics.rollup_days r WHERE r.day = g::date)
+           OR EXISTS (SELECT 1 FROM analytics.changed_days c WHERE c.day = g::date)
+        ORDER BY 1)
+$$;
+COMMENT ON FUNCTION analytics.unclean_days(date, date) IS
+    'The days of [from, to] whose rollups are missing or stale (not analytics.day_is_clean), oldest first';
+
+-- The ingestion watermark of a rollup that starts now: no transaction still
+-- under way began before it, so every event it cannot see yet will carry an
+-- ingested_at (its transaction's start) at or after it.
+CREATE OR REPLACE FUNCTION analytics.ingest_watermark()
+RETURNS timestamptz
+LANGUAGE sql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT least(pg_catalog.now(),
+                 (SELECT min(a.xact_start) FROM pg_catalog.pg_stat_activity a WHERE a.xact_start IS NOT NULL),
+                 (SELECT min(p.prepared) FROM pg_catalog.pg_prepared_xacts p))
+$$;
+COMMENT ON FUNCTION analytics.ingest_watermark() IS
+    'The start of the oldest transaction under way (or now): events not yet visible will have an ingested_at at or after it';
+
+-- Recompute the rollups of one day from its raw events, in one pass over
+-- the day's partition, writing only the rows that changed.  Returns
+-- (status, events, rows_written); status is rolled or skipped.
+CREATE OR REPLACE FUNCTION analytics.rollup_day(day date, OUT status text, OUT events bigint, OUT rows_written bigint)
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+-- A serial plan: the sums then do not depend on the order parallel workers
+-- deliver rows in, so a rerun over unchanged events writes nothing.
+SET max_parallel_workers_per_gather = 0
+-- The rollup tables grow faster than autovacuum analyzes them, so row
+-- estimates for one day are often 1; a nested loop over a day's ~2,000 rows
+-- would then cost seconds, and a sort of the day's events on eight keys
+-- three times the hashed grouping.  Hashing is right for every step here.
+SET enable_nestloop = off
+SET enable_sort = off
+AS $$
+DECLARE
+    lo timestamptz := day::timestamp AT TIME ZONE 'UTC';
+    hi timestamptz := (day + 1)::timestamp AT TIME ZONE 'UTC';
+    stamp timestamptz := pg_catalog.now();
+    w     timestamptz;
+BEGIN
+    rows_written := 0;
+    -- One rollup of a day at a time, and only once every record_events
+    -- already writing the day has finished (they hold the lock shared); a
+    -- second rollup waits, then finds the day clean and skips it.
+    PERFORM analytics.lock_day(day, true);
+    IF analytics.day_is_clean(day) THEN
+        status := 'skipped';
+        SELECT r.events INTO events FROM analytics.rollup_days r WHERE r.day = rollup_day.day;
+        RETURN;
+    END IF;
+    IF EXISTS (SELECT 1 FROM analytics.rollup_days r WHERE r.day = rollup_day.day AND r.raw_dropped) THEN
+        RAISE EXCEPTION 'the raw events of % were dropped by retention; its rollups cannot be recomputed', day
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Events older than analytics.raw_retention_days are not rolled up again.';
+    END IF;
+    -- The watermark before the read: events of writers still under way
+    -- (INSERT and COPY take no lock) will have an ingested_at at or after it,
+    -- and the nightly job finds their day by it (find_changed_days).
+    w := analytics.ingest_watermark();
+    -- Out of the log before reading: a writer that logs the day after this
+    -- waits for the lock above until this rollup commits, so its log row
+    -- stays and the next run picks the day up again.
+    DELETE FROM analytics.changed_days c WHERE c.day = rollup_day.day;
+
+    -- One statement: the day's groups are computed once, in memory, and
+    -- feed the three tables; rows that differ are written, rows no longer
+    -- produced are deleted (the inserts and deletes touch disjoint rows).
+    WITH g AS MATERIALIZED (
+        SELECT e.tenant_id, e.agent_id, e.event_type, e.endpoint, e.method, e.tool_name, e.mcp_server, e.model,
+               sum(e.count)::bigint AS calls,
+               coalesce(sum(e.count) FILTER (WHERE e.success), 0)::bigint AS successes,
+               coalesce(sum(e.latency_ms), 0)::double precision AS total_latency_ms,
+               analytics.qsketch_agg(e.latency_ms) AS latency,
+               coalesce(sum(e.input_tokens), 0) AS input_tokens,
+               coalesce(sum(e.output_tokens), 0) AS output_tokens,
+               analytics.heatmap_agg(e.occurred_at, e.count::bigint) FILTER (WHERE e.event_type = 'api_call') AS api_heatmap,
+               ROW(e.tenant_id, e.agent_id, e.event_type, e.endpoint, e.method, e.tool_name, e.mcp_server,
+                   e.model)::analytics.usage_stats_key AS k
+        FROM analytics.usage_events e
+        WHERE e.occurred_at >= lo AND e.occurred_at < hi
+        GROUP BY e.tenant_id, e.agent_id, e.event_type, e.endpoint, e.method, e.tool_name, e.mcp_server, e.model
+    ),
+    -- The day's current rows; only groups that are new or differ are
+    -- written, so a rerun over unchanged events touches no row at all (no
+    -- new row versions, no row locks, no WAL).
+    cur_s AS MATERIALIZED (
+        SELECT ROW(u.tenant_id, u.agent_id, u.event_type, u.endpoint, u.method, u.tool_name,
+                   u.mcp_server, u.model)::analytics.usage_stats_key AS k,
+               u.calls, u.successes, u.total_latency_ms, u.input_tokens, u.output_tokens, u.cost_usd,
+               analytics.stored_bytes(u.latency) AS latency_bytes
+        FROM analytics.usage_stats_daily u WHERE u.date = rollup_day.day
+    ),
+    gs AS (
+        SELECT g.*, coalesce(g.input_tokens * p.input_usd_per_mtok / 1000000
+                             + g.output_tokens * p.output_usd_per_mtok / 1000000, 0) AS cost_usd
+        FROM g LEFT JOIN analytics.model_prices p ON p.model = g.model
+    ),
+    stats_up AS (
+        INSERT INTO analytics.usage_stats_daily AS s
+            (date, tenant_id, agent_id, event_type, endpoint, method, tool_name, mcp_server, model,
+             calls, successes, failures, total_latency_ms, latency, input_tokens, output_tokens, cost_usd, updated_at)
+        SELECT day, gs.tenant_id, gs.agent_id, gs.event_type, gs.endpoint, gs.method, gs.tool_name, gs.mcp_server,
+               gs.model, gs.calls, gs.successes, gs.calls - gs.successes, gs.total_latency_ms, gs.latency,
+               gs.input_tokens, gs.output_tokens, gs.cost_usd, stamp
+        FROM gs LEFT JOIN cur_s c ON c.k = gs.k
+        WHERE (c.calls, c.successes, c.total_latency_ms, c.input_tokens, c.output_tokens, c.cost_usd, c.latency_bytes)
+              IS DISTINCT FROM (gs.calls, gs.successes, gs.total_latency_ms, gs.input_tokens, gs.output_tokens,
+                                gs.cost_usd, analytics.stored_bytes(gs.latency))
+        ON CONFLICT ON CONSTRAINT usage_stats_daily_key DO UPDATE
+            SET calls = excluded.calls, successes = excluded.successes, failures = excluded.failures,
+                total_latency_ms = excluded.total_latency_ms, latency = excluded.latency,
+                input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,
+                cost_usd = excluded.cost_usd, updated_at = excluded.updated_at
+        RETURNING 1
+    ),
+    stats_gone AS (
+        DELETE FROM analytics.usage_stats_daily s
+        USING (SELECT c.k FROM cur_s c WHERE NOT EXISTS (SELECT 1 FROM g WHERE g.k = c.k)) gone
+        WHERE s.date = rollup_day.day
+          AND ROW(s.tenant_id, s.agent_id, s.event_type, s.endpoint, s.method, s.tool_name,
+                  s.mcp_server, s.model)::analytics.usage_stats_key = gone.k
+        RETURNING 1
+    ),
+    -- The daily metrics of each group, by the one mapping (layer 30).
+    d AS MATERIALIZED (
+        SELECT g.tenant_id, g.agent_id, m.metric_type, sum(m.n)::bigint AS count,
+               ROW(g.tenant_id, g.agent_id, m.metric_type)::analytics.daily_aggregates_key AS k
+        FROM g CROSS JOIN LATERAL analytics.metric_counts(g.event_type, g.calls, g.successes) m
+        GROUP BY g.tenant_id, g.agent_id, m.metric_type
+    ),
+    cur_d AS MATERIALIZED (
+        SELECT ROW(u.tenant_id, u.agent_id, u.metric_type)::analytics.daily_aggregates_key AS k, u.count
+        FROM analytics.analytics_daily_aggregates u WHERE u.date = rollup_day.day
+    ),
+    daily_up AS (
+        INSERT INTO analytics.analytics_daily_aggregates AS a (tenant_id, agent_id, date, metric_type, count, updated_at)
+        SELECT d.tenant_id, d.agent_id, day, d.metric_type, d.count, stamp
+        FROM d LEFT JOIN cur_d ON cur_d.k = d.k
+        WHERE cur_d.count IS DISTINCT FROM d.count
+        ON CONFLICT ON CONSTRAINT analytics_daily_aggregates_key DO UPDATE
+            SET count = excluded.count, updated_at = excluded.updated_at
+        RETURNING 1
+    ),
+    daily_gone AS (
+        DELETE FROM analytics.analytics_daily_aggregates a
+        USING (SELECT cur_d.k FROM cur_d WHERE NOT EXISTS (SELECT 1 FROM d WHERE d.k = cur_d.k)) gone
+        WHERE a.date = rollup_day.day
+          AND ROW(a.tenant_id, a.agent_id, a.metric_type)::analytics.daily_aggregates_key = gone.k
+        RETURNING 1
+    ),
+    -- A tenant's day: the metric totals of its d rows, and from its groups
+    -- the event count, the agents active, those that counted a token
+    -- issuance, and the api_call heatmap.
+    dm AS (
+        SELECT d.tenant_id,
+               coalesce(sum(d.count) FILTER (WHERE d.metric_type = 'api_calls'), 0)::bigint AS api_calls,
+               coalesce(sum(d.count) FILTER (WHERE d.metric_type = 'token_issuances'), 0)::bigint AS token_issuances,
+               coalesce(sum(d.count) FILTER (WHERE d.metric_type = 'token_failures'), 0)::bigint AS token_failures,
+               coalesce(sum(d.count) FILTER (WHERE d.metric_type = 'credential_rotations'), 0)::bigint AS credential_rotations,
+               coalesce(sum(d.count) FILTER (WHERE d.metric_type = 'tool_calls'), 0)::bigint AS tool_calls,
+               coalesce(sum(d.count) FILTER (WHERE d.metric_type = 'llm_calls'), 0)::bigint AS llm_calls,
+               coalesce(array_agg(DISTINCT d.agent_id ORDER BY d.agent_id)
+                        FILTER (WHERE d.agent_id IS NOT NULL AND d.metric_type = 'token_issuances'), '{}') AS issuing_agents
+        FROM d
+        GROUP BY d.tenant_id
+    ),
+    t AS (
+        SELECT x.tenant_id,
+               coalesce(dm.api_calls, 0) AS api_calls, coalesce(dm.token_issuances, 0) AS token_issuances,
+               coalesce(dm.token_failures, 0) AS token_failures, coalesce(dm.credential_rotations, 0) AS credential_rotations,
+               coalesce(dm.tool_calls, 0) AS tool_calls, coalesce(dm.llm_calls, 0) AS llm_calls,
+               x.events, x.active_agents, coalesce(dm.issuing_agents, '{}') AS issuing_agents, x.api_heatmap
+        FROM (SELECT g.tenant_id, sum(g.calls)::bigint AS events,
+                     coalesce(array_agg(DISTINCT g.agent_id ORDER BY g.agent_id) FILTER (WHERE g.agent_id IS NOT NULL), '{}') AS active_agents,
+                     analytics.heatmap_merge(g.api_heatmap) AS api_heatmap
+              FROM g GROUP BY g.tenant_id) x
+        LEFT JOIN dm ON dm.tenant_id = x.tenant_id
+    ),
+    tenant_up AS (
+        INSERT INTO analytics.tenant_daily AS td
+            (tenant_id, date, api_calls, token_issuances, token_failures, credential_rotations, tool_calls, llm_calls,
+             events, active_agents, issuing_agents, api_heatmap, updated_at)
+        SELECT t.tenant_id, day, t.api_calls, t.token_issuances, t.token_failures, t.credential_rotations,
+               t.tool_calls, t.llm_calls, t.events, t.active_agents, t.issuing_agents, t.api_heatmap, stamp
+        FROM t
+        LEFT JOIN analytics.tenant_daily c ON c.tenant_id = t.tenant_id AND c.date = rollup_day.day
+        WHERE (c.api_calls, c.token_issuances, c.token_failures, c.credential_rotations, c.tool_calls, c.llm_calls,
+               c.events, c.active_agents, c.issuing_agents, analytics.stored_bytes(c.api_heatmap))
+              IS DISTINCT FROM
+              (t.api_calls, t.token_issuances, t.token_failures, t.credential_rotations, t.tool_calls, t.llm_calls,
+               t.events, t.active_agents, t.issuing_agents, analytics.stored_bytes(t.api_heatmap))
+        ON CONFLICT (tenant_id, date) DO UPDATE
+            SET api_calls = excluded.api_calls, token_issuances = excluded.token_issuances,
+                token_failures = excluded.token_failures, credential_rotations = excluded.credential_rotations,
+                tool_calls = excluded.tool_calls, llm_calls = excluded.llm_calls, events = excluded.events,
+                active_agents = excluded.active_agents, issuing_agents = excluded.issuing_agents,
+                api_heatmap = excluded.api_heatmap, updated_at = excluded.updated_at
+        RETURNING 1
+    ),
+    tenant_gone AS (
+        DELETE FROM analytics.tenant_daily td
+        WHERE td.date = rollup_day.day
+          AND td.tenant_id NOT IN (SELECT g.tenant_id FROM g)
+        RETURNING 1
+    )
+    SELECT coalesce((SELECT sum(g.calls) FROM g), 0),
+           (SELECT count(*) FROM stats_up) + (SELECT count(*) FROM stats_gone)
+         + (SELECT count(*) FROM daily_up) + (SELECT count(*) FROM daily_gone)
+         + (SELECT count(*) FROM tenant_up) + (SELECT count(*) FROM tenant_gone)
+    INTO events, rows_written;
+
+    INSERT INTO analytics.rollup_days AS r (day, rolled_at, events, rows_written, watermark)
+    VALUES (day, stamp, events, rows_written, w)
+    ON CONFLICT ON CONSTRAINT rollup_days_pkey DO UPDATE
+        SET rolled_at = excluded.rolled_at, events = excluded.events, rows_written = excluded.rows_written,
+            watermark = excluded.watermark;
+    status := 'rolled';
+END
+$$;
+COMMENT ON FUNCTION analytics.rollup_day(date) IS
+    'Recomputes the rollups of one UTC day from its raw events, writing only rows that changed; skips a clean day. Use run_rollup(), which also records the run';
+
+-- The stored bytes of a varlena value (a sketch, a heatmap), to tell
+-- whether a recomputed value differs from the stored one without decoding
+-- either: equal values have equal bytes.
+CREATE OR REPLACE FUNCTION analytics.stored_bytes(value anyelement)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'analytics_stored_bytes'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION analytics.stored_bytes(anyelement) IS
+    'The bytes of a variable-length value as stored (detoasted), for byte-wise comparison';
+
+-- The contract's entry point: roll up one day (default yesterday, UTC) and
+-- record the run; returns the number of rollup rows written.
+CREATE OR REPLACE FUNCTION analytics.run_rollup(target_date date DEFAULT ((now() AT TIME ZONE 'UTC')::date - 1))
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t0 timestamptz := clock_timestamp();
+    t1 timestamptz;
+    r  record;
+BEGIN
+    r := analytics.rollup_day(target_date);
+    IF r.status = 'skipped' THEN
+        RAISE NOTICE 'the rollup of % is current; nothing to do', target_date;
+    END IF;
+    t1 := clock_timestamp();
+    INSERT INTO analytics.job_runs (job, target_date, started_at, finished_at, duration_ms, rows, status, backend_pid)
+    VALUES ('rollup', target_date, t0, t1, extract(epoch FROM t1 - t0) * 1000, r.rows_written,
+            CASE WHEN r.status = 'skipped' THEN 'skipped' ELSE 'succeeded' END, pg_backend_pid());
+    RETURN r.rows_written;
+END
+$$;
+COMMENT ON FUNCTION analytics.run_rollup(date) IS
+    'Rolls up one UTC day (default yesterday) idempotently: reruns and concurrent runs give the same rows, unchanged rows are not rewritten; records the run in analytics.job_runs; returns the rows written';
+
+-- Log the rolled days that INSERT or COPY changed since their rollup (they
+-- write no log themselves): days with an event whose ingested_at is at or
+-- after the day's watermark.  Returns the days logged.
+CREATE OR REPLACE FUNCTION analytics.find_changed_days()
+RETURNS date[]
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r     record;
+    found date[] := '{}';
+BEGIN
+    FOR r IN SELECT rd.day, rd.watermark FROM analytics.rollup_days rd
+             WHERE NOT rd.raw_dropped
+               AND NOT EXISTS (SELECT 1 FROM analytics.changed_days c WHERE c.day = rd.day)
+             ORDER BY rd.day LOOP
+        IF EXISTS (SELECT 1 FROM analytics.usage_events e
+                   WHERE e.occurred_at >= r.day::timestamp AT TIME ZONE 'UTC'
+                     AND e.occurred_at < (r.day + 1)::timestamp AT TIME ZONE 'UTC'
+                     AND e.ingested_at >= r.watermark) THEN
+            found := found || r.day;
+        END IF;
+    END LOOP;
+    PERFORM analytics.mark_days_changed(found);
+    RETURN found;
+END
+$$;
+COMMENT ON FUNCTION analytics.find_changed_days() IS
+    'Logs in analytics.changed_days the rolled days with events ingested at or after their rollup''s watermark (late events written by INSERT or COPY); returns them';

@@ -1,0 +1,177 @@
+-------------------------------------------------------------------------------
+-- functions/50_readers.sql (layer 50, readers): a tenant's days as of the
+-- moment of the call, clean days from the rollups (layer 40) and every
+-- other day (today, late events, never rolled) from its raw events, so each
+-- answer reflects every event recorded so far.  Re-runnable: part of the
+-- install script and of every upgrade.
+--
+-- Every report (layer 70) reads through these four functions:
+--   read_raw_groups     a tenant's raw events of some days, grouped
+--   read_tenant_days    a tenant's daily metric totals, agents and heatmap
+--   read_agent_days     a tenant's daily metrics per agent
+--   read_endpoint_stats a tenant's api calls per endpoint with latencies
+-- They are PL/pgSQL (Citus plans their statements for the tenant's shard).
+-------------------------------------------------------------------------------
+
+-- A tenant's raw events of the given days, grouped by day, agent and event
+-- type (and, with detail, by endpoint and method with a latency sketch of
+-- the api calls).  Each day is read from its own partition by a query
+-- planned for it alone; days with no partition from the default partition.
+CREATE OR REPLACE FUNCTION analytics.read_raw_groups(tenant_id uuid, days date[], detail boolean)
+RETURNS TABLE (date date, agent_id uuid, event_type text, endpoint text, method text,
+               calls bigint, successes bigint, latency analytics.qsketch, api_heatmap analytics.heatmap)
+LANGUAGE plpgsql STABLE STRICT
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    q      text;
+    d      date;
+    part   regclass;
+    nopart date[] := '{}';
+BEGIN
+    q := 'SELECT (e.occurred_at AT TIME ZONE ''UTC'')::date, e.agent_id, e.event_type, '
+      || CASE WHEN detail THEN 'e.endpoint, e.method, ' ELSE 'NULL::text, NULL::text, ' END
+      || 'sum(e.count)::bigint, coalesce(sum(e.count) FILTER (WHERE e.success), 0)::bigint, '
+      || CASE WHEN detail THEN 'analytics.qsketch_agg(e.latency_ms) FILTER (WHERE e.event_type = ''api_call''), '
+              ELSE 'NULL::analytics.qsketch, ' END
+      || 'analytics.heatmap_agg(e.occurred_at, e.count::bigint) FILTER (WHERE e.event_type = ''api_call'') '
+      || 'FROM %s e WHERE e.tenant_id = $1 %s GROUP BY 1, 2, 3, 4, 5';
+    FOR d, part IN
+        SELECT u, to_regclass('analytics.' || analytics.partition_name(u)) FROM unnest(days) u
+    LOOP
+        IF part IS NULL THEN
+            nopart := nopart || d;
+        ELSE
+            RETURN QUERY EXECUTE format(q, part, '') USING read_raw_groups.tenant_id;
+        END IF;
+    END LOOP;
+    IF cardinality(nopart) > 0 THEN
+        RETURN QUERY EXECUTE format(q, 'analytics.usage_events_default',
+            'AND e.occurred_at >= $2 AND e.occurred_at < $3 AND (e.occurred_at AT TIME ZONE ''UTC'')::date = ANY ($4)')
+            USING read_raw_groups.tenant_id,
+                  (SELECT min(x) FROM unnest(nopart) x)::timestamp AT TIME ZONE 'UTC',
+                  ((SELECT max(x) FROM unnest(nopart) x) + 1)::timestamp AT TIME ZONE 'UTC',
+                  nopart;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION analytics.read_raw_groups(uuid, date[], boolean) IS
+    'Raw events of a tenant on the given days, grouped by day, agent, event type (with detail also endpoint and method, with a latency qsketch of api calls): calls, successes and the api_call heatmap; each day read from its own partition';
+
+-- A tenant's days of [from, to] with any event: tenant_daily for clean
+-- days, raw events for the others.  Days without events are absent.
+CREATE OR REPLACE FUNCTION analytics.read_tenant_days(tenant_id uuid, "from" date, "to" date)
+RETURNS TABLE (date date, api_calls bigint, token_issuances bigint, token_failures bigint,
+               credential_rotations bigint, tool_calls bigint, llm_calls bigint,
+               active_agents uuid[], issuing_agents uuid[], api_heatmap analytics.heatmap)
+LANGUAGE plpgsql STABLE STRICT
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+#variable_conflict use_column
+DECLARE
+    tid  uuid := read_tenant_days.tenant_id;
+    lo   date := read_tenant_days."from";
+    hi   date := read_tenant_days."to";
+    days date[] := analytics.unclean_days(lo, hi);
+BEGIN
+    RETURN QUERY
+    SELECT t.date, t.api_calls, t.token_issuances, t.token_failures, t.credential_rotations,
+           t.tool_calls, t.llm_calls, t.active_agents, t.issuing_agents, t.api_heatmap
+    FROM analytics.tenant_daily t
+    WHERE t.tenant_id = tid AND t.date BETWEEN lo AND hi AND t.date <> ALL (days);
+    IF cardinality(days) > 0 THEN
+        RETURN QUERY
+        WITH r AS MATERIALIZED (SELECT * FROM analytics.read_raw_groups(tid, days, false)),
+        m AS (
+            SELECT r.date, r.agent_id, c.metric_type, c.n
+            FROM r CROSS JOIN LATERAL analytics.metric_counts(r.event_type, r.calls, r.successes) c)
+        SELECT x.date, coalesce(p.api_calls, 0), coalesce(p.token_issuances, 0), coalesce(p.token_failures, 0),
+               coalesce(p.credential_rotations, 0), coalesce(p.tool_calls, 0), coalesce(p.llm_calls, 0),
+               x.active_agents, coalesce(p.issuing_agents, '{}'), x.api_heatmap
+        FROM (SELECT r.date,
+                     coalesce(array_agg(DISTINCT r.agent_id ORDER BY r.agent_id) FILTER (WHERE r.agent_id IS NOT NULL), '{}') AS active_agents,
+                     analytics.heatmap_merge(r.api_heatmap) AS api_heatmap
+              FROM r GROUP BY r.date) x
+        LEFT JOIN (
+            SELECT m.date,
+                   sum(m.n) FILTER (WHERE m.metric_type = 'api_calls')::bigint AS api_calls,
+                   sum(m.n) FILTER (WHERE m.metric_type = 'token_issuances')::bigint AS token_issuances,
+                   sum(m.n) FILTER (WHERE m.metric_type = 'token_failures')::bigint AS token_failures,
+                   sum(m.n) FILTER (WHERE m.metric_type = 'credential_rotations')::bigint AS credential_rotations,
+                   sum(m.n) FILTER (WHERE m.metric_type = 'tool_calls')::bigint AS tool_calls,
+                   sum(m.n) FILTER (WHERE m.metric_type = 'llm_calls')::bigint AS llm_calls,
+                   array_agg(DISTINCT m.agent_id ORDER BY m.agent_id)
+                       FILTER (WHERE m.agent_id IS NOT NULL AND m.metric_type = 'token_issuances') AS issuing_agents
+            FROM m GROUP BY m.date) p ON p.date = x.date;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION analytics.read_tenant_days(uuid, date, date) IS
+    'A tenant''s days of [from, to] that have events, up to the moment of the call: the six metric totals, active and issuing agents, api_call heatmap; clean days from tenant_daily, the others from raw events';
+
+-- A tenant's daily metrics per agent of [from, to] (agent_id NULL: events
+-- with no agent): analytics_daily_aggregates for clean days, raw events for
+-- the others.  An agent with events but no metric that day has no row.
+CREATE OR REPLACE FUNCTION analytics.read_agent_days(tenant_id uuid, "from" date, "to" date)
+RETURNS TABLE (date date, agent_id uuid, metric_type text, count bigint)
+LANGUAGE plpgsql STABLE STRICT
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+#variable_conflict use_column
+DECLARE
+    tid  uuid := read_agent_days.tenant_id;
+    lo   date := read_agent_days."from";
+    hi   date := read_agent_days."to";
+    days date[] := analytics.unclean_days(lo, hi);
+BEGIN
+    RETURN QUERY
+    SELECT a.date, a.agent_id, a.metric_type, a.count
+    FROM analytics.analytics_daily_aggregates a
+    WHERE a.tenant_id = tid AND a.date BETWEEN lo AND hi AND a.date <> ALL (days);
+    IF cardinality(days) > 0 THEN
+        RETURN QUERY
+        SELECT r.date, r.agent_id, c.metric_type, sum(c.n)::bigint
+        FROM analytics.read_raw_groups(tid, days, false) r
+        CROSS JOIN LATERAL analytics.metric_counts(r.event_type, r.calls, r.successes) c
+        GROUP BY r.date, r.agent_id, c.metric_type;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION analytics.read_agent_days(uuid, date, date) IS
+    'A tenant''s daily metric counts per agent over [from, to], up to the moment of the call (agent_id NULL: events with no agent); zero counts absent';
+
+-- A tenant's api calls of [from, to] by endpoint and method, with merged
+-- latency sketches: usage_stats_daily for clean days, raw events otherwise.
+CREATE OR REPLACE FUNCTION analytics.read_endpoint_stats(tenant_id uuid, "from" date, "to" date)
+RETURNS TABLE (endpoint text, method text, calls bigint, successes bigint, latency analytics.qsketch)
+LANGUAGE plpgsql STABLE STRICT
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+#variable_conflict use_column
+DECLARE
+    tid  uuid := read_endpoint_stats.tenant_id;
+    lo   date := read_endpoint_stats."from";
+    hi   date := read_endpoint_stats."to";
+    days date[] := analytics.unclean_days(lo, hi);
+BEGIN
+    RETURN QUERY
+    WITH g AS (
+        SELECT s.endpoint, s.method, s.calls, s.successes, s.latency
+        FROM analytics.usage_stats_daily s
+        WHERE s.tenant_id = tid AND s.date BETWEEN lo AND hi AND s.date <> ALL (days)
+          AND s.event_type = 'api_call'
+        UNION ALL
+        SELECT r.endpoint, r.method, r.calls, r.successes, r.latency
+        FROM analytics.read_raw_groups(tid, days, true) r
+        WHERE r.event_type = 'api_call')
+    SELECT g.endpoint, g.method, sum(g.calls)::bigint, sum(g.successes)::bigint, analytics.qsketch_merge(g.latency)
+    FROM g
+    GROUP BY g.endpoint, g.method;
+END
+$$;
+COMMENT ON FUNCTION analytics.read_endpoint_stats(uuid, date, date) IS
+    'A tenant''s api calls of [from, to] by endpoint and method: calls, successes and the merged latency qsketch, up to the moment of the call';

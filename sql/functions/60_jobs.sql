@@ -1,0 +1,230 @@
+-------------------------------------------------------------------------------
+-- functions/60_jobs.sql (layer 60, retention and scheduling): the nightly
+-- rollup job, retention, and their pg_cron schedules.  Re-runnable: part of
+-- the install script and of every upgrade.
+-------------------------------------------------------------------------------
+
+-- The scheduled job: premake partitions, roll up yesterday and every closed
+-- day in the invalidation log (late events), one transaction per day, each
+-- recorded in job_runs even when it fails; then prune the history.  Raises
+-- at the end if a day failed, so pg_cron records the failure too.
+CREATE OR REPLACE PROCEDURE analytics.rollup_job()
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    today  date := analytics.utc_today();
+    stamp  timestamptz := now();
+    d      date;
+    run    bigint;
+    t0     timestamptz;
+    t1     timestamptz;
+    r      record;
+    failed integer := 0;
+    msg    text;
+BEGIN
+    -- Runs whose backend is gone were interrupted.
+    UPDATE analytics.job_runs j SET status = 'failed', error = 'interrupted: the backend ended before the run finished',
+           finished_at = coalesce(j.finished_at, stamp)
+    WHERE j.status = 'running'
+      AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a WHERE a.pid = j.backend_pid);
+    PERFORM analytics.maintain_partitions();
+    COMMIT;
+    -- Late events that INSERT or COPY wrote into rolled days.
+    PERFORM analytics.find_changed_days();
+    COMMIT;
+    FOR d IN SELECT c.day FROM analytics.changed_days c WHERE c.day < today
+             UNION SELECT today - 1 ORDER BY 1 LOOP
+        t0 := clock_timestamp();
+        INSERT INTO analytics.job_runs (job, target_date, started_at, status, backend_pid)
+        VALUES ('rollup', d, t0, 'running', pg_catalog.pg_backend_pid()) RETURNING run_id INTO run;
+        COMMIT;
+        BEGIN
+            r := analytics.rollup_day(d);
+            t1 := clock_timestamp();
+            UPDATE analytics.job_runs SET finished_at = t1, duration_ms = extract(epoch FROM t1 - t0) * 1000,
+                   rows = r.rows_written, status = CASE WHEN r.status = 'skipped' THEN 'skipped' ELSE 'succeeded' END
+            WHERE run_id = run;
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+            t1 := clock_timestamp();
+            UPDATE analytics.job_runs SET finished_at = t1, duration_ms = extract(epoch FROM t1 - t0) * 1000,
+                   status = 'failed', error = msg
+            WHERE run_id = run;
+            failed := failed + 1;
+        END;
+        COMMIT;
+    END LOOP;
+    DELETE FROM analytics.job_runs
+    WHERE started_at < stamp - make_interval(days => analytics.setting('job_history_days')::integer);
+    COMMIT;
+    IF failed > 0 THEN
+        RAISE EXCEPTION '% day(s) failed to roll up', failed
+            USING HINT = 'SELECT * FROM analytics.job_runs WHERE status = ''failed'' ORDER BY started_at DESC';
+    END IF;
+END
+$$;
+COMMENT ON PROCEDURE analytics.rollup_job() IS
+    'The nightly job: premakes partitions, rolls up yesterday and every closed day with late events, records each run in analytics.job_runs, prunes the history';
+
+
+-------------------------------------------------------------------------------
+-- Retention
+-------------------------------------------------------------------------------
+
+-- Drop raw day partitions older than analytics.raw_retention_days whose day
+-- is rolled up and clean; fold daily rows older than
+-- analytics.daily_retention_days into monthly rows.
+CREATE OR REPLACE FUNCTION analytics.run_retention(OUT dropped_partitions integer, OUT kept_unrolled integer, OUT folded_rows bigint)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t0         timestamptz := clock_timestamp();
+    stamp      timestamptz := now();
+    today      date := analytics.utc_today();
+    raw_cut    date := today - analytics.setting('raw_retention_days')::integer;
+    daily_cut  date := today - analytics.setting('daily_retention_days')::integer;
+    p          record;
+    n          bigint;
+BEGIN
+    dropped_partitions := 0;
+    kept_unrolled := 0;
+    folded_rows := 0;
+    PERFORM pg_advisory_xact_lock(hashtext('analytics.run_retention'));
+
+    FOR p IN SELECT ep.partition, ep.day FROM analytics.event_partitions ep
+             WHERE ep.day < raw_cut ORDER BY ep.day LOOP
+        IF analytics.day_is_clean(p.day) THEN
+            -- Hold the day's lock so no rollup or writer of it runs meanwhile.
+            PERFORM analytics.lock_day(p.day, true);
+            EXECUTE format('ALTER TABLE analytics.usage_events DETACH PARTITION %s', p.partition);
+            EXECUTE format('DROP TABLE %s', p.partition);
+            UPDATE analytics.rollup_days r SET raw_dropped = true WHERE r.day = p.day;
+            dropped_partitions := dropped_partitions + 1;
+        ELSE
+            RAISE NOTICE 'keeping % : the day is not rolled up yet', p.partition;
+            kept_unrolled := kept_unrolled + 1;
+        END IF;
+    END LOOP;
+
+    -- Fold old daily rows into months: counts are summed, sketches merged.
+    WITH gone AS (
+        DELETE FROM analytics.analytics_daily_aggregates a WHERE a.date < daily_cut RETURNING a.*
+    )
+    INSERT INTO analytics.analytics_monthly_aggregates AS m (tenant_id, agent_id, month, metric_type, count)
+    SELECT g.tenant_id, g.agent_id, date_trunc('month', g.date)::date, g.metric_type, sum(g.count)
+    FROM gone g GROUP BY 1, 2, 3, 4
+    ON CONFLICT ON CONSTRAINT analytics_monthly_aggregates_key DO UPDATE
+        SET count = m.count + excluded.count, updated_at = stamp;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    folded_rows := folded_rows + n;
+
+    WITH gone AS (
+        DELETE FROM analytics.usage_stats_daily s WHERE s.date < daily_cut RETURNING s.*
+    )
+    INSERT INTO analytics.usage_stats_monthly AS m
+        (month, tenant_id, agent_id, event_type, endpoint, method, tool_name, mcp_server, model,
+         calls, successes, failures, total_latency_ms, latency, input_tokens, output_tokens, cost_usd)
+    SELECT date_trunc('month', g.date)::date, g.tenant_id, g.agent_id, g.event_type, g.endpoint, g.method,
+           g.tool_name, g.mcp_server, g.model, sum(g.calls), sum(g.successes), sum(g.failures),
+           sum(g.total_latency_ms), analytics.qsketch_merge(g.latency), sum(g.input_tokens),
+           sum(g.output_tokens), sum(g.cost_usd)
+    FROM gone g GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
+    ON CONFLICT ON CONSTRAINT usage_stats_monthly_key DO UPDATE
+        SET calls = m.calls + excluded.calls, successes = m.successes + excluded.successes,
+            failures = m.failures + excluded.failures,
+            total_latency_ms = m.total_latency_ms + excluded.total_latency_ms,
+            latency = (SELECT analytics.qsketch_merge(x.s) FROM (VALUES (m.latency), (excluded.latency)) AS x(s)),
+            input_tokens = m.input_tokens + excluded.input_tokens,
+            output_tokens = m.output_tokens + excluded.output_tokens,
+            cost_usd = m.cost_usd + excluded.cost_usd, updated_at = stamp;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    folded_rows := folded_rows + n;
+
+    DELETE FROM analytics.tenant_daily t WHERE t.date < daily_cut;
+
+    INSERT INTO analytics.job_runs (job, started_at, finished_at, duration_ms, rows, status, backend_pid)
+    VALUES ('retention', t0, clock_timestamp(), extract(epoch FROM clock_timestamp() - t0) * 1000,
+            dropped_partitions + folded_rows, 'succeeded', pg_backend_pid());
+END
+$$;
+COMMENT ON FUNCTION analytics.run_retention() IS
+    'Drops raw day partitions older than analytics.raw_retention_days once their day is rolled up (never an unrolled day), and folds daily rows older than analytics.daily_retention_days into monthly rows (sums; latency sketches merged)';
+
+-------------------------------------------------------------------------------
+-- Scheduling with pg_cron
+-------------------------------------------------------------------------------
+
+-- Raise the error for a missing pg_cron.
+CREATE OR REPLACE FUNCTION analytics.require_pg_cron()
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron') THEN
+        RAISE EXCEPTION 'scheduling needs the pg_cron extension, which is not installed in database %', current_database()
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Install pg_cron (Debian: postgresql-15-cron), add it to shared_preload_libraries, '
+                         'set cron.database_name to this database, restart, and run CREATE EXTENSION pg_cron.';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION analytics.require_pg_cron() IS 'Raises a clear error when pg_cron is not installed in this database';
+
+-- Schedule (or reschedule) a job under a fixed name; returns its job id.
+CREATE OR REPLACE FUNCTION analytics.schedule_job(job_name text, schedule text, command text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM analytics.require_pg_cron();
+    -- pg_cron replaces the job of the same name and user.
+    RETURN cron.schedule(job_name, schedule, command);
+END
+$$;
+COMMENT ON FUNCTION analytics.schedule_job(text, text, text) IS
+    'Schedules a pg_cron job under a fixed name, replacing the job of that name; returns the job id';
+
+CREATE OR REPLACE FUNCTION analytics.unschedule_job(job_name text)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM analytics.require_pg_cron();
+    IF NOT EXISTS (SELECT 1 FROM cron.job j WHERE j.jobname = unschedule_job.job_name) THEN
+        RETURN false;
+    END IF;
+    RETURN cron.unschedule(job_name);
+END
+$$;
+COMMENT ON FUNCTION analytics.unschedule_job(text) IS 'Removes the pg_cron job of that name; false when there was none';
+
+CREATE OR REPLACE FUNCTION analytics.schedule_rollup(schedule text DEFAULT '5 0 * * *')
+RETURNS bigint
+LANGUAGE sql VOLATILE STRICT
+AS $$ SELECT analytics.schedule_job('analytics-rollup', schedule, 'CALL analytics.rollup_job()') $$;
+COMMENT ON FUNCTION analytics.schedule_rollup(text) IS
+    'Registers the nightly rollup job with pg_cron (job name analytics-rollup, default 00:05 UTC); calling it again updates the job; returns the job id';
+
+CREATE OR REPLACE FUNCTION analytics.unschedule_rollup()
+RETURNS boolean
+LANGUAGE sql VOLATILE
+AS $$ SELECT analytics.unschedule_job('analytics-rollup') $$;
+COMMENT ON FUNCTION analytics.unschedule_rollup() IS 'Removes the rollup job; false when it was not scheduled';
+
+CREATE OR REPLACE FUNCTION analytics.schedule_retention(schedule text DEFAULT '30 1 * * *')
+RETURNS bigint
+LANGUAGE sql VOLATILE STRICT
+AS $$ SELECT analytics.schedule_job('analytics-retention', schedule, 'SELECT analytics.run_retention()') $$;
+COMMENT ON FUNCTION analytics.schedule_retention(text) IS
+    'Registers the retention job with pg_cron (job name analytics-retention, default 01:30 UTC); calling it again updates the job; returns the job id';
+
+CREATE OR REPLACE FUNCTION analytics.unschedule_retention()
+RETURNS boolean
+LANGUAGE sql VOLATILE
+AS $$ SELECT analytics.unschedule_job('analytics-retention') $$;
+COMMENT ON FUNCTION analytics.unschedule_retention() IS 'Removes the retention job; false when it was not scheduled';
+

@@ -1,0 +1,329 @@
+-------------------------------------------------------------------------------
+-- functions/70_reports.sql (layer 70, typed report functions): the answers
+-- of the contract's §5 as jsonb, for a tenant given explicitly.  SQL
+-- callers use them directly; the HTTP layer (80) calls them after its
+-- checks.  They read through the readers (layer 50) and compute trends and
+-- the usage summary with the C trend module (layer 20: daycounts_agg,
+-- trend, usage_summary_agg).  Re-runnable.
+-------------------------------------------------------------------------------
+
+-- Checks of the typed functions (ordinary errors, not HTTP ones).
+CREATE OR REPLACE FUNCTION analytics.check_period("from" date, "to" date)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF "from" IS NULL OR "to" IS NULL OR "from" > "to" OR "to" - "from" > 3660 THEN
+        RAISE EXCEPTION 'invalid period % to %', "from", "to"
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'from and to are non-NULL, from <= to, at most 3661 days.';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION analytics.check_period(date, date) IS
+    'Raises invalid_parameter_value unless from <= to, both non-NULL, at most 3661 days';
+
+-- A period as JSON.
+CREATE OR REPLACE FUNCTION analytics.period_json("from" date, "to" date)
+RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT jsonb_build_object('from', to_char($1, 'YYYY-MM-DD'), 'to', to_char($2, 'YYYY-MM-DD')) $$;
+COMMENT ON FUNCTION analytics.period_json(date, date) IS 'A period as {"from": "YYYY-MM-DD", "to": "YYYY-MM-DD"}';
+
+CREATE OR REPLACE FUNCTION analytics.usage_summary(tenant_id uuid, "from" date, "to" date)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    result jsonb;
+BEGIN
+    PERFORM analytics.check_period("from", "to");
+    WITH d AS MATERIALIZED (
+        SELECT x.date, x.api_calls, x.token_issuances, x.credential_rotations, x.active_agents
+        FROM analytics.read_tenant_days(usage_summary.tenant_id, "from", "to") x)
+    SELECT jsonb_build_object(
+        'tenantId', usage_summary.tenant_id,
+        'period', analytics.period_json("from", "to"),
+        'summary', (SELECT analytics.usage_summary_agg(d.date, m.metric, m.n, "from", "to")
+                    FROM d CROSS JOIN LATERAL (VALUES ('api_calls', d.api_calls), ('token_issuances', d.token_issuances),
+                                                      ('credential_rotations', d.credential_rotations)) m(metric, n))
+                   || jsonb_build_object('activeAgentCount', (SELECT count(DISTINCT a) FROM d, unnest(d.active_agents) a)))
+    INTO result;
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION analytics.usage_summary(uuid, date, date) IS
+    'Usage summary of a tenant over [from, to] (contract §5 shape): totals, active agents, floor average per day, peak day (earliest of the maximum, null without calls); the summary is analytics.usage_summary_agg over the tenant''s days';
+
+CREATE OR REPLACE FUNCTION analytics.agent_activity(tenant_id uuid, "from" date, "to" date, agent_id uuid DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    result jsonb;
+BEGIN
+    PERFORM analytics.check_period("from", "to");
+    WITH c AS MATERIALIZED (
+        SELECT x.date, x.agent_id,
+               sum(x.count) FILTER (WHERE x.metric_type = 'api_calls') AS api_calls,
+               sum(x.count) FILTER (WHERE x.metric_type = 'token_issuances') AS token_issuances,
+               sum(x.count) FILTER (WHERE x.metric_type = 'credential_rotations') AS credential_rotations
+        FROM analytics.read_agent_days(agent_activity.tenant_id, "from", "to") x
+        WHERE x.agent_id IS NOT NULL AND (agent_activity.agent_id IS NULL OR x.agent_id = agent_activity.agent_id)
+        GROUP BY x.date, x.agent_id),
+    ids AS (
+        SELECT agent_activity.agent_id AS id WHERE agent_activity.agent_id IS NOT NULL
+        UNION
+        SELECT a FROM analytics.read_tenant_days(agent_activity.tenant_id, "from", "to") t, unnest(t.active_agents) a
+        WHERE agent_activity.agent_id IS NULL),
+    per_agent AS (
+        SELECT ids.id,
+               jsonb_agg(jsonb_build_object('date', to_char(g, 'YYYY-MM-DD'),
+                                            'apiCalls', coalesce(c.api_calls, 0),
+                                            'tokenIssuances', coalesce(c.token_issuances, 0),
+                                            'credentialRotations', coalesce(c.credential_rotations, 0))
+                         ORDER BY g) AS daily
+        FROM ids
+        CROSS JOIN generate_series("from"::timestamp, "to"::timestamp, interval '1 day') g
+        LEFT JOIN c ON c.agent_id = ids.id AND c.date = g::date
+        GROUP BY ids.id)
+    SELECT jsonb_build_object(
+        'tenantId', agent_activity.tenant_id,
+        'period', analytics.period_json("from", "to"),
+        'agents', coalesce(jsonb_agg(jsonb_build_object('agentId', p.id, 'agentName', a.name, 'dailyActivity', p.daily)
+                                     ORDER BY a.name, p.id), '[]'))
+    INTO result
+    FROM per_agent p
+    LEFT JOIN analytics.agents a ON a.agent_id = p.id;
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION analytics.agent_activity(uuid, date, date, uuid) IS
+    'Daily api calls, token issuances and credential rotations over [from, to] for each agent of a tenant with any event in the period (or the one agent given), zero-filled, ordered by agent name then id';
+
+CREATE OR REPLACE FUNCTION analytics.token_trends(tenant_id uuid, "from" date, "to" date, granularity text DEFAULT 'day')
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    result jsonb;
+BEGIN
+    PERFORM analytics.check_period("from", "to");
+    IF granularity IS NULL OR granularity NOT IN ('day', 'week') THEN
+        RAISE EXCEPTION 'invalid granularity "%"', granularity
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Use ''day'' or ''week''.';
+    END IF;
+    WITH d AS MATERIALIZED (
+        SELECT x.date, x.token_issuances, x.token_failures, x.issuing_agents
+        FROM analytics.read_tenant_days(token_trends.tenant_id, "from", "to") x),
+    -- Every bucket, zero-filled, by the C trend module.
+    b AS (
+        SELECT t.bucket, t.count AS total, t.count2 AS failed
+        FROM analytics.trend((SELECT analytics.daycounts_agg(d.date, d.token_issuances, d.token_failures, "from", "to") FROM d),
+                             granularity, "from", "to") t),
+    -- A day's issuing agents are distinct already; a week needs the union.
+    agents AS (
+        SELECT d.date AS bucket, cardinality(d.issuing_agents)::bigint AS n FROM d WHERE granularity = 'day'
+        UNION ALL
+        SELECT analytics.trend_bucket(d.date, granularity, "from"), count(DISTINCT a)
+        FROM d, unnest(d.issuing_agents) a WHERE granularity = 'week' GROUP BY 1)
+    SELECT jsonb_build_object(
+        'tenantId', token_trends.tenant_id,
+        'period', analytics.period_json("from", "to"),
+        'granularity', granularity,
+        'dataPoints', jsonb_agg(jsonb_build_object(
+            'date', to_char(b.bucket, 'YYYY-MM-DD'),
+            'totalIssuances', b.total,
+            'successfulIssuances', b.total - b.failed,
+            'failedIssuances', b.failed,
+            'uniqueAgents', coalesce(a.n, 0)) ORDER BY b.bucket))
+    INTO result
+    FROM b
+    LEFT JOIN agents a ON a.bucket = b.bucket;
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION analytics.token_trends(uuid, date, date, text) IS
+    'Token issuances of a tenant over [from, to] by day or ISO week (a week bucket is labelled by its first day in the period): total, successful, failed, distinct issuing agents; every bucket, zero-filled, oldest first (analytics.trend over a daycounts)';
+
+CREATE OR REPLACE FUNCTION analytics.tokens(tenant_id uuid, days integer DEFAULT 30)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    today  date := analytics.utc_today();
+    first  date := today - (days - 1);
+    result jsonb;
+BEGIN
+    PERFORM analytics.check_period(first, today);
+    SELECT jsonb_build_object(
+        'tenantId', tokens.tenant_id,
+        'days', days,
+        'data', jsonb_agg(jsonb_build_object('date', to_char(t.bucket, 'YYYY-MM-DD'), 'count', t.count) ORDER BY t.bucket))
+    INTO result
+    FROM analytics.trend((SELECT analytics.daycounts_agg(x.date, x.token_issuances, first, today)
+                          FROM analytics.read_tenant_days(tokens.tenant_id, first, today) x),
+                         'day', first, today) t;
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION analytics.tokens(uuid, integer) IS
+    'Token issuances of a tenant per day over the last days days ending today (UTC), zero-filled, oldest first';
+
+CREATE OR REPLACE FUNCTION analytics.agents_activity(tenant_id uuid, days integer DEFAULT 30)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    today  date := analytics.utc_today();
+    result jsonb;
+BEGIN
+    PERFORM analytics.check_period(today - (days - 1), today);
+    SELECT jsonb_build_object(
+        'tenantId', agents_activity.tenant_id,
+        'data', coalesce(jsonb_agg(jsonb_build_object('dow', c.dow, 'hour', c.hour, 'count', c.count)
+                                   ORDER BY c.dow, c.hour), '[]'))
+    INTO result
+    FROM analytics.heatmap_cells((SELECT analytics.heatmap_merge(x.api_heatmap)
+                                  FROM analytics.read_tenant_days(agents_activity.tenant_id, today - (days - 1), today) x)) c;
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION analytics.agents_activity(uuid, integer) IS
+    'Day-of-week x hour (UTC) heatmap of a tenant''s api calls over the last days days ending today: non-zero cells ordered by dow (0 = Sunday) then hour';
+
+CREATE OR REPLACE FUNCTION analytics.agent_tokens(tenant_id uuid, month date DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    first  date := date_trunc('month', coalesce(month, analytics.utc_today()))::date;
+    last   date := least((first + interval '1 month')::date - 1, analytics.utc_today());
+    result jsonb;
+BEGIN
+    SELECT jsonb_build_object(
+        'tenantId', agent_tokens.tenant_id,
+        'month', to_char(first, 'YYYY-MM'),
+        'data', coalesce(jsonb_agg(jsonb_build_object('agentId', x.agent_id, 'tokenCount', x.n)
+                                   ORDER BY x.n DESC, x.agent_id), '[]'))
+    INTO result
+    FROM (SELECT a.agent_id, sum(a.count)::bigint AS n
+          FROM analytics.read_agent_days(agent_tokens.tenant_id, first, greatest(first, last)) a
+          WHERE a.agent_id IS NOT NULL AND a.metric_type = 'token_issuances'
+          GROUP BY a.agent_id
+          HAVING sum(a.count) > 0) x;
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION analytics.agent_tokens(uuid, date) IS
+    'Token issuances per agent of a tenant in a UTC calendar month (default the current one, up to now), most first, then by agent id; agents without issuances are left out';
+
+CREATE OR REPLACE FUNCTION analytics.rotation_frequency(tenant_id uuid, "from" date, "to" date)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    result jsonb;
+BEGIN
+    PERFORM analytics.check_period("from", "to");
+    WITH c AS MATERIALIZED (
+        SELECT x.date, x.agent_id, sum(x.count)::bigint AS credential_rotations
+        FROM analytics.read_agent_days(rotation_frequency.tenant_id, "from", "to") x
+        WHERE x.metric_type = 'credential_rotations'
+        GROUP BY x.date, x.agent_id),
+    ids AS (
+        SELECT DISTINCT a AS id
+        FROM analytics.read_tenant_days(rotation_frequency.tenant_id, "from", "to") t, unnest(t.active_agents) a),
+    per_agent AS (
+        SELECT ids.id, coalesce(sum(c.credential_rotations), 0)::bigint AS rotations,
+               count(c.date) FILTER (WHERE c.credential_rotations > 0) AS rotation_days,
+               max(c.date) FILTER (WHERE c.credential_rotations > 0) AS last_day
+        FROM ids LEFT JOIN c ON c.agent_id = ids.id
+        GROUP BY ids.id)
+    SELECT jsonb_build_object(
+        'tenantId', rotation_frequency.tenant_id,
+        'period', analytics.period_json("from", "to"),
+        'totalRotations', (SELECT coalesce(sum(c.credential_rotations), 0)::bigint FROM c),
+        'agents', coalesce((SELECT jsonb_agg(jsonb_build_object(
+                                'agentId', p.id, 'agentName', a.name, 'rotations', p.rotations,
+                                'rotationDays', p.rotation_days,
+                                'lastRotationDate', to_char(p.last_day, 'YYYY-MM-DD'),
+                                'averageDaysBetweenRotations',
+                                    CASE WHEN p.rotations > 0 THEN round(("to" - "from" + 1)::numeric / p.rotations, 1) END)
+                                ORDER BY p.rotations DESC, a.name, p.id)
+                            FROM per_agent p LEFT JOIN analytics.agents a ON a.agent_id = p.id), '[]'))
+    INTO result;
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION analytics.rotation_frequency(uuid, date, date) IS
+    'Credential rotations of a tenant over [from, to]: the total (events with no agent included) and, for each agent with any event in the period, its rotations, days with a rotation, last rotation day and average days between rotations; most rotations first';
+
+CREATE OR REPLACE FUNCTION analytics.call_patterns(tenant_id uuid, "from" date, "to" date)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    result jsonb;
+BEGIN
+    PERFORM analytics.check_period("from", "to");
+    SELECT jsonb_build_object(
+        'tenantId', call_patterns.tenant_id,
+        'period', analytics.period_json("from", "to"),
+        'totalCalls', coalesce(sum(s.calls), 0)::bigint,
+        'endpoints', coalesce(jsonb_agg(jsonb_build_object(
+            'endpoint', s.endpoint, 'method', s.method, 'calls', s.calls,
+            'successes', s.successes, 'failures', s.calls - s.successes,
+            'successRate', round(s.successes::numeric / nullif(s.calls, 0), 4),
+            'latencyMs', CASE WHEN analytics.sketch_count(s.latency) > 0 THEN jsonb_build_object(
+                'p50', round(q[1]::numeric, 3), 'p95', round(q[2]::numeric, 3), 'p99', round(q[3]::numeric, 3)) END)
+            ORDER BY s.calls DESC, s.endpoint, s.method), '[]'))
+    INTO result
+    FROM analytics.read_endpoint_stats(call_patterns.tenant_id, "from", "to") s
+    LEFT JOIN LATERAL (SELECT analytics.quantiles(s.latency, ARRAY[0.5, 0.95, 0.99]) AS q
+                       WHERE analytics.sketch_count(s.latency) > 0) l ON true;
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION analytics.call_patterns(uuid, date, date) IS
+    'API calls of a tenant over [from, to] per endpoint and method: calls, successes, failures, success rate and latency p50/p95/p99 in ms from merged qsketches (1% relative accuracy, one value per event row); most calls first';
+
+
+-- The six daily metrics of a tenant for every day of [from, to],
+-- zero-filled, oldest first (for SQL callers; the API answers are built on
+-- the same reader).
+CREATE OR REPLACE FUNCTION analytics.daily_counts(tenant_id uuid, "from" date, "to" date)
+RETURNS SETOF analytics.day_metrics
+LANGUAGE plpgsql STABLE STRICT
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+BEGIN
+    PERFORM analytics.check_period("from", "to");
+    RETURN QUERY
+    SELECT g::date, coalesce(x.api_calls, 0), coalesce(x.token_issuances, 0), coalesce(x.token_failures, 0),
+           coalesce(x.credential_rotations, 0), coalesce(x.tool_calls, 0), coalesce(x.llm_calls, 0)
+    FROM generate_series("from"::timestamp, "to"::timestamp, interval '1 day') g
+    LEFT JOIN analytics.read_tenant_days(daily_counts.tenant_id, "from", "to") x ON x.date = g::date
+    ORDER BY 1;
+END
+$$;
+COMMENT ON FUNCTION analytics.daily_counts(uuid, date, date) IS
+    'Daily metric counts of a tenant for every day of [from, to], zero-filled, oldest first, up to the moment of the call: clean days from the rollups, other days (today, late events, never rolled) from raw events';

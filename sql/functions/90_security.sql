@@ -1,0 +1,99 @@
+-------------------------------------------------------------------------------
+-- functions/90_security.sql (layer 90, roles, grants and row-level
+-- security).  Re-runnable.
+--
+-- Roles and grants.  PostgREST connects as an authenticator (LOGIN
+-- NOINHERIT) and switches to analytics_anon (no token) or analytics_tenant
+-- (a token whose "role" claim is analytics_tenant).
+-------------------------------------------------------------------------------
+
+REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA analytics_api FROM PUBLIC;
+
+-- The grants of the API roles, (re)applied after CREATE EXTENSION when the
+-- roles exist (DROP EXTENSION drops the functions and their grants).
+CREATE OR REPLACE FUNCTION analytics.grant_api_privileges()
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF to_regrole('analytics_tenant') IS NOT NULL THEN
+        GRANT USAGE ON SCHEMA analytics_api TO analytics_tenant;
+        GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA analytics_api TO analytics_tenant;
+    END IF;
+    IF to_regrole('analytics_anon') IS NOT NULL THEN
+        -- The schema only: PostgREST can describe it; every call is refused.
+        GRANT USAGE ON SCHEMA analytics_api TO analytics_anon;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION analytics.grant_api_privileges() IS
+    'Grants analytics_tenant USAGE on analytics_api and EXECUTE on its functions, analytics_anon USAGE on the schema only; run after CREATE EXTENSION (create_api_roles does it)';
+
+CREATE OR REPLACE FUNCTION analytics.create_api_roles(authenticator name DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF to_regrole('analytics_anon') IS NULL THEN
+        CREATE ROLE analytics_anon NOLOGIN;
+    END IF;
+    IF to_regrole('analytics_tenant') IS NULL THEN
+        CREATE ROLE analytics_tenant NOLOGIN;
+    END IF;
+    PERFORM analytics.grant_api_privileges();
+    IF authenticator IS NOT NULL THEN
+        EXECUTE format('GRANT analytics_anon, analytics_tenant TO %I', authenticator);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION analytics.create_api_roles(name) IS
+    'Creates the PostgREST roles analytics_anon (no data access) and analytics_tenant (USAGE on analytics_api, EXECUTE on its functions) if missing, grants them, and makes the given authenticator role a member of both';
+
+REVOKE EXECUTE ON FUNCTION analytics.create_api_roles(name) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION analytics.grant_api_privileges() FROM PUBLIC;
+
+SELECT analytics.grant_api_privileges();
+
+-------------------------------------------------------------------------------
+-- Row-level security on every table holding tenant data.  Roles that act as
+-- analytics_tenant see only the tenant their claims name; analytics_anon
+-- sees nothing; other roles are governed by their grants alone.  (The API
+-- roles have no grant on these tables: this is the second line of defence.)
+-------------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION analytics.rls_tenant_visible(tenant_id uuid)
+RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$ SELECT CASE
+    WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
+                 WHERE r.rolname = 'analytics_tenant' AND pg_catalog.pg_has_role(current_user, r.oid, 'USAGE'))
+        THEN tenant_id = analytics.http_claimed_tenant()
+    WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
+                 WHERE r.rolname = 'analytics_anon' AND pg_catalog.pg_has_role(current_user, r.oid, 'USAGE'))
+        THEN false
+    ELSE true END $$;
+COMMENT ON FUNCTION analytics.rls_tenant_visible(uuid) IS
+    'Row-level security predicate: for roles acting as analytics_tenant, the row belongs to the claimed tenant; for analytics_anon, never; for other roles, always';
+
+DO $$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['tenants', 'agents', 'usage_events', 'usage_events_default',
+                             'analytics_daily_aggregates', 'usage_stats_daily', 'tenant_daily',
+                             'analytics_monthly_aggregates', 'usage_stats_monthly'] LOOP
+        EXECUTE format('ALTER TABLE analytics.%I ENABLE ROW LEVEL SECURITY', t);
+        EXECUTE format('DROP POLICY IF EXISTS tenant_isolation ON analytics.%I', t);
+        EXECUTE format('CREATE POLICY tenant_isolation ON analytics.%I USING (analytics.rls_tenant_visible(tenant_id)) '
+                       'WITH CHECK (analytics.rls_tenant_visible(tenant_id))', t);
+    END LOOP;
+    -- Day partitions can be queried directly: they carry the same policy
+    -- (analytics.ensure_partitions gives new ones the parent's).
+    FOR t IN SELECT ep.partition::text FROM analytics.event_partitions ep WHERE ep.day IS NOT NULL LOOP
+        PERFORM analytics.copy_row_security('analytics.usage_events', t::regclass);
+    END LOOP;
+END
+$$;
+
