@@ -78,7 +78,6 @@ citus_node_start() {
   fi
   CLUSTER_EXTRA_CONF="$preload
 max_connections = 100
-citus.max_worker_nodes_tracked = 16
 max_parallel_workers_per_gather = 2
 ${CITUS_EXTRA_CONF:-}" cluster_start "$dir/$name" "$port" "$db" >/dev/null || return 1
 }

@@ -23,6 +23,8 @@ PKGS=(
   curl
   prometheus                              # promtool check metrics (the HTTP tests)
   chromium                                # the dashboard's browser tests (playwright-core drives it)
+  # make test-citus builds Citus (tools/citus.sh) with these
+  libcurl4-openssl-dev liblz4-dev libzstd-dev libkrb5-dev
 )
 # node and npm (npm ci installs PostgREST from http/package-lock.json): from
 # Debian unless a node is already installed (e.g. from NodeSource, whose
