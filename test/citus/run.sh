@@ -64,11 +64,6 @@ echo "== extensions"
 coord -c "SET citus.enable_ddl_propagation = off" -c "CREATE EXTENSION pg_cron" \
       -c "RESET citus.enable_ddl_propagation" -c "CREATE EXTENSION analytics" || exit 1
 single -c "CREATE EXTENSION pg_cron" -c "CREATE EXTENSION analytics" || exit 1
-# (until the 0.2.0 layout builds sql/functions/ into the extension)
-for n in coord single; do
-  [[ -n $($n -At -c "SELECT to_regprocedure('analytics.distribute(integer)')") ]] \
-    || { echo "     (the extension lacks distribute(): loading sql/functions/95_citus.sql on $n)"; $n -f sql/functions/95_citus.sql || exit 1; }
-done
 for w in 1 2; do
   [[ $(worker $w -At -c "SELECT string_agg(extname, ',' ORDER BY extname) FROM pg_extension") == analytics,citus,plpgsql ]] \
     && pass "worker $w: analytics created by the coordinator, pg_cron not" \
@@ -77,7 +72,7 @@ done
 
 echo "== distribute"
 out=$(single -At -c "SELECT analytics.distribute()" 2>&1)
-[[ $out == *"needs the citus extension"* ]] && pass "distribute() without Citus: $out" \
+[[ $out == *"needs the citus extension"* ]] && pass "distribute() without Citus: $(head -1 <<<"$out")" \
   || fail distribute-no-citus "distribute() without Citus: $out"
 coord -c "SELECT * FROM analytics.distribute(8)" || { fail distribute "analytics.distribute() failed"; exit 1; }
 again=$(coord -At -c "SELECT count(*) FILTER (WHERE action <> 'kept') || '/' || count(*) FROM analytics.distribute(8)")
