@@ -26,7 +26,7 @@ if [[ $unclean != 0 ]]; then
   echo "bench: rolling up $unclean days (CALL analytics.rollup_job())" >&2
   bench_psql -c "CALL analytics.rollup_job()" >/dev/null
 fi
-bench_psql -c "ANALYZE analytics.tenant_daily, analytics.analytics_daily_aggregates, analytics.usage_stats_daily, analytics.rollup_days, analytics.rollup_invalidations" >/dev/null
+bench_psql -c "ANALYZE analytics.tenant_daily, analytics.analytics_daily_aggregates, analytics.usage_stats_daily, analytics.rollup_days, analytics.changed_days" >/dev/null
 
 T=$(bench_psql -tA -c "SELECT tenant_id FROM analytics.tenant_daily GROUP BY 1 ORDER BY sum(events) DESC LIMIT 1")
 TODAY=$(bench_psql -tA -c "SELECT (now() AT TIME ZONE 'UTC')::date")

@@ -21,10 +21,10 @@ echo "== one day ($DAY, $(bench_psql -tAc "SELECT count(*) FROM $PART") events)"
 scan=$(bench_time "SELECT count(*) FROM $PART" "$RUNS")
 forget="DELETE FROM analytics.rollup_days WHERE day = '$DAY'; DELETE FROM analytics.usage_stats_daily WHERE date = '$DAY'; DELETE FROM analytics.analytics_daily_aggregates WHERE date = '$DAY'; DELETE FROM analytics.tenant_daily WHERE date = '$DAY'"
 first=$(bench_time "$forget; SELECT analytics.run_rollup('$DAY')" "$RUNS")
-dirty=$(bench_time "INSERT INTO analytics.rollup_invalidations VALUES ('$DAY') ON CONFLICT DO NOTHING; SELECT analytics.run_rollup('$DAY')" "$RUNS")
+dirty=$(bench_time "SELECT analytics.mark_days_changed(ARRAY['$DAY'::date]); SELECT analytics.run_rollup('$DAY')" "$RUNS")
 clean=$(bench_time "SELECT analytics.run_rollup('$DAY')" "$RUNS")
 upd0=$(bench_psql -tAc "SELECT n_tup_upd FROM pg_stat_user_tables WHERE relid = 'analytics.usage_stats_daily'::regclass")
-bench_psql -c "INSERT INTO analytics.rollup_invalidations VALUES ('$DAY') ON CONFLICT DO NOTHING" -c "SELECT analytics.run_rollup('$DAY')" >/dev/null
+bench_psql -c "SELECT analytics.mark_days_changed(ARRAY['$DAY'::date])" -c "SELECT analytics.run_rollup('$DAY')" >/dev/null
 sleep 1
 upd1=$(bench_psql -tAc "SELECT pg_stat_clear_snapshot(); SELECT n_tup_upd FROM pg_stat_user_tables WHERE relid = 'analytics.usage_stats_daily'::regclass" | tail -1)
 row "" "ms" "baseline ms" "ratio"
@@ -59,11 +59,11 @@ plain1=$(ms bench_psql -c "$PLAIN")
 plain2=$(ms bench_psql -c "$PLAIN")
 bench_psql <<'SQL' >/dev/null
 TRUNCATE analytics.usage_stats_daily, analytics.analytics_daily_aggregates, analytics.tenant_daily, analytics.rollup_days;
-INSERT INTO analytics.rollup_invalidations (day)
+INSERT INTO analytics.changed_days (day)
 SELECT day FROM analytics.event_partitions WHERE day IS NOT NULL ON CONFLICT DO NOTHING;
 SQL
 ours1=$(ms bench_psql -c "CALL analytics.rollup_job()")
-bench_psql -c "INSERT INTO analytics.rollup_invalidations (day) SELECT day FROM analytics.event_partitions WHERE day < (now() AT TIME ZONE 'UTC')::date ON CONFLICT DO NOTHING" >/dev/null
+bench_psql -c "INSERT INTO analytics.changed_days (day) SELECT day FROM analytics.event_partitions WHERE day < (now() AT TIME ZONE 'UTC')::date ON CONFLICT DO NOTHING" >/dev/null
 ours2=$(ms bench_psql -c "CALL analytics.rollup_job()")
 days=$(bench_psql -tAc "SELECT count(*) FROM analytics.rollup_days")
 row "" "ms" "baseline ms" "ratio"

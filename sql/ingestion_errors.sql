@@ -2,70 +2,105 @@
 -- names the element's index and the field; nothing of the batch is stored.
 SET timezone = 'UTC';
 \set VERBOSITY default
+-- ev(json): the batch with YDAY replaced by yesterday's UTC date, so that
+-- the events lie in the accepted window on any date and at any hour.
+CREATE FUNCTION pg_temp.ev(batch text) RETURNS jsonb LANGUAGE sql STABLE
+AS $$ SELECT replace(batch, 'YDAY', to_char((now() AT TIME ZONE 'UTC')::date - 1, 'YYYY-MM-DD'))::jsonb $$;
 SELECT count(*) AS before FROM analytics.usage_events \gset
 -- shape of the batch
-SELECT analytics.record_events('{"tenant_id": "11111111-1111-4111-8111-111111111111"}');
-SELECT analytics.record_events('"not an array"');
-SELECT analytics.record_events('[1]');
-SELECT analytics.record_events('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "2031-03-01T10:00:00Z", "event_type": "api_call"}, []]');
-SELECT analytics.record_events('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "2031-03-01T10:00:00Z", "event_type": "api_call", "ocurred_at": "2031-03-01"}]');
+SELECT analytics.record_events(pg_temp.ev('{"tenant_id": "11111111-1111-4111-8111-111111111111"}'));
+SELECT analytics.record_events(pg_temp.ev('"not an array"'));
+SELECT analytics.record_events(pg_temp.ev('[1]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "api_call"}, []]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "api_call", "ocurred_at": "2031-03-01"}]'));
 -- event_type
-SELECT analytics.record_events('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "2031-03-01T10:00:00Z"}]');
-SELECT analytics.record_events('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "2031-03-01T10:00:00Z", "event_type": null}]');
-SELECT analytics.record_events('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "2031-03-01T10:00:00Z", "event_type": "api_calls"}]');
-SELECT analytics.record_events('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "2031-03-01T10:00:00Z", "event_type": 7}]');
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z"}]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": null}]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "api_calls"}]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": 7}]'));
 -- uuids
-SELECT analytics.record_events('[{"occurred_at": "2031-03-01T10:00:00Z", "event_type": "api_call"}]');
-SELECT analytics.record_events('[{"tenant_id": "not-a-uuid", "occurred_at": "2031-03-01T10:00:00Z", "event_type": "api_call"}]');
-SELECT analytics.record_events('[{"tenant_id": "11111111-1111-4111-8111-11111111111", "occurred_at": "2031-03-01T10:00:00Z", "event_type": "api_call"}]');
-SELECT analytics.record_events('[{"tenant_id": 42, "occurred_at": "2031-03-01T10:00:00Z", "event_type": "api_call"}]');
-SELECT analytics.record_events('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "agent_id": "zzzzzzzz-0000-4000-8000-000000000001", "occurred_at": "2031-03-01T10:00:00Z", "event_type": "api_call"}]');
+SELECT analytics.record_events(pg_temp.ev('[{"occurred_at": "YDAYT10:00:00Z", "event_type": "api_call"}]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "not-a-uuid", "occurred_at": "YDAYT10:00:00Z", "event_type": "api_call"}]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-11111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "api_call"}]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": 42, "occurred_at": "YDAYT10:00:00Z", "event_type": "api_call"}]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "agent_id": "zzzzzzzz-0000-4000-8000-000000000001", "occurred_at": "YDAYT10:00:00Z", "event_type": "api_call"}]'));
 -- timestamps
-SELECT analytics.record_events('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "event_type": "api_call"}]');
-SELECT analytics.record_events('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "yesterday-ish", "event_type": "api_call"}]');
-SELECT analytics.record_events('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "2031-02-30T10:00:00Z", "event_type": "api_call"}]');
-SELECT analytics.record_events('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "infinity", "event_type": "api_call"}]');
-SELECT analytics.record_events('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": 1700000000, "event_type": "api_call"}]');
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "event_type": "api_call"}]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "yesterday-ish", "event_type": "api_call"}]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "2031-02-30T10:00:00Z", "event_type": "api_call"}]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "infinity", "event_type": "api_call"}]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": 1700000000, "event_type": "api_call"}]'));
 -- counts, tokens, latency, status
-SELECT analytics.record_events('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "2031-03-01T10:00:00Z", "event_type": "api_call", "count": 0}]');
-SELECT analytics.record_events('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "2031-03-01T10:00:00Z", "event_type": "api_call", "count": -3}]');
-SELECT analytics.record_events('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "2031-03-01T10:00:00Z", "event_type": "api_call", "count": 1.5}]');
-SELECT analytics.record_events('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "2031-03-01T10:00:00Z", "event_type": "api_call", "count": 3000000000}]');
-SELECT analytics.record_events('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "2031-03-01T10:00:00Z", "event_type": "api_call", "count": "2"}]');
-SELECT analytics.record_events('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "2031-03-01T10:00:00Z", "event_type": "llm_call", "input_tokens": -1}]');
-SELECT analytics.record_events('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "2031-03-01T10:00:00Z", "event_type": "llm_call", "output_tokens": -10}]');
-SELECT analytics.record_events('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "2031-03-01T10:00:00Z", "event_type": "llm_call", "output_tokens": 99999999999999999999}]');
-SELECT analytics.record_events('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "2031-03-01T10:00:00Z", "event_type": "api_call", "latency_ms": -0.5}]');
-SELECT analytics.record_events('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "2031-03-01T10:00:00Z", "event_type": "api_call", "latency_ms": 1e400}]');
-SELECT analytics.record_events('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "2031-03-01T10:00:00Z", "event_type": "api_call", "latency_ms": "12"}]');
-SELECT analytics.record_events('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "2031-03-01T10:00:00Z", "event_type": "api_call", "status_code": 42}]');
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "api_call", "count": 0}]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "api_call", "count": -3}]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "api_call", "count": 1.5}]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "api_call", "count": 3000000000}]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "api_call", "count": "2"}]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "llm_call", "input_tokens": -1}]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "llm_call", "output_tokens": -10}]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "llm_call", "output_tokens": 99999999999999999999}]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "api_call", "latency_ms": -0.5}]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "api_call", "latency_ms": 1e400}]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "api_call", "latency_ms": "12"}]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "api_call", "status_code": 42}]'));
 -- other types
-SELECT analytics.record_events('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "2031-03-01T10:00:00Z", "event_type": "api_call", "success": "yes"}]');
-SELECT analytics.record_events('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "2031-03-01T10:00:00Z", "event_type": "api_call", "endpoint": 5}]');
-SELECT analytics.record_events('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "2031-03-01T10:00:00Z", "event_type": "api_call", "attributes": [1, 2]}]');
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "api_call", "success": "yes"}]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "api_call", "endpoint": 5}]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "api_call", "attributes": [1, 2]}]'));
 -- registries: unregistered tenant, an agent of another tenant, one agent for two tenants
-SELECT analytics.record_events('[{"tenant_id": "33333333-3333-4333-8333-333333333333", "occurred_at": "2031-03-01T10:00:00Z", "event_type": "api_call"}]');
-SELECT analytics.record_events('[{"tenant_id": "22222222-2222-4222-8222-222222222222", "agent_id": "aaaaaaaa-0000-4000-8000-000000000001", "occurred_at": "2031-03-01T10:00:00Z", "event_type": "api_call"}]');
-SELECT analytics.record_events('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "agent_id": "cccccccc-0000-4000-8000-000000000001", "occurred_at": "2031-03-01T10:00:00Z", "event_type": "api_call"}, {"tenant_id": "22222222-2222-4222-8222-222222222222", "agent_id": "cccccccc-0000-4000-8000-000000000001", "occurred_at": "2031-03-01T10:00:00Z", "event_type": "api_call"}]');
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "33333333-3333-4333-8333-333333333333", "occurred_at": "YDAYT10:00:00Z", "event_type": "api_call"}]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "22222222-2222-4222-8222-222222222222", "agent_id": "aaaaaaaa-0000-4000-8000-000000000001", "occurred_at": "YDAYT10:00:00Z", "event_type": "api_call"}]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "agent_id": "cccccccc-0000-4000-8000-000000000001", "occurred_at": "YDAYT10:00:00Z", "event_type": "api_call"}, {"tenant_id": "22222222-2222-4222-8222-222222222222", "agent_id": "cccccccc-0000-4000-8000-000000000001", "occurred_at": "YDAYT10:00:00Z", "event_type": "api_call"}]'));
+-- limits: numbers
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "api_call", "count": 1000001}]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "llm_call", "input_tokens": 1000000000001}]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "llm_call", "input_tokens": 9223372036854775807}]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "api_call", "latency_ms": 10000000000.5}]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "api_call", "latency_ms": 1.7e308}]'));
+-- limits: text (characters, not bytes) and attributes (bytes of the text form)
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "api_call", "endpoint": "' || repeat('x', 1025) || '"}]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "api_call", "method": "' || repeat('M', 17) || '"}]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "tool_call", "tool_name": "' || repeat('t', 257) || '"}]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "tool_call", "mcp_server": "' || repeat('s', 257) || '"}]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "llm_call", "model": "' || repeat('m', 257) || '"}]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "session", "user_id": "' || repeat('u', 257) || '"}]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "session", "session_id": "' || repeat('s', 257) || '"}]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "workflow", "workflow_id": "' || repeat('w', 257) || '"}]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "workflow", "execution_id": "' || repeat('e', 257) || '"}]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "api_call", "success": false, "error_code": "' || repeat('c', 129) || '"}]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "api_call", "attributes": {"k": "' || repeat('a', 65530) || '"}}]'));
+-- the accepted time window: the start of the UTC day raw_retention_days ago
+-- to max_event_future_seconds after now
+SELECT analytics.record_events(jsonb_build_array(jsonb_build_object('tenant_id', '11111111-1111-4111-8111-111111111111', 'event_type', 'api_call',
+    'occurred_at', (now() AT TIME ZONE 'UTC')::date - 91 || 'T23:59:59.999999Z')));
+SELECT analytics.record_events(jsonb_build_array(jsonb_build_object('tenant_id', '11111111-1111-4111-8111-111111111111', 'event_type', 'api_call',
+    'occurred_at', now() + interval '301 seconds')));
+SELECT analytics.record_events('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "9999-12-31T00:00:00Z", "event_type": "api_call"}]');
+SELECT analytics.record_events('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "0001-01-01T00:00:00Z", "event_type": "api_call"}]');
+-- the window follows the settings, read through analytics.setting()
+SELECT analytics.setting('raw_retention_days') AS raw_retention_days, analytics.setting('max_event_future_seconds') AS max_event_future_seconds;
+SET analytics.raw_retention_days = 1;
+SET analytics.max_event_future_seconds = 0;
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "api_call"}, {"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "today", "event_type": "api_call"}, {"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAY", "event_type": "api_call"}, {"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "tomorrow", "event_type": "api_call"}]'));
+RESET analytics.raw_retention_days;
+RESET analytics.max_event_future_seconds;
+SELECT analytics.setting('nope');
+SELECT analytics.setting('analytics.enabled');
+-- the batch size
+SELECT analytics.record_events((SELECT jsonb_agg(jsonb_build_object('tenant_id', '11111111-1111-4111-8111-111111111111', 'occurred_at', now(), 'event_type', 'api_call')) FROM generate_series(1, 10001)));
 -- a good element before a bad one: nothing of the batch is stored
-SELECT analytics.record_events('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "2031-03-01T10:00:00Z", "event_type": "api_call"}, {"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "2031-03-01T10:00:00Z", "event_type": "api_call", "count": 0}]');
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "api_call"}, {"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "api_call", "count": 0}]'));
 SELECT count(*) - :before AS stored_by_bad_batches FROM analytics.usage_events;
 SELECT count(*) AS agents_registered_by_bad_batches FROM analytics.agents WHERE agent_id = 'cccccccc-0000-4000-8000-000000000001';
 
--- The same rules hold for INSERT and COPY (constraints and the statement trigger).
+-- The column rules hold for INSERT and COPY too (table constraints).
 -- (terse: the detail of a check violation prints the row, with its ingest time)
 \set VERBOSITY terse
-INSERT INTO analytics.usage_events (tenant_id, occurred_at, event_type) VALUES ('33333333-3333-4333-8333-333333333333', '2031-03-01 10:00+00', 'api_call');
-INSERT INTO analytics.usage_events (tenant_id, agent_id, occurred_at, event_type) VALUES ('22222222-2222-4222-8222-222222222222', 'aaaaaaaa-0000-4000-8000-000000000001', '2031-03-01 10:00+00', 'api_call');
 INSERT INTO analytics.usage_events (tenant_id, occurred_at, event_type) VALUES ('11111111-1111-4111-8111-111111111111', '2031-03-01 10:00+00', 'api_calls');
 INSERT INTO analytics.usage_events (tenant_id, occurred_at, event_type, count) VALUES ('11111111-1111-4111-8111-111111111111', '2031-03-01 10:00+00', 'api_call', 0);
 INSERT INTO analytics.usage_events (tenant_id, occurred_at, event_type, latency_ms) VALUES ('11111111-1111-4111-8111-111111111111', '2031-03-01 10:00+00', 'api_call', 'NaN');
 INSERT INTO analytics.usage_events (tenant_id, occurred_at, event_type, input_tokens) VALUES ('11111111-1111-4111-8111-111111111111', '2031-03-01 10:00+00', 'llm_call', -1);
 INSERT INTO analytics.usage_events (tenant_id, occurred_at, event_type) VALUES ('11111111-1111-4111-8111-111111111111', 'infinity', 'api_call');
-COPY analytics.usage_events (tenant_id, occurred_at, event_type) FROM stdin;
-11111111-1111-4111-8111-111111111111	2031-03-01 10:00:00+00	api_call
-33333333-3333-4333-8333-333333333333	2031-03-01 10:00:00+00	api_call
-\.
 SELECT count(*) - :before AS stored_by_bad_statements FROM analytics.usage_events;
 \set VERBOSITY default
 

@@ -16,7 +16,7 @@ upgraded=${prefix}_upgraded
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"; psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $fresh" -c "DROP DATABASE IF EXISTS $upgraded" >/dev/null 2>&1' EXIT
 
-psql -X -q -d postgres -v ON_ERROR_STOP=1 -c "DROP DATABASE IF EXISTS $fresh" -c "DROP DATABASE IF EXISTS $upgraded" \
+PGOPTIONS="-c client_min_messages=warning" psql -X -q -d postgres -v ON_ERROR_STOP=1 -c "DROP DATABASE IF EXISTS $fresh" -c "DROP DATABASE IF EXISTS $upgraded" \
      -c "CREATE DATABASE $fresh" -c "CREATE DATABASE $upgraded" >/dev/null
 psql -X -q -d "$fresh" -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" -c "CREATE EXTENSION analytics" >/dev/null
 psql -X -q -d "$upgraded" -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" \

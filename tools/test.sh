@@ -28,7 +28,12 @@ CLUSTER_EXTRA_CONF="shared_preload_libraries = 'pg_cron,analytics,pg_stat_statem
   cluster_start "$CLUSTER" "$PORT" analytics_test || exit 1
 
 failed=()
-SUITES=8   # unit, fuzz, pg_regress, pgtap, docs, http, dashboard, valgrind
+SUITES=9   # shape, unit, fuzz, pg_regress, pgtap, docs, http, dashboard, valgrind
+
+# The SQL's shape: every piece refers only to its own or lower layers, and
+# 0.1.0 updated along the chain has the schema of a fresh install.
+echo "== SQL layers and the upgrade's schema"
+{ tools/layers.sh && tools/schema_check.sh analytics_shape; } || failed+=(shape)
 
 echo "== C unit tests"
 make -s unit || failed+=(unit)

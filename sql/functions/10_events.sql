@@ -55,13 +55,13 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     d date;
-    n integer := 0;
-    t timestamptz := pg_catalog.now();
+    n     integer := 0;
+    stamp timestamptz := pg_catalog.now();
 BEGIN
     -- In day order, so that two writers never wait for each other in a cycle.
     FOR d IN SELECT DISTINCT u FROM unnest(days) u WHERE u IS NOT NULL ORDER BY 1 LOOP
         PERFORM analytics.lock_day(d, false);
-        INSERT INTO analytics.changed_days AS c (day, changed_at) VALUES (d, t)
+        INSERT INTO analytics.changed_days AS c (day, changed_at) VALUES (d, stamp)
         ON CONFLICT (day) DO NOTHING;
         n := n + 1;
     END LOOP;
@@ -108,7 +108,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     result analytics.tenants;
-    t      timestamptz := pg_catalog.now();
+    stamp  timestamptz := pg_catalog.now();
 BEGIN
     IF tenant_id IS NULL THEN
         RAISE EXCEPTION 'tenant_id must not be null' USING ERRCODE = 'not_null_violation';
@@ -124,7 +124,7 @@ BEGIN
     INSERT INTO analytics.tenants AS t (tenant_id, name, tier)
     VALUES (upsert_tenant.tenant_id, upsert_tenant.name, upsert_tenant.tier)
     ON CONFLICT ON CONSTRAINT tenants_pkey DO UPDATE
-        SET name = excluded.name, tier = excluded.tier, updated_at = t
+        SET name = excluded.name, tier = excluded.tier, updated_at = stamp
     RETURNING t.* INTO result;
     RETURN result;
 END
@@ -139,7 +139,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     result analytics.agents;
-    t      timestamptz := pg_catalog.now();
+    stamp  timestamptz := pg_catalog.now();
 BEGIN
     IF agent_id IS NULL OR tenant_id IS NULL THEN
         RAISE EXCEPTION 'agent_id and tenant_id must not be null' USING ERRCODE = 'not_null_violation';
@@ -152,7 +152,7 @@ BEGIN
     INSERT INTO analytics.agents AS a (agent_id, tenant_id, name)
     VALUES (upsert_agent.agent_id, upsert_agent.tenant_id, upsert_agent.name)
     ON CONFLICT ON CONSTRAINT agents_pkey DO UPDATE
-        SET name = excluded.name, updated_at = t
+        SET name = excluded.name, updated_at = stamp
         WHERE a.tenant_id = excluded.tenant_id
     RETURNING a.* INTO result;
     IF result IS NULL THEN
@@ -165,6 +165,7 @@ END
 $$;
 COMMENT ON FUNCTION analytics.upsert_agent(uuid, uuid, text) IS
     'Registers an agent of a tenant, or renames it; an agent never moves to another tenant';
+
 -- The name of the partition for a UTC day.
 CREATE OR REPLACE FUNCTION analytics.partition_name(day date)
 RETURNS text

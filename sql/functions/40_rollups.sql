@@ -31,17 +31,21 @@ $$;
 COMMENT ON FUNCTION analytics.unclean_days(date, date) IS
     'The days of [from, to] whose rollups are missing or stale (not analytics.day_is_clean), oldest first';
 
--- The ingestion watermark of a rollup that starts now: no transaction still
--- under way began before it, so every event it cannot see yet will carry an
--- ingested_at (its transaction's start) at or after it.
+-- The ingestion watermark of a rollup that starts now: no transaction of
+-- this database still under way began before it, so every event the rollup
+-- cannot see yet will carry an ingested_at (its transaction's start) at or
+-- after it.  (A long transaction holds the watermark back: its days are then
+-- rolled up again, which changes nothing, rather than missed.)
 CREATE OR REPLACE FUNCTION analytics.ingest_watermark()
 RETURNS timestamptz
 LANGUAGE sql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT least(pg_catalog.now(),
-                 (SELECT min(a.xact_start) FROM pg_catalog.pg_stat_activity a WHERE a.xact_start IS NOT NULL),
-                 (SELECT min(p.prepared) FROM pg_catalog.pg_prepared_xacts p))
+                 (SELECT min(a.xact_start) FROM pg_catalog.pg_stat_activity a
+                  WHERE a.xact_start IS NOT NULL AND a.datname = pg_catalog.current_database()),
+                 (SELECT min(p.prepared) FROM pg_catalog.pg_prepared_xacts p
+                  WHERE p.database = pg_catalog.current_database()))
 $$;
 COMMENT ON FUNCTION analytics.ingest_watermark() IS
     'The start of the oldest transaction under way (or now): events not yet visible will have an ingested_at at or after it';
@@ -239,6 +243,17 @@ BEGIN
          + (SELECT count(*) FROM daily_up) + (SELECT count(*) FROM daily_gone)
          + (SELECT count(*) FROM tenant_up) + (SELECT count(*) FROM tenant_gone)
     INTO events, rows_written;
+
+    -- Agents that INSERT or COPY brought in unregistered (record_events
+    -- registers its own): the agents active on the day, from the rows just
+    -- written.
+    INSERT INTO analytics.agents (agent_id, tenant_id)
+    SELECT DISTINCT ON (a) a, t.tenant_id
+    FROM analytics.tenant_daily t, unnest(t.active_agents) a
+    WHERE t.date = rollup_day.day
+      AND NOT EXISTS (SELECT 1 FROM analytics.agents g WHERE g.agent_id = a)
+    ORDER BY a, t.tenant_id
+    ON CONFLICT (agent_id) DO NOTHING;
 
     INSERT INTO analytics.rollup_days AS r (day, rolled_at, events, rows_written, watermark)
     VALUES (day, stamp, events, rows_written, w)

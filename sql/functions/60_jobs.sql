@@ -32,7 +32,12 @@ BEGIN
     -- Late events that INSERT or COPY wrote into rolled days.
     PERFORM analytics.find_changed_days();
     COMMIT;
+    -- Yesterday, every closed day changed since its rollup, and every closed
+    -- day with a partition that was never rolled up (INSERT and COPY log
+    -- nothing: a backfill of past days is found here).
     FOR d IN SELECT c.day FROM analytics.changed_days c WHERE c.day < today
+             UNION SELECT ep.day FROM analytics.event_partitions ep
+                   WHERE ep.day < today AND NOT EXISTS (SELECT 1 FROM analytics.rollup_days r WHERE r.day = ep.day)
              UNION SELECT today - 1 ORDER BY 1 LOOP
         t0 := clock_timestamp();
         INSERT INTO analytics.job_runs (job, target_date, started_at, status, backend_pid)
@@ -64,7 +69,7 @@ BEGIN
 END
 $$;
 COMMENT ON PROCEDURE analytics.rollup_job() IS
-    'The nightly job: premakes partitions, rolls up yesterday and every closed day with late events, records each run in analytics.job_runs, prunes the history';
+    'The nightly job: premakes partitions, finds days that INSERT or COPY changed, rolls up yesterday, every closed day changed since its rollup and every closed day never rolled, records each run in analytics.job_runs, prunes the history';
 
 
 -------------------------------------------------------------------------------

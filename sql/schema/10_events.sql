@@ -88,7 +88,7 @@ CREATE TABLE analytics.usage_events (
     error_code    text
                   CONSTRAINT usage_events_error_code_check CHECK (length(error_code) <= 128),
     attributes    jsonb
-                  CONSTRAINT usage_events_attributes_check CHECK (pg_column_size(attributes) <= 65536),
+                  CONSTRAINT usage_events_attributes_check CHECK (octet_length(attributes::text) <= 65536),
     ingested_at   timestamptz NOT NULL DEFAULT now()
 ) PARTITION BY RANGE (occurred_at);
 COMMENT ON TABLE analytics.usage_events IS

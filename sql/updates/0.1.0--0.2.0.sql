@@ -108,7 +108,7 @@ ALTER TABLE analytics.usage_events
     ADD CONSTRAINT usage_events_workflow_id_check CHECK (length(workflow_id) <= 256),
     ADD CONSTRAINT usage_events_execution_id_check CHECK (length(execution_id) <= 256),
     ADD CONSTRAINT usage_events_error_code_check CHECK (length(error_code) <= 128),
-    ADD CONSTRAINT usage_events_attributes_check CHECK (pg_column_size(attributes) <= 65536),
+    ADD CONSTRAINT usage_events_attributes_check CHECK (octet_length(attributes::text) <= 65536),
     ADD CONSTRAINT usage_events_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES analytics.tenants (tenant_id);
 CREATE INDEX usage_events_ingested_at_idx ON analytics.usage_events USING brin (ingested_at);
 

@@ -5,7 +5,7 @@
 \pset tuples_only true
 \pset pager off
 BEGIN;
-SELECT plan(58);
+SELECT plan(63);
 
 SELECT has_extension('analytics');
 SELECT has_schema('analytics');
@@ -47,12 +47,21 @@ SELECT col_not_null('analytics', 'usage_events', 'event_type', 'event_type is re
 SELECT col_default_is('analytics', 'usage_events', 'success', 'true', 'success defaults to true');
 SELECT col_default_is('analytics', 'usage_events', 'count', '1', 'count defaults to 1');
 SELECT has_table('analytics', 'usage_events_default', 'a default partition catches days with no partition');
-SELECT has_trigger('analytics', 'usage_events', 'usage_events_check', 'statement trigger checks tenants and agents');
+-- No triggers on usage_events: tenants are checked by a foreign key (INSERT
+-- and COPY), agents and the changed-day log by record_events.
+SELECT is((SELECT count(*) FROM pg_trigger WHERE tgrelid = 'analytics.usage_events'::regclass AND NOT tgisinternal), 0::bigint,
+          'usage_events has no (user) trigger');
+SELECT fk_ok('analytics', 'usage_events', 'tenant_id', 'analytics', 'tenants', 'tenant_id');
+SELECT is((SELECT contype::text FROM pg_constraint WHERE conrelid = 'analytics.usage_events'::regclass
+           AND conname = 'usage_events_tenant_id_fkey'), 'f', 'the foreign key is usage_events_tenant_id_fkey');
+SELECT has_table('analytics', 'changed_days', 'the log of days whose events changed since their rollup');
+SELECT col_type_is('analytics', 'changed_days', 'changed_at', 'timestamp with time zone', 'changed_days.changed_at is timestamptz');
 
 -- Settings, with their defaults, defined by the library.
 SELECT is(current_setting('analytics.enabled'), 'on', 'analytics.enabled defaults to on');
 SELECT is(current_setting('analytics.free_tier_access'), 'off', 'analytics.free_tier_access defaults to off');
 SELECT is(current_setting('analytics.partition_premake_days'), '7', 'analytics.partition_premake_days defaults to 7');
+SELECT is(current_setting('analytics.max_event_future_seconds'), '300', 'analytics.max_event_future_seconds defaults to 300');
 SELECT is((SELECT context FROM pg_settings WHERE name = 'analytics.enabled'), 'superuser',
           'only a superuser may change analytics.enabled');
 SELECT is((SELECT context FROM pg_settings WHERE name = 'analytics.free_tier_access'), 'superuser',

@@ -6,7 +6,7 @@
 \pset tuples_only true
 \pset pager off
 BEGIN;
-SELECT plan(14);
+SELECT plan(15);
 SET LOCAL timezone = 'UTC';
 SET LOCAL client_min_messages = warning;
 
@@ -37,9 +37,19 @@ SELECT is((SELECT count(*)::int FROM analytics.event_partitions, span WHERE day 
           'their partitions are gone');
 SELECT is((SELECT count(*)::int FROM analytics.rollup_days, span WHERE day BETWEEN first_day + 5 AND first_day + 18 AND raw_dropped), 14,
           'rollup_days records that their raw events are gone');
-SELECT throws_ok($$INSERT INTO analytics.usage_events (tenant_id, occurred_at, event_type)
-                   SELECT '00000000-0000-4000-8000-000000000001', (first_day + 6)::timestamp AT TIME ZONE 'UTC' + interval '1 hour', 'api_call' FROM span$$,
-                 '23514', NULL, 'a late event for a day whose raw events were dropped is refused');
+-- A late event for a dropped day is outside record_events' accepted window
+-- (older than raw_retention_days): refused, nothing stored, the day not logged.
+SELECT throws_ok(format('SELECT analytics.record_events(%L)', jsonb_build_array(jsonb_build_object(
+                     'tenant_id', '00000000-0000-4000-8000-000000000001',
+                     'occurred_at', (first_day + 6)::timestamp AT TIME ZONE 'UTC' + interval '1 hour', 'event_type', 'api_call'))),
+                 '22008', 'event 0: occurred_at is before the start of the UTC day analytics.raw_retention_days (220) days ago',
+                 'a late event for a day whose raw events were dropped is refused (outside the window)')
+FROM span;
+SELECT ok((SELECT NOT EXISTS (SELECT 1 FROM analytics.changed_days WHERE day = first_day + 6)
+                  AND NOT EXISTS (SELECT 1 FROM analytics.usage_events
+                                  WHERE occurred_at >= (first_day + 6)::timestamp AT TIME ZONE 'UTC'
+                                    AND occurred_at < (first_day + 7)::timestamp AT TIME ZONE 'UTC')
+           FROM span), 'nothing of it was stored or logged');
 
 -- Daily rows older than 215 days are folded into months.
 SELECT is((SELECT count(*) FROM analytics.analytics_daily_aggregates, span

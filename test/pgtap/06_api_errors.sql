@@ -26,9 +26,9 @@ INSERT INTO calls VALUES
     ('record_events', 'analytics_api.record_events(''[]'')');
 
 -- The error helper itself.
-SELECT is(pg_temp.api_status($$SELECT analytics.api_error(418, 'TEAPOT', 'short and stout')$$), 'PGRST 418 TEAPOT',
-          'api_error raises SQLSTATE PGRST with JSON message and detail');
-SELECT throws_ok($$SELECT analytics.api_error(400, 'X', 'y')$$, 'PGRST', '{"code" : "X", "message" : "y"}',
+SELECT is(pg_temp.api_status($$SELECT analytics.http_error(418, 'TEAPOT', 'short and stout')$$), 'PGRST 418 TEAPOT',
+          'http_error raises SQLSTATE PGRST with JSON message and detail');
+SELECT throws_ok($$SELECT analytics.http_error(400, 'X', 'y')$$, 'PGRST', '{"code" : "X", "message" : "y"}',
                  'the message is the JSON body {"code", "message"}');
 
 -- No claim: 401 everywhere.
@@ -167,6 +167,13 @@ SELECT is(pg_temp.api_status(format($$SELECT analytics_api.record_events('[{"ten
           'PGRST 403 FORBIDDEN', 'record_events: an event naming another tenant is refused');
 SELECT is(pg_temp.api_status(format($$SELECT analytics_api.record_events('[{"occurred_at": "%sT10:00:00Z", "event_type": "api_call", "agent_id": "00000000-0000-4000-9002-000000000001"}]')$$, pg_temp.d(0))),
           'PGRST 400 VALIDATION_ERROR', 'record_events: an agent of another tenant is refused');
+SELECT is(pg_temp.api_status(format($$SELECT analytics_api.record_events('[{"occurred_at": "%s", "event_type": "api_call"}]')$$, to_char(now() + interval '1 hour', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))),
+          'PGRST 400 VALIDATION_ERROR', 'record_events: an event more than max_event_future_seconds ahead is refused');
+SELECT is(pg_temp.api_status(format($$SELECT analytics_api.record_events('[{"occurred_at": "%sT10:00:00Z", "event_type": "api_call"}]')$$, pg_temp.d(-91))),
+          'PGRST 400 VALIDATION_ERROR', 'record_events: an event older than raw_retention_days is refused');
+SELECT throws_ok(format($$SELECT analytics_api.record_events('[{"occurred_at": "%sT10:00:00Z", "event_type": "api_call"}, {"occurred_at": "%sT10:00:00Z", "event_type": "api_call"}]')$$, pg_temp.d(0), pg_temp.d(-91)),
+                 'PGRST', '{"code" : "VALIDATION_ERROR", "message" : "event 1: occurred_at is before the start of the UTC day analytics.raw_retention_days (90) days ago: Element index 1, field \"occurred_at\"."}',
+                 'record_events: the window refusal names the event index and field');
 
 SELECT * FROM finish();
 ROLLBACK;
