@@ -91,6 +91,12 @@ deps:
 test:
 	@tools/test.sh
 
+# The same extension on Citus: a coordinator and two workers against one node
+# (docs/scaling.md); builds Citus from ../shared/citus unless installed.
+.PHONY: test-citus
+test-citus:
+	@test/citus/run.sh
+
 demo:
 	@tools/demo.sh start
 
