@@ -41,6 +41,10 @@ BEGIN
     END IF;
     IF to_regrole('analytics_tenant') IS NULL THEN
         CREATE ROLE analytics_tenant NOLOGIN;
+        -- A new role gets the default request limits (5 s, lock waits 1 s);
+        -- analytics.set_api_timeouts() changes them, and a second call here
+        -- keeps what was set.
+        PERFORM analytics.set_api_timeouts();
     END IF;
     PERFORM analytics.grant_api_privileges();
     IF authenticator IS NOT NULL THEN
@@ -49,7 +53,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION analytics.create_api_roles(name) IS
-    'Creates the PostgREST roles analytics_anon (no data access) and analytics_tenant (USAGE on analytics_api, EXECUTE on its functions) if missing, grants them, and makes the given authenticator role a member of both';
+    'Creates the PostgREST roles analytics_anon (no data access) and analytics_tenant (USAGE on analytics_api, EXECUTE on its functions) if missing, with the default request limits of analytics.set_api_timeouts() (statement_timeout 5s, lock_timeout 1s), grants them, and makes the given authenticator role a member of both';
 
 REVOKE EXECUTE ON FUNCTION analytics.create_api_roles(name) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION analytics.grant_api_privileges() FROM PUBLIC;
