@@ -10,6 +10,10 @@
 #
 #   test/attack/run.sh analytics_attack
 #   test/attack/run.sh analytics_attack --test-name-pattern=header   (one case)
+#
+# Knobs: ATTACK_TIMEOUT [120] s for the cases; ATTACK_VICTIM_MAX_MS [5000],
+# the slowest read allowed to the victim of the pool-exhaustion case;
+# ATTACK_DEBUG=1 traces the steps of the concurrent-writers case on stderr.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
