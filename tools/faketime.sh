@@ -12,6 +12,7 @@
 #     -t TIMES   UTC times of day [00:00:00 00:01:00 23:59:00]
 #     -s SUITES  any of regress pgtap docs [regress pgtap docs]
 #     -n         no build: use what `make install` last installed
+#   (PG_CONFIG chooses the PostgreSQL install, as for make and tools/test.sh)
 #
 # Run by hand (too long for make test: about 70 s a day and time on 2 cores,
 # so some 25 minutes for the full week by three times).  It builds and
@@ -165,7 +166,7 @@ one() {
   return $rc
 }
 
-echo "== runs (work folder $WORK)"
+echo "== runs (work folder $WORK, PostgreSQL $PGBIN)"
 passed=0; failed=0; start=$(date +%s)
 for d in $DAYS; do
   day=$(date -u -d "$MONDAY + $d days" +%F)
