@@ -72,7 +72,12 @@ source tools/cluster.sh
 WORK=$(mktemp -d /tmp/analytics-faketime.XXXXXX)
 [[ $(id -u) -eq 0 ]] && chown postgres: "$WORK"
 CUR=
-cleanup() { [[ -n "$CUR" ]] && cluster_stop "$CUR"; declare -F clean_shm >/dev/null && clean_shm; }
+FT_HOLDER=
+cleanup() {
+  [[ -n "$CUR" ]] && cluster_stop "$CUR"
+  [[ -n "$FT_HOLDER" ]] && kill "$FT_HOLDER" 2>/dev/null && wait "$FT_HOLDER" 2>/dev/null
+  declare -F clean_shm >/dev/null && clean_shm
+}
 trap cleanup EXIT
 trap 'exit 130' INT; trap 'exit 143' TERM
 as_pg "$PGBIN/initdb" -D "$WORK/template" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$WORK/initdb.log" 2>&1 \
@@ -98,9 +103,15 @@ cc -shared -fPIC -O2 -Wall -Wextra -Werror -o "$WORK/select.so" "$WORK/select.c"
 chmod 755 "$WORK" "$WORK/select.so"
 REAL_DAY=$(date -u +%F)
 
-# libfaketime leaves /dev/shm/faketime_shm_PID and sem.faketime_sem_PID
-# behind for processes that exec or are killed; a stale pair whose pid comes
-# round again makes libfaketime fail.  Remove those of processes gone.
+# libfaketime shares a semaphore and a memory segment between a process and
+# its children (FAKETIME_SHARED), made by the first process that has none and
+# removed when it exits: a backend that exits removes the postmaster's, and a
+# program that COPY TO PROGRAM starts later finds the name stale, and fails
+# when a leftover of an earlier process with its pid is in the way (processes
+# that exec or are killed leave theirs in /dev/shm).  So one process that
+# lives as long as this script makes the pair, every run is given its name,
+# and none of them makes or removes one.  Leftovers of processes gone are
+# removed first.
 clean_shm() {
   local f pid
   for f in /dev/shm/faketime_shm_* /dev/shm/sem.faketime_sem_*; do
@@ -110,6 +121,13 @@ clean_shm() {
   done
 }
 clean_shm
+env LD_PRELOAD="$LIBFAKETIME" FAKETIME=+0 sleep 1000000 &
+FT_HOLDER=$!
+for ((i = 0; i < 100; i++)); do [[ -e /dev/shm/sem.faketime_sem_$FT_HOLDER ]] && break; sleep 0.05; done
+[[ -e /dev/shm/sem.faketime_sem_$FT_HOLDER && -e /dev/shm/faketime_shm_$FT_HOLDER ]] \
+  || { echo "faketime: libfaketime made no shared semaphore" >&2; exit 1; }
+[[ $(id -u) -eq 0 ]] && chown postgres: "/dev/shm/sem.faketime_sem_$FT_HOLDER" "/dev/shm/faketime_shm_$FT_HOLDER"
+FT_SHARED="/faketime_sem_$FT_HOLDER /faketime_shm_$FT_HOLDER"
 
 # The database the pgTAP and docs suites share in make test (tools/test.sh).
 make_test_db() {
@@ -151,11 +169,8 @@ one() {
   CUR=$dir
   (
     offset=$((target - $(date +%s)))
-    # (FAKETIME_FLSHM: no process passes libfaketime's shared semaphore on
-    # to its children; a backend that exits would remove the postmaster's,
-    # and a program run later by COPY TO PROGRAM would fail to start.)
     export LD_PRELOAD="$WORK/select.so $LIBFAKETIME" FAKETIME=$(printf '%+d' "$offset") \
-           FAKETIME_DONT_FAKE_MONOTONIC=1 NO_FAKE_STAT=1 FAKETIME_FLSHM=1
+           FAKETIME_DONT_FAKE_MONOTONIC=1 NO_FAKE_STAT=1 FAKETIME_SHARED="$FT_SHARED"
     CLUSTER_EXTRA_CONF="shared_preload_libraries = 'pg_cron,analytics,pg_stat_statements'" \
       cluster_start "$dir" "$PORT" analytics_test || exit 1
     # The clock must be set on both sides, or the run proves nothing.
