@@ -53,6 +53,9 @@ function token(r) {
   return m ? m[1] : '';
 }
 
+// Read once, when nginx loads the module (each request gets a copy).
+const KEYS = keys();
+
 function sameString(a, b) {
   if (a.length !== b.length) return false;
   let d = 0;
@@ -71,9 +74,8 @@ function verifiedKey(r) {
   try {
     const head = decodePart(parts[0]);
     if (head === null || typeof head !== 'object' || head.alg !== 'HS256') return '';
-    const ks = keys();
     const signed = parts[0] + '.' + parts[1];
-    if (!ks.some((k) => sameString(crypto.createHmac('sha256', k).update(signed).digest('base64url'), parts[2]))) return '';
+    if (!KEYS.some((k) => sameString(crypto.createHmac('sha256', k).update(signed).digest('base64url'), parts[2]))) return '';
     const claims = decodePart(parts[1]);
     if (claims === null || typeof claims !== 'object' || Array.isArray(claims)) return '';
     const now = Date.now() / 1000;

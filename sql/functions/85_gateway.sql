@@ -7,6 +7,9 @@
 --       the API roles (ALTER ROLE ... SET), which PostgREST 12 applies to
 --       every request of that role.  A call cut by either answers 503
 --       {"code":"TIMEOUT"} through nginx (http/gateway.js).
+--   analytics.ensure_api_timeouts()
+--       the defaults (5s, 1s) for the API roles that have no timeouts yet;
+--       analytics.create_api_roles() calls it (an operator's values stay).
 --   analytics.api_timeouts()
 --       the settings in force, per API role.
 -------------------------------------------------------------------------------
@@ -73,6 +76,31 @@ $$;
 COMMENT ON FUNCTION analytics.set_api_timeouts(text, text) IS
     'Sets statement_timeout and lock_timeout (each 1 ms to 1 h, lock <= statement; defaults 5s and 1s) on the API roles that exist (analytics_anon, analytics_tenant, analytics_operator, analytics_metrics) and asks PostgREST to reload them (NOTIFY pgrst); a call cut by either answers 503 TIMEOUT through the gateway';
 
+CREATE OR REPLACE FUNCTION analytics.ensure_api_timeouts()
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r text;
+BEGIN
+    FOREACH r IN ARRAY ARRAY['analytics_anon', 'analytics_tenant', 'analytics_operator', 'analytics_metrics'] LOOP
+        IF to_regrole(r) IS NOT NULL THEN
+            IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles x, unnest(x.rolconfig) c
+                           WHERE x.rolname = r AND c LIKE 'statement\_timeout=%') THEN
+                EXECUTE format('ALTER ROLE %I SET statement_timeout = %L', r, '5s');
+            END IF;
+            IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles x, unnest(x.rolconfig) c
+                           WHERE x.rolname = r AND c LIKE 'lock\_timeout=%') THEN
+                EXECUTE format('ALTER ROLE %I SET lock_timeout = %L', r, '1s');
+            END IF;
+        END IF;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION analytics.ensure_api_timeouts() IS
+    'Sets statement_timeout 5s and lock_timeout 1s on each API role that exists and has none yet (values set by analytics.set_api_timeouts() stay); called by analytics.create_api_roles()';
+
 CREATE OR REPLACE FUNCTION analytics.api_timeouts(OUT role name, OUT statement_timeout text, OUT lock_timeout text)
 RETURNS SETOF record
 LANGUAGE plpgsql STABLE
@@ -93,3 +121,4 @@ COMMENT ON FUNCTION analytics.api_timeouts() IS
 
 REVOKE EXECUTE ON FUNCTION analytics.api_timeout_ms(text, text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION analytics.set_api_timeouts(text, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION analytics.ensure_api_timeouts() FROM PUBLIC;

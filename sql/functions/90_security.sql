@@ -41,11 +41,10 @@ BEGIN
     END IF;
     IF to_regrole('analytics_tenant') IS NULL THEN
         CREATE ROLE analytics_tenant NOLOGIN;
-        -- A new role gets the default request limits (5 s, lock waits 1 s);
-        -- analytics.set_api_timeouts() changes them, and a second call here
-        -- keeps what was set.
-        PERFORM analytics.set_api_timeouts();
     END IF;
+    -- The default request limits (5 s, lock waits 1 s) on API roles that have
+    -- none yet; analytics.set_api_timeouts() changes them.
+    PERFORM analytics.ensure_api_timeouts();
     PERFORM analytics.grant_api_privileges();
     IF authenticator IS NOT NULL THEN
         EXECUTE format('GRANT analytics_anon, analytics_tenant TO %I', authenticator);

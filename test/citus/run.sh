@@ -127,7 +127,8 @@ t=$SECONDS; same api-raw "$API"; echo "     ($((SECONDS - t)) s for both)"
 
 echo "== the rollup job"
 t=$SECONDS
-coord -c "CALL analytics.rollup_job()" || fail rollup-job "rollup_job() on Citus"
+coord -c "CALL analytics.rollup_job()" \
+  || { fail rollup-job "rollup_job() on Citus"; coord -c "SELECT target_date, left(error, 200) AS error FROM analytics.job_runs WHERE status = 'failed' ORDER BY 1 LIMIT 5"; }
 echo "     (rollup job on the cluster: $((SECONDS - t)) s)"
 single -c "CALL analytics.rollup_job()" || fail rollup-job-single "rollup_job() on one node"
 same rollups "$ROWS"
@@ -151,7 +152,8 @@ single -c "$LATE" >/dev/null || fail late-events-single "record_events on one no
 [[ $(coord -At -c "SELECT tenant_id FROM analytics.agents WHERE agent_id = '00000000-0000-4000-aaaa-000000000001'") == 00000000-0000-4000-8000-000000000002 ]] \
   && pass "an unknown agent is registered on Citus" || fail unknown-agent "the unknown agent is not registered on Citus"
 same api-late-unrolled "$API"
-coord -c "CALL analytics.rollup_job()" >/dev/null || fail rollup-job-late "rollup_job() after late events on Citus"
+coord -c "CALL analytics.rollup_job()" >/dev/null \
+  || { fail rollup-job-late "rollup_job() after late events on Citus"; coord -c "SELECT target_date, left(error, 200) AS error FROM analytics.job_runs WHERE status = 'failed' ORDER BY 1 LIMIT 5"; }
 single -c "CALL analytics.rollup_job()" >/dev/null
 same rollups-late "$ROWS"
 

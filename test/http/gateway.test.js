@@ -21,6 +21,7 @@ const STATEMENT_MS = Number(process.env.TEST_STATEMENT_TIMEOUT_MS || 2000);
 const LOCK_MS = Number(process.env.TEST_LOCK_TIMEOUT_MS || 500);
 const MAX_BODY = Number(process.env.TEST_CLIENT_MAX_BODY || 65536);
 const METRICS_TTL = Number(process.env.TEST_METRICS_TOKEN_TTL || 600);
+const CONN_PER_TOKEN = Number(process.env.TEST_CONN_PER_TOKEN || 8);
 const ENT = '00000000-0000-4000-8000-000000000001';
 const PRO = '00000000-0000-4000-8000-000000000002';
 
@@ -135,6 +136,26 @@ test('item 5: a call over the statement timeout is cut with 504 TIMEOUT and canc
   assert.equal(sql("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%http_test_sleep%' AND pid <> pg_backend_pid()"), '0');
   assert.match(sql("SELECT statement_timeout || ' ' || lock_timeout FROM analytics.api_timeouts() WHERE role = 'analytics_tenant'"),
     new RegExp(`^${STATEMENT_MS + 250}ms ${LOCK_MS}ms$`));
+});
+
+test(`item 5: 25 concurrent heavy calls of one token hold at most ${CONN_PER_TOKEN} pooled connections: another tenant stays fast`, async () => {
+  const t = tok(ENT);
+  const heavy = Array.from({ length: 25 }, () => get('/rpc/http_test_sleep?seconds=8', t));
+  await sleep(300);
+  const ms = [];
+  for (let i = 0; i < 20; i++) {
+    const r = await get(`/rpc/tokens?days=${(i % 9) + 1}`, tok(PRO));
+    assert.equal(r.status, 200, r.text);
+    ms.push(r.ms);
+  }
+  const hs = await Promise.all(heavy);
+  const cut = hs.filter((r) => r.status === 504);
+  for (const r of cut) assertError(r, 504, 'TIMEOUT');
+  for (const r of hs.filter((x) => x.status !== 504)) assertError(r, 429, 'RATE_LIMITED');
+  assert.ok(cut.length >= 1 && cut.length <= CONN_PER_TOKEN, `${cut.length} heavy calls reached PostgREST`);
+  ms.sort((a, b) => a - b);
+  assert.ok(ms[ms.length - 1] < 1000, `the other tenant's slowest call took ${ms[ms.length - 1]} ms (${ms.join(',')})`);
+  await sleep(1000);
 });
 
 test('item 5: a call waiting on a lock over the lock timeout answers 503 UNAVAILABLE at once', async () => {

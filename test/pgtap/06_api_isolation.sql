@@ -82,12 +82,12 @@ SELECT is(pg_temp.as_role('analytics_tenant', $$SELECT analytics.usage_summary('
           '42501', 'tenant role: the typed functions (tenant as argument) are out of reach');
 SELECT is(pg_temp.as_role('analytics_tenant', $$SELECT analytics_api.agent_activity("agentId" => '00000000-0000-4000-9002-000000000001')::text$$),
           'PGRST 404 AGENT_NOT_FOUND', 'tenant role: another tenant''s agentId is 404');
-SELECT is(pg_temp.as_role('analytics_tenant', format($$SELECT analytics_api.record_events('[{"tenant_id": "00000000-0000-4000-8000-000000000002", "occurred_at": "%sT01:00:00Z", "event_type": "api_call", "endpoint": "/intrusion"}]')$$, pg_temp.d(0))),
+SELECT is(pg_temp.as_role('analytics_tenant', format($$SELECT analytics_api.record_events('[{"tenant_id": "00000000-0000-4000-8000-000000000002", "occurred_at": "%sT00:00:00Z", "event_type": "api_call", "endpoint": "/intrusion"}]')$$, pg_temp.d(0))),
           'PGRST 403 FORBIDDEN', 'tenant role: recording events for another tenant is refused');
-SELECT is(pg_temp.as_role('analytics_tenant', format($$SELECT analytics_api.record_events('[{"agent_id": "00000000-0000-4000-9002-000000000001", "occurred_at": "%sT01:00:00Z", "event_type": "api_call", "endpoint": "/intrusion"}]')$$, pg_temp.d(0))),
+SELECT is(pg_temp.as_role('analytics_tenant', format($$SELECT analytics_api.record_events('[{"agent_id": "00000000-0000-4000-9002-000000000001", "occurred_at": "%sT00:00:00Z", "event_type": "api_call", "endpoint": "/intrusion"}]')$$, pg_temp.d(0))),
           'PGRST 400 VALIDATION_ERROR', 'tenant role: recording events for another tenant''s agent is refused');
 SELECT is((SELECT count(*) FROM analytics.usage_events WHERE endpoint = '/intrusion'), 0::bigint, 'nothing was recorded');
-SELECT is(pg_temp.as_role('analytics_tenant', format($$SELECT analytics_api.record_events('[{"occurred_at": "%sT01:00:00Z", "event_type": "api_call", "endpoint": "/own"}]')$$, pg_temp.d(0))),
+SELECT is(pg_temp.as_role('analytics_tenant', format($$SELECT analytics_api.record_events('[{"occurred_at": "%sT00:00:00Z", "event_type": "api_call", "endpoint": "/own"}]')$$, pg_temp.d(0))),
           '1', 'tenant role: recording its own events works');
 SELECT is((SELECT tenant_id FROM analytics.usage_events WHERE endpoint = '/own'), '00000000-0000-4000-8000-000000000001'::uuid,
           'under the claimed tenant');
