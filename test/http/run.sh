@@ -22,17 +22,12 @@ SELECT * FROM analytics_datagen.generate(20000, 30, current_date);
 CREATE OR REPLACE FUNCTION analytics_api.http_test_sleep(seconds text DEFAULT '0')
 RETURNS json LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    PERFORM analytics.api_tenant();
+    PERFORM analytics.http_tenant();
     PERFORM pg_sleep(least(seconds::float8, 30));
     RETURN json_build_object('slept', seconds);
 END $$;
 REVOKE EXECUTE ON FUNCTION analytics_api.http_test_sleep(text) FROM PUBLIC;
 SQL
-# sql/functions/85_gateway.sql (analytics.set_api_timeouts) until it is part
-# of the installed extension.
-if [[ $(psql -X -At -d "$DB" -c "SELECT to_regprocedure('analytics.set_api_timeouts(text,text)') IS NULL") == t ]]; then
-  psql -X -q -v ON_ERROR_STOP=1 -d "$DB" -f sql/functions/85_gateway.sql >/dev/null || exit 1
-fi
 
 export ANALYTICS_DB=$DB
 source tools/cluster.sh
