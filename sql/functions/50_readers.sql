@@ -115,7 +115,8 @@ COMMENT ON FUNCTION analytics.read_tenant_days(uuid, date, date) IS
 -- with no agent): analytics_daily_aggregates for clean days, raw events for
 -- the others.  An agent with events but no metric that day has no row.
 CREATE OR REPLACE FUNCTION analytics.read_agent_days(tenant_id uuid, "from" date, "to" date)
-RETURNS TABLE (date date, agent_id uuid, metric_type text, count bigint)
+RETURNS TABLE (date date, agent_id uuid, api_calls bigint, token_issuances bigint, token_failures bigint,
+               credential_rotations bigint, tool_calls bigint, llm_calls bigint)
 LANGUAGE plpgsql STABLE STRICT
 SET search_path = pg_catalog, pg_temp
 SET jit = off
@@ -128,20 +129,28 @@ DECLARE
     days date[] := analytics.unclean_days(lo, hi);
 BEGIN
     RETURN QUERY
-    SELECT a.date, a.agent_id, a.metric_type, a.count
-    FROM analytics.analytics_daily_aggregates a
-    WHERE a.tenant_id = tid AND a.date BETWEEN lo AND hi AND a.date <> ALL (days);
-    IF cardinality(days) > 0 THEN
-        RETURN QUERY
-        SELECT r.date, r.agent_id, c.metric_type, sum(c.n)::bigint
+    WITH m AS (
+        SELECT a.date, a.agent_id, a.metric_type, a.count AS n
+        FROM analytics.analytics_daily_aggregates a
+        WHERE a.tenant_id = tid AND a.date BETWEEN lo AND hi AND a.date <> ALL (days)
+        UNION ALL
+        SELECT r.date, r.agent_id, c.metric_type, c.n
         FROM analytics.read_raw_groups(tid, days, false) r
         CROSS JOIN LATERAL analytics.metric_counts(r.event_type, r.calls, r.successes) c
-        GROUP BY r.date, r.agent_id, c.metric_type;
-    END IF;
+        WHERE cardinality(days) > 0)
+    SELECT m.date, m.agent_id,
+           coalesce(sum(m.n) FILTER (WHERE m.metric_type = 'api_calls'), 0)::bigint,
+           coalesce(sum(m.n) FILTER (WHERE m.metric_type = 'token_issuances'), 0)::bigint,
+           coalesce(sum(m.n) FILTER (WHERE m.metric_type = 'token_failures'), 0)::bigint,
+           coalesce(sum(m.n) FILTER (WHERE m.metric_type = 'credential_rotations'), 0)::bigint,
+           coalesce(sum(m.n) FILTER (WHERE m.metric_type = 'tool_calls'), 0)::bigint,
+           coalesce(sum(m.n) FILTER (WHERE m.metric_type = 'llm_calls'), 0)::bigint
+    FROM m
+    GROUP BY m.date, m.agent_id;
 END
 $$;
 COMMENT ON FUNCTION analytics.read_agent_days(uuid, date, date) IS
-    'A tenant''s daily metric counts per agent over [from, to], up to the moment of the call (agent_id NULL: events with no agent); zero counts absent';
+    'A tenant''s six daily metrics per agent and day of [from, to], up to the moment of the call (agent_id NULL: events with no agent); an agent with no metric that day has no row';
 
 -- A tenant's api calls of [from, to] by endpoint and method, with merged
 -- latency sketches: usage_stats_daily for clean days, raw events otherwise.

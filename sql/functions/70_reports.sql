@@ -69,13 +69,9 @@ DECLARE
 BEGIN
     PERFORM analytics.check_period("from", "to");
     WITH c AS MATERIALIZED (
-        SELECT x.date, x.agent_id,
-               sum(x.count) FILTER (WHERE x.metric_type = 'api_calls') AS api_calls,
-               sum(x.count) FILTER (WHERE x.metric_type = 'token_issuances') AS token_issuances,
-               sum(x.count) FILTER (WHERE x.metric_type = 'credential_rotations') AS credential_rotations
+        SELECT x.date, x.agent_id, x.api_calls, x.token_issuances, x.credential_rotations
         FROM analytics.read_agent_days(agent_activity.tenant_id, "from", "to") x
-        WHERE x.agent_id IS NOT NULL AND (agent_activity.agent_id IS NULL OR x.agent_id = agent_activity.agent_id)
-        GROUP BY x.date, x.agent_id),
+        WHERE x.agent_id IS NOT NULL AND (agent_activity.agent_id IS NULL OR x.agent_id = agent_activity.agent_id)),
     ids AS (
         SELECT agent_activity.agent_id AS id WHERE agent_activity.agent_id IS NOT NULL
         UNION
@@ -220,11 +216,11 @@ BEGIN
         'data', coalesce(jsonb_agg(jsonb_build_object('agentId', x.agent_id, 'tokenCount', x.n)
                                    ORDER BY x.n DESC, x.agent_id), '[]'))
     INTO result
-    FROM (SELECT a.agent_id, sum(a.count)::bigint AS n
+    FROM (SELECT a.agent_id, sum(a.token_issuances)::bigint AS n
           FROM analytics.read_agent_days(agent_tokens.tenant_id, first, greatest(first, last)) a
-          WHERE a.agent_id IS NOT NULL AND a.metric_type = 'token_issuances'
+          WHERE a.agent_id IS NOT NULL
           GROUP BY a.agent_id
-          HAVING sum(a.count) > 0) x;
+          HAVING sum(a.token_issuances) > 0) x;
     RETURN result;
 END
 $$;
@@ -242,10 +238,9 @@ DECLARE
 BEGIN
     PERFORM analytics.check_period("from", "to");
     WITH c AS MATERIALIZED (
-        SELECT x.date, x.agent_id, sum(x.count)::bigint AS credential_rotations
+        SELECT x.date, x.agent_id, x.credential_rotations
         FROM analytics.read_agent_days(rotation_frequency.tenant_id, "from", "to") x
-        WHERE x.metric_type = 'credential_rotations'
-        GROUP BY x.date, x.agent_id),
+        WHERE x.credential_rotations > 0),
     ids AS (
         SELECT DISTINCT a AS id
         FROM analytics.read_tenant_days(rotation_frequency.tenant_id, "from", "to") t, unnest(t.active_agents) a),
