@@ -16,8 +16,8 @@ EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).co
 MODULE_big = analytics
 
 # One object per concern; each concern owns its own line.
-OBJS_CORE    = src/analytics.o src/ingest.o src/ingest_core.o
-OBJS_QSKETCH = src/qsketch.o src/qsketch_core.o
+OBJS_CORE    = src/analytics.o src/aggstate.o src/ingest.o src/ingest_core.o
+OBJS_QSKETCH = src/qsketch.o src/qsketch_core.o src/qsketch_compact.o src/qsketch_text.o
 OBJS_HEATMAP = src/heatmap.o src/heatmap_core.o
 OBJS_TREND   = src/trend.o src/trend_core.o
 OBJS = $(OBJS_CORE) $(OBJS_QSKETCH) $(OBJS_HEATMAP) $(OBJS_TREND)
@@ -56,16 +56,19 @@ $(UPGRADE_SCRIPT): sql/updates/$(PREVIOUS_VERSION)--$(EXTVERSION).sql $(FUNCTION
 
 # ---------------------------------------------------------------------------
 # Plain-C unit tests and fuzzing of the algorithm files (no server needed).
-# Convention: test/unit/test_<x>.c tests src/<x>_core.c (plain C, no postgres.h).
+# Convention: test/unit/test_<x>.c and test/fuzz/fuzz_<x>.c test module <x>,
+# whose plain-C files (no postgres.h) are src/<x>_*.c: src/<x>_core.c and, for
+# a larger module, its other parts (src/qsketch_compact.c, ...).
 UNIT_CC     ?= cc
 UNIT_CFLAGS ?= -std=c99 -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 UNIT_TESTS = $(patsubst test/unit/test_%.c,%,$(wildcard test/unit/test_*.c))
 UNIT_BINS  = $(patsubst %,test/unit/build/%,$(UNIT_TESTS))
 
 .PHONY: unit fuzz valgrind test demo demo-stop deps bench
-test/unit/build/%: test/unit/test_%.c src/%_core.c src/%_core.h
+.SECONDEXPANSION:
+test/unit/build/%: test/unit/test_%.c $$(wildcard src/$$*_*.c src/$$*_*.h)
 	@mkdir -p test/unit/build
-	$(UNIT_CC) $(UNIT_CFLAGS) -Isrc -o $@ test/unit/test_$*.c src/$*_core.c -lm
+	$(UNIT_CC) $(UNIT_CFLAGS) -Isrc -o $@ test/unit/test_$*.c $(wildcard src/$*_*.c) -lm
 
 unit: $(UNIT_BINS)
 	@set -e; for b in $(UNIT_BINS); do echo "unit: $$b"; $$b; done

@@ -46,7 +46,7 @@ VACUUM ANALYZE;
 SQL
 fi
 
-export ANALYTICS_DB=$DB RATE_LIMIT=1000000r/s RATE_BURST=1000000 PGRST_DB_POOL=${PGRST_DB_POOL:-10}
+export ANALYTICS_DB=$DB RATE_LIMIT=1000000r/s RATE_BURST=1000000 CONN_PER_TOKEN=1000 PGRST_DB_POOL=${PGRST_DB_POOL:-10}
 http/stack.sh start "$RUN" >/dev/null
 source "$RUN/http.env"
 T=$(psql -X -q -d "$DB" -tAc "SELECT tenant_id FROM analytics.tenant_daily GROUP BY 1 ORDER BY sum(events) DESC LIMIT 1")

@@ -4,6 +4,10 @@
 --   analytics_http.metrics()  the job gauges in Prometheus text format, from
 --                             analytics.job_runs (role analytics_metrics only)
 --   analytics_http.ping()     a trivial function: PostgREST's floor (bench)
+--   analytics_http.pre_request()  PostgREST's db-pre-request: a request
+--                             without a token answers the contract's 401
+--                             UNAUTHORIZED (404 NOT_FOUND when analytics.enabled
+--                             is off), from PostgREST directly as through nginx
 SET client_min_messages = warning;
 CREATE SCHEMA IF NOT EXISTS analytics_http;
 
@@ -45,6 +49,29 @@ CREATE OR REPLACE FUNCTION analytics_http.ping()
 RETURNS json
 LANGUAGE sql IMMUTABLE
 AS $$ SELECT '{"ok":true}'::json $$;
+
+-- Runs as the role PostgREST switched to, before every call: analytics_anon
+-- is the role of a request without a token (db-anon-role).
+CREATE OR REPLACE FUNCTION analytics_http.pre_request()
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF current_user = 'analytics_anon' THEN
+        IF NOT coalesce(current_setting('analytics.enabled', true)::boolean, true) THEN
+            RAISE SQLSTATE 'PGRST'
+                USING MESSAGE = '{"code":"NOT_FOUND","message":"Analytics is not enabled"}',
+                      DETAIL = '{"status":404,"headers":{}}';
+        END IF;
+        RAISE SQLSTATE 'PGRST'
+            USING MESSAGE = '{"code":"UNAUTHORIZED","message":"missing or invalid token, or no tenant claim"}',
+                  DETAIL = '{"status":401,"headers":{"WWW-Authenticate":"Bearer"}}';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION analytics_http.pre_request() IS
+    'PostgREST db-pre-request: a request without a token (role analytics_anon) answers 401 UNAUTHORIZED (404 NOT_FOUND when analytics.enabled is off)';
 
 REVOKE ALL ON FUNCTION analytics_http.metrics() FROM PUBLIC;
 REVOKE ALL ON FUNCTION analytics_http.ping() FROM PUBLIC;

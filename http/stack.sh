@@ -13,10 +13,15 @@
 # Knobs (environment, defaults in brackets):
 #   ANALYTICS_JWT_SECRET  HS256 secret, >= 32 chars [generated once, kept in RUN_DIR/jwt_secret]
 #   HTTP_PORT, PGRST_PORT, PGRST_ADMIN_PORT, MTAIL_PORT  [free ports from 8480, 3480, 3580, 3903]
+#   INNER_PORT [the next free port after MTAIL_PORT] nginx's inner hop (127.0.0.1)
 #   CACHE_TTL_USAGE_SUMMARY [60s]  CACHE_TTL_AGENT_ACTIVITY [5m]
 #   CACHE_TTL_TOKEN_TRENDS [5m]    CACHE_TTL_DEFAULT [60s] (every other function)
 #   RATE_LIMIT [20r/s] per token   RATE_BURST [40]   RETRY_AFTER [1] (seconds)
+#   CONN_PER_TOKEN [8] calls in flight at once per token
 #   NGINX_WORKERS [auto]  PGRST_DB_POOL [10]  PGRST_LOG_LEVEL [error]
+#   API_STATEMENT_TIMEOUT [5s]  API_LOCK_TIMEOUT [1s] (analytics.set_api_timeouts)
+#   PROXY_READ_TIMEOUT [API_STATEMENT_TIMEOUT]  CLIENT_MAX_BODY_SIZE [1m]
+#   METRICS_TOKEN_TTL [2592000] seconds (30 days) of the /metrics token
 # RUN_DIR/http.env has the ports and paths for clients (source it).
 set -euo pipefail
 HTTP_SRC=$(cd "$(dirname "$0")" && pwd)
@@ -100,6 +105,22 @@ SELECT analytics.create_api_roles('$ANALYTICS_AUTHENTICATOR');
 \i $HTTP_SRC/metrics.sql
 GRANT analytics_metrics TO $ANALYTICS_AUTHENTICATOR;
 SQL
+# The API roles' timeouts (analytics.set_api_timeouts, sql/functions/85_gateway.sql;
+# PostgREST applies them to each request).  nginx cuts a call at
+# API_STATEMENT_TIMEOUT (504 TIMEOUT); the database cancels it 250 ms later,
+# so that the answer is always nginx's and the connection is freed.
+export API_STATEMENT_TIMEOUT=${API_STATEMENT_TIMEOUT:-5s} API_LOCK_TIMEOUT=${API_LOCK_TIMEOUT:-1s}
+if [[ $(psql -X -At -d "$ANALYTICS_DB" -c "SELECT to_regprocedure('analytics.set_api_timeouts(text,text)') IS NOT NULL") == t ]]; then
+  API_STATEMENT_MS=$(echo "SELECT analytics.api_timeout_ms('statement_timeout', :'st');" \
+    | psql -X -At -v ON_ERROR_STOP=1 -d "$ANALYTICS_DB" -v st="$API_STATEMENT_TIMEOUT") \
+    || { echo "stack: bad API_STATEMENT_TIMEOUT" >&2; exit 1; }
+  echo "SELECT analytics.set_api_timeouts(:'st', :'lk');" \
+    | psql -X -q -v ON_ERROR_STOP=1 -d "$ANALYTICS_DB" -v st="$((API_STATEMENT_MS + 250))ms" -v lk="$API_LOCK_TIMEOUT" >/dev/null \
+    || { echo "stack: bad API_STATEMENT_TIMEOUT or API_LOCK_TIMEOUT" >&2; exit 1; }
+  export PROXY_READ_TIMEOUT=${PROXY_READ_TIMEOUT:-${API_STATEMENT_MS}ms}
+else
+  echo "stack: analytics.set_api_timeouts() is missing (extension older than 0.2.0): the API roles have no timeouts" >&2
+fi
 
 # ---- ports and knobs.
 HTTP_PORT_GIVEN=${HTTP_PORT:-}
@@ -107,19 +128,23 @@ export HTTP_PORT=${HTTP_PORT:-$(free_port 8480)}
 export PGRST_PORT=${PGRST_PORT:-$(free_port 3480)}
 export PGRST_ADMIN_PORT=${PGRST_ADMIN_PORT:-$(free_port 3580)}
 export MTAIL_PORT=${MTAIL_PORT:-$(free_port 3903)}
+export INNER_PORT=${INNER_PORT:-$(free_port $((MTAIL_PORT + 1)))}
 export CACHE_TTL_USAGE_SUMMARY=${CACHE_TTL_USAGE_SUMMARY:-60s}
 export CACHE_TTL_AGENT_ACTIVITY=${CACHE_TTL_AGENT_ACTIVITY:-5m}
 export CACHE_TTL_TOKEN_TRENDS=${CACHE_TTL_TOKEN_TRENDS:-5m}
 export CACHE_TTL_DEFAULT=${CACHE_TTL_DEFAULT:-60s}
 export CACHE_ZONE_SIZE=${CACHE_ZONE_SIZE:-10m} CACHE_MAX_SIZE=${CACHE_MAX_SIZE:-256m}
 export RATE_LIMIT=${RATE_LIMIT:-20r/s} RATE_BURST=${RATE_BURST:-40} RETRY_AFTER=${RETRY_AFTER:-1}
-export RATE_ZONE_SIZE=${RATE_ZONE_SIZE:-10m}
+export RATE_ZONE_SIZE=${RATE_ZONE_SIZE:-10m} CONN_PER_TOKEN=${CONN_PER_TOKEN:-8}
 export NGINX_WORKERS=${NGINX_WORKERS:-auto}
 export PGRST_DB_POOL=${PGRST_DB_POOL:-10} PGRST_LOG_LEVEL=${PGRST_LOG_LEVEL:-error}
 export METRICS_ALLOW=${METRICS_ALLOW:-"allow 127.0.0.1; deny all;"}
 export ANALYTICS_DB_URI=${ANALYTICS_DB_URI:-"postgres://$ANALYTICS_AUTHENTICATOR@127.0.0.1:$PGPORT/$ANALYTICS_DB?application_name=postgrest"}
 export NGINX_DIR="$RUN/nginx"
-export METRICS_JWT=$(node "$HTTP_SRC/jwt.js" '{"role":"analytics_metrics"}' 0)
+export PROXY_READ_TIMEOUT=${PROXY_READ_TIMEOUT:-30s} CLIENT_MAX_BODY_SIZE=${CLIENT_MAX_BODY_SIZE:-1m}
+export METRICS_TOKEN_TTL=${METRICS_TOKEN_TTL:-2592000}
+(( METRICS_TOKEN_TTL > 0 )) || { echo "stack: METRICS_TOKEN_TTL must be a positive number of seconds" >&2; exit 1; }
+export METRICS_JWT=$(node "$HTTP_SRC/jwt.js" '{"role":"analytics_metrics"}' "$METRICS_TOKEN_TTL")
 if [[ $(id -u) -eq 0 ]]; then export NGINX_USER_LINE="user nobody nogroup;"; else export NGINX_USER_LINE=""; fi
 
 # ---- render the configs (only the ${UPPER_CASE} placeholders).
@@ -127,14 +152,44 @@ render() {
   envsubst "$(printf '${%s} ' HTTP_PORT PGRST_PORT PGRST_ADMIN_PORT MTAIL_PORT CACHE_TTL_USAGE_SUMMARY \
     CACHE_TTL_AGENT_ACTIVITY CACHE_TTL_TOKEN_TRENDS CACHE_TTL_DEFAULT CACHE_ZONE_SIZE CACHE_MAX_SIZE \
     RATE_LIMIT RATE_BURST RETRY_AFTER RATE_ZONE_SIZE NGINX_WORKERS PGRST_DB_POOL PGRST_LOG_LEVEL \
-    METRICS_ALLOW ANALYTICS_DB_URI NGINX_DIR METRICS_JWT NGINX_USER_LINE)" <"$1" >"$2"
+    METRICS_ALLOW ANALYTICS_DB_URI NGINX_DIR METRICS_JWT NGINX_USER_LINE PROXY_READ_TIMEOUT \
+    CLIENT_MAX_BODY_SIZE INNER_PORT CONN_PER_TOKEN)" <"$1" >"$2"
+}
+# rpc_routes.conf: the map of every function of analytics_api that nginx
+# passes on: "/rpc/<name>" "<s|v>:<parameters>" (s: GET and POST, v: volatile,
+# POST only).  Names that are not plain identifiers are left out.
+render_routes() {
+  {
+    echo "# Generated by http/stack.sh from the catalog of $ANALYTICS_DB: the /rpc/ names nginx passes on."
+    echo 'map $uri $analytics_rpc {'
+    psql -X -At -v ON_ERROR_STOP=1 -d "$ANALYTICS_DB" <<'SQL'
+SELECT format('    "/rpc/%s" "%s:%s";', f.proname,
+              CASE WHEN bool_and(f.provolatile = 'v') THEN 'v' ELSE 's' END,
+              coalesce(string_agg(DISTINCT a.n, ',' ORDER BY a.n), ''))
+FROM pg_catalog.pg_proc f
+LEFT JOIN LATERAL unnest(f.proargnames) WITH ORDINALITY a(n, i)
+       ON coalesce(f.proargmodes[a.i], 'i') IN ('i', 'b', 'v') AND a.n ~ '^[A-Za-z_][A-Za-z0-9_]*$'
+WHERE f.pronamespace = 'analytics_api'::regnamespace AND f.proname ~ '^[a-z_][a-z0-9_]*$'
+GROUP BY f.proname
+ORDER BY f.proname;
+SQL
+    echo '    default "";'
+    echo '}'
+  } >"$1"
 }
 rm -rf "$NGINX_DIR/cache"
 mkdir -p "$NGINX_DIR"/{tmp,cache,html}
-(umask 077; render "$HTTP_SRC/postgrest.conf.in" "$RUN/postgrest.conf")
-render "$HTTP_SRC/nginx.conf.in" "$NGINX_DIR/nginx.conf"
-render "$HTTP_SRC/api_proxy.conf.in" "$NGINX_DIR/api_proxy.conf"
-render "$HTTP_SRC/get_only.conf.in" "$NGINX_DIR/get_only.conf"
+# The configs are private (0600): nginx.conf holds the /metrics token; nginx's
+# master reads them before it drops privileges.
+(
+  umask 077
+  render "$HTTP_SRC/postgrest.conf.in" "$RUN/postgrest.conf"
+  render "$HTTP_SRC/nginx.conf.in" "$NGINX_DIR/nginx.conf"
+  render "$HTTP_SRC/api_proxy.conf.in" "$NGINX_DIR/api_proxy.conf"
+  render "$HTTP_SRC/get_only.conf.in" "$NGINX_DIR/get_only.conf"
+  render_routes "$NGINX_DIR/rpc_routes.conf"
+  cp "$HTTP_SRC/error_pages.conf" "$HTTP_SRC/gateway.js" "$NGINX_DIR/"
+)
 cp "$HTTP_SRC/metrics.shtml" "$NGINX_DIR/html/metrics.shtml"
 # The dashboard, when it is built (cd dashboard && npm ci && npm run build).
 rm -rf "$NGINX_DIR/html/dashboard"
@@ -169,7 +224,8 @@ for ((try = 0; ; try++)); do
   nginx -p "$NGINX_DIR" -c "$NGINX_DIR/nginx.conf" -e "$NGINX_DIR/error.log" 9>&- 2>"$RUN/nginx-start.log" && break
   if (( try < 5 )) && [[ -z "$HTTP_PORT_GIVEN" ]] && grep -q 'Address already in use' "$RUN/nginx-start.log"; then
     HTTP_PORT=$(free_port $((HTTP_PORT + 1)))
-    render "$HTTP_SRC/nginx.conf.in" "$NGINX_DIR/nginx.conf"
+    INNER_PORT=$(free_port $((INNER_PORT + 1)))
+    (umask 077; render "$HTTP_SRC/nginx.conf.in" "$NGINX_DIR/nginx.conf")
     sed -i "s/^export HTTP_PORT=[0-9]*/export HTTP_PORT=$HTTP_PORT/" "$RUN/http.env"
     continue
   fi

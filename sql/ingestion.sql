@@ -10,6 +10,7 @@ SELECT agent_id, tenant_id, name FROM analytics.upsert_agent('aaaaaaaa-0000-4000
 -- the events lie in the accepted window on any date and at any hour.
 CREATE FUNCTION pg_temp.ev(batch text) RETURNS jsonb LANGUAGE sql STABLE
 AS $$ SELECT replace(batch, 'YDAY', to_char((now() AT TIME ZONE 'UTC')::date - 1, 'YYYY-MM-DD'))::jsonb $$;
+BEGIN;  -- (one transaction, one now(): midnight may not pass in between)
 SELECT ((now() AT TIME ZONE 'UTC')::date - 1)::text AS yday \gset
 
 -- record_events: defaults (success true, count 1), every column, an unknown
@@ -32,6 +33,7 @@ SET timezone = 'UTC';
 SELECT occurred_at - :'yday'::timestamptz AS since_yday, event_type, success, count, agent_id,
        endpoint, method, status_code, latency_ms, model, input_tokens, output_tokens, attributes
 FROM analytics.usage_events WHERE tenant_id = '11111111-1111-4111-8111-111111111111' ORDER BY occurred_at;
+COMMIT;
 
 -- The unknown agent was registered, with no name, for the event's tenant.
 SELECT agent_id, tenant_id, name FROM analytics.agents ORDER BY agent_id;
@@ -39,6 +41,7 @@ SELECT agent_id, tenant_id, name FROM analytics.agents ORDER BY agent_id;
 -- The edges of the accepted window are accepted, and the limits themselves:
 -- the start of the UTC day raw_retention_days ago, now + max_event_future_seconds
 -- (less a little: now() is the transaction's start), and the largest values.
+BEGIN;
 SELECT analytics.record_events(jsonb_build_array(
     jsonb_build_object('tenant_id', '11111111-1111-4111-8111-111111111111', 'event_type', 'session',
                        'occurred_at', (now() AT TIME ZONE 'UTC')::date - 90 || 'T00:00:00Z'),
@@ -51,8 +54,9 @@ SELECT analytics.record_events(jsonb_build_array(
                        'attributes', jsonb_build_object('k', repeat('a', 65536 - 9)))));
 SELECT event_type, count, input_tokens, latency_ms, char_length(endpoint) AS endpoint_chars,
        octet_length(attributes::text) AS attributes_bytes
-FROM analytics.usage_events WHERE event_type IN ('session', 'llm_call') AND occurred_at >= now() - interval '1 minute'
+FROM analytics.usage_events WHERE event_type IN ('session', 'llm_call') AND occurred_at >= now()
 ORDER BY event_type;
+COMMIT;
 
 -- INSERT and COPY for a day with no partition land in the default partition,
 -- and maintain_partitions() moves them into a day partition when the day is

@@ -20,4 +20,13 @@
 extern const char *analytics_setting_text(const char *name);
 extern int	analytics_setting_int(const char *name);
 
+/*
+ * The state argument of a transition or combine function when it is our own
+ * aggregate state, to update in place; NULL otherwise (then read, check and
+ * copy it in the current memory context).  See aggstate.c.
+ */
+#include "fmgr.h"
+
+extern struct varlena *analytics_agg_own_state(FunctionCallInfo fcinfo, int argno);
+
 #endif							/* ANALYTICS_H */

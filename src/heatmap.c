@@ -6,7 +6,7 @@
  * Citus can push those aggregates down (it refuses `internal` states).  The
  * transition and combine functions update the state in place when they run
  * inside an aggregate, and copy otherwise, because SQL may call them directly
- * with any heatmap value.
+ * with any heatmap value (aggstate.c).
  */
 #include "analytics.h"
 
@@ -79,50 +79,29 @@ heatmap_new(void)
 }
 
 /*
- * The state of argument 0, ready to be updated: in place when we run in an
- * aggregate and the state is a plain varlena there (it is ours), otherwise a
- * validated copy in the aggregate context (or the current one outside an
- * aggregate); a new empty heatmap when the argument is NULL.
+ * The state of argument 0, ready to be updated: our own aggregate state in
+ * place (shape checks only), else a validated copy in the current memory
+ * context (aggstate.c); a new empty heatmap when the argument is NULL.
  */
 static heatmap_t *
 heatmap_state(FunctionCallInfo fcinfo, const char *where)
 {
-	MemoryContext aggcontext;
-	MemoryContext old;
-	heatmap_t  *h;
-	bool		inagg = AggCheckCallContext(fcinfo, &aggcontext) != 0;
+	heatmap_t  *h = (heatmap_t *) analytics_agg_own_state(fcinfo, 0);
+	heatmap_status st;
 
-	if (!inagg)
-		aggcontext = CurrentMemoryContext;
-
-	if (!PG_ARGISNULL(0))
+	if (h != NULL)
 	{
-		Datum		d = PG_GETARG_DATUM(0);
-
-		if (inagg && !VARATT_IS_EXTENDED(DatumGetPointer(d)))
-		{
-			heatmap_status st;
-
-			h = (heatmap_t *) DatumGetPointer(d);
-			st = heatmap_core_check_shape(h, VARSIZE(h));
-			if (st != HEATMAP_OK)
-				heatmap_report_invalid(st, where);
-			return h;
-		}
-		old = MemoryContextSwitchTo(aggcontext);
-		h = (heatmap_t *) PG_DETOAST_DATUM_COPY(d);
-		MemoryContextSwitchTo(old);
-		{
-			heatmap_status st = heatmap_core_check(h, VARSIZE(h));
-
-			if (st != HEATMAP_OK)
-				heatmap_report_invalid(st, where);
-		}
+		st = heatmap_core_check_shape(h, VARSIZE(h));
+		if (st != HEATMAP_OK)
+			heatmap_report_invalid(st, where);
 		return h;
 	}
-	old = MemoryContextSwitchTo(aggcontext);
-	h = heatmap_new();
-	MemoryContextSwitchTo(old);
+	if (PG_ARGISNULL(0))
+		return heatmap_new();
+	h = (heatmap_t *) PG_DETOAST_DATUM_COPY(PG_GETARG_DATUM(0));
+	st = heatmap_core_check(h, VARSIZE(h));
+	if (st != HEATMAP_OK)
+		heatmap_report_invalid(st, where);
 	return h;
 }
 

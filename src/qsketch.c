@@ -11,10 +11,10 @@
  * checked in full, and our own state gets the O(1) shape checks that keep
  * every index in bounds.
  *
- * Memory: nodeAgg copies any state pointer that differs from the previous
- * one into the aggregate context and frees the old one, so a new or grown
- * state is built in the current (per-tuple) context and handed over; an
- * existing state is updated in place and returned as is, without copying.
+ * Memory (aggstate.c, the same for every aggregate of ours): a new or grown
+ * state is built in the current (per-tuple) context and handed over to
+ * nodeAgg, which copies it into the aggregate context; an existing state is
+ * updated in place and returned as is, without copying.
  */
 #include "analytics.h"
 
@@ -191,7 +191,7 @@ static struct varlena *
 qsketch_from_binary(const char *bytes, size_t len)
 {
 	qs_error	err;
-	qs_sketch  *s = qs_compact_read((const uint8_t *) bytes, len, &qsketch_alloc, &err);
+	qs_sketch  *s = qs_compact_decode((const uint8_t *) bytes, len, &qsketch_alloc, &err);
 
 	if (s == NULL)
 		qsketch_report(&err, QSKETCH_SOURCE_BINARY);
@@ -199,20 +199,19 @@ qsketch_from_binary(const char *bytes, size_t len)
 }
 
 /*
- * The state of argument argno, ready to be modified: our in-place dense
- * state inside an aggregate, else a validated private copy.
+ * The state of argument argno, ready to be modified: our own dense state in
+ * place inside an aggregate (aggstate.c; O(1) header checks), else a
+ * validated private copy.
  */
 static qs_sketch *
-qsketch_state(FunctionCallInfo fcinfo, int argno, bool inagg)
+qsketch_state(FunctionCallInfo fcinfo, int argno)
 {
-	struct varlena *raw = (struct varlena *) PG_GETARG_POINTER(argno);
+	struct varlena *raw = analytics_agg_own_state(fcinfo, argno);
 	const qs_sketch *s;
 	bool		fresh;
 	qs_error	err;
 
-	if (inagg && !VARATT_IS_EXTENDED(raw) &&
-		(uintptr_t) raw % MAXIMUM_ALIGNOF == 0 &&
-		VARSIZE(raw) >= QS_DENSE_HEADER &&
+	if (raw != NULL && VARSIZE(raw) >= QS_DENSE_HEADER &&
 		(((const uint8 *) raw)[5] & QS_FLAG_DENSE))
 	{
 		if (qs_dense_check_header(raw, VARSIZE(raw), &err))
@@ -262,7 +261,7 @@ qsketch_trans_common(FunctionCallInfo fcinfo, double alpha, bool check_alpha)
 	}
 	else
 	{
-		s = qsketch_state(fcinfo, 0, inagg);
+		s = qsketch_state(fcinfo, 0);
 		if (check_alpha && s->alpha != alpha)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -339,7 +338,7 @@ qsketch_combine(PG_FUNCTION_ARGS)
 			qsketch_report(&err, QSKETCH_SOURCE_DATUM);
 		return qsketch_return(dst, inagg);
 	}
-	dst = qsketch_state(fcinfo, 0, inagg);
+	dst = qsketch_state(fcinfo, 0);
 	raw = PG_DETOAST_DATUM_PACKED(PG_GETARG_DATUM(1));
 	body = (const uint8 *) VARDATA_ANY(raw);
 	len = VARSIZE_ANY_EXHDR(raw);
@@ -369,7 +368,7 @@ qsketch_final(PG_FUNCTION_ARGS)
 	const qs_sketch *s;
 
 	if (AggCheckCallContext(fcinfo, NULL))
-		s = qsketch_state(fcinfo, 0, true);
+		s = qsketch_state(fcinfo, 0);
 	else
 		s = qsketch_read(PG_GETARG_DATUM(0), NULL);
 	PG_RETURN_POINTER(qsketch_to_compact(s));

@@ -134,33 +134,26 @@ trend_period_args(FunctionCallInfo fcinfo, int a, DateADT *from, DateADT *to)
 }
 
 /*
- * The state of argument 0 for update: in place inside an aggregate when it
- * is a plain varlena (ours), else a validated copy in the aggregate context
- * (or the current context outside an aggregate).  NULL if argument 0 is.
+ * The state of argument 0 for update: our own aggregate state in place
+ * (shape checks only), else a validated copy in the current memory context
+ * (aggstate.c).  NULL if argument 0 is.
  */
 static daycounts_t *
-daycounts_state(FunctionCallInfo fcinfo, MemoryContext *cxt, const char *where)
+daycounts_state(FunctionCallInfo fcinfo, const char *where)
 {
-	MemoryContext aggcontext;
-	MemoryContext old;
-	daycounts_t *d;
+	daycounts_t *d = (daycounts_t *) analytics_agg_own_state(fcinfo, 0);
 	trend_status st;
-	bool		inagg = AggCheckCallContext(fcinfo, &aggcontext) != 0;
 
-	*cxt = inagg ? aggcontext : CurrentMemoryContext;
-	if (PG_ARGISNULL(0))
-		return NULL;
-	if (inagg && !VARATT_IS_EXTENDED(DatumGetPointer(PG_GETARG_DATUM(0))))
+	if (d != NULL)
 	{
-		d = (daycounts_t *) DatumGetPointer(PG_GETARG_DATUM(0));
 		st = daycounts_core_check_shape(d, VARSIZE(d));
 		if (st != TREND_OK)
 			daycounts_report_invalid(st, where);
 		return d;
 	}
-	old = MemoryContextSwitchTo(*cxt);
+	if (PG_ARGISNULL(0))
+		return NULL;
 	d = (daycounts_t *) PG_DETOAST_DATUM_COPY(PG_GETARG_DATUM(0));
-	MemoryContextSwitchTo(old);
 	st = daycounts_core_check(d, VARSIZE(d));
 	if (st != TREND_OK)
 		daycounts_report_invalid(st, where);
@@ -172,21 +165,14 @@ static daycounts_t *
 daycounts_state_for_period(FunctionCallInfo fcinfo, int period_arg,
 						   int ncounters, const char *where)
 {
-	MemoryContext cxt;
-	MemoryContext old;
 	DateADT		from;
 	DateADT		to;
 	daycounts_t *d;
 
 	trend_period_args(fcinfo, period_arg, &from, &to);
-	d = daycounts_state(fcinfo, &cxt, where);
+	d = daycounts_state(fcinfo, where);
 	if (d == NULL)
-	{
-		old = MemoryContextSwitchTo(cxt);
-		d = daycounts_new(from, to - from + 1, ncounters);
-		MemoryContextSwitchTo(old);
-		return d;
-	}
+		return daycounts_new(from, to - from + 1, ncounters);
 	if (d->first != from || d->ndays != to - from + 1 || d->ncounters != ncounters)
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -330,8 +316,6 @@ daycounts_trans(PG_FUNCTION_ARGS)
 Datum
 daycounts_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt;
-	MemoryContext old;
 	daycounts_t *dst;
 	daycounts_t *src;
 	trend_status st;
@@ -340,16 +324,15 @@ daycounts_combine(PG_FUNCTION_ARGS)
 	{
 		if (PG_ARGISNULL(0))
 			PG_RETURN_NULL();
-		PG_RETURN_POINTER(daycounts_state(fcinfo, &cxt, "daycounts_combine"));
+		PG_RETURN_POINTER(daycounts_state(fcinfo, "daycounts_combine"));
 	}
 	src = daycounts_read(PG_GETARG_DATUM(1), "daycounts_combine");
-	dst = daycounts_state(fcinfo, &cxt, "daycounts_combine");
+	dst = daycounts_state(fcinfo, "daycounts_combine");
 	if (dst == NULL)
 	{
-		old = MemoryContextSwitchTo(cxt);
+		/* never alias the second argument */
 		dst = (daycounts_t *) palloc(VARSIZE(src));
 		memcpy(dst, src, VARSIZE(src));
-		MemoryContextSwitchTo(old);
 		PG_RETURN_POINTER(dst);
 	}
 	if (dst->ncounters != src->ncounters)
@@ -371,9 +354,7 @@ daycounts_combine(PG_FUNCTION_ARGS)
 					errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 					errmsg("merged daycounts period too long"),
 					errdetail("The union of the periods would have more than %d days.", DAYCOUNTS_MAX_DAYS));
-		old = MemoryContextSwitchTo(cxt);
 		u = daycounts_new(first, ndays, dst->ncounters);
-		MemoryContextSwitchTo(old);
 		(void) daycounts_core_merge(u, dst);
 		dst = u;
 	}

@@ -18,11 +18,13 @@ PKGS=(
   postgresql-15-pgtap
   libtap-parser-sourcehandler-pgtap-perl  # pg_prove
   nginx                                   # the HTTP front (http/)
+  libnginx-mod-http-js                    # njs: http/gateway.js (token check for the rate limit, error bodies)
   mtail                                   # Prometheus metrics from nginx's access log
   gettext-base                            # envsubst renders the http/ configs
   curl
   prometheus                              # promtool check metrics (the HTTP tests)
   chromium                                # the dashboard's browser tests (playwright-core drives it)
+  faketime                                # tools/faketime.sh: the suites on every day and hour
   # make test-citus builds Citus (tools/citus.sh) with these
   libcurl4-openssl-dev liblz4-dev libzstd-dev libkrb5-dev
 )

@@ -28,7 +28,7 @@ CLUSTER_EXTRA_CONF="shared_preload_libraries = 'pg_cron,analytics,pg_stat_statem
   cluster_start "$CLUSTER" "$PORT" analytics_test || exit 1
 
 failed=()
-SUITES=9   # shape, unit, fuzz, pg_regress, pgtap, docs, http, dashboard, valgrind
+SUITES=10  # shape, unit, fuzz, pg_regress, pgtap, docs, http, attack, dashboard, valgrind
 
 # The SQL's shape: every piece refers only to its own or lower layers, and
 # 0.1.0 updated along the chain has the schema of a fresh install.
@@ -73,6 +73,11 @@ test/docs.sh analytics_test || failed+=(docs)
 # test/http/run.sh stops them even on failure.
 echo "== http (PostgREST + nginx)"
 test/http/run.sh analytics_test || failed+=(http)
+
+# The attacks of issue 13 replayed over HTTP and SQL, in a database of
+# their own (and a second cluster without the preload); bounded in time.
+echo "== attack (issue 13 replay)"
+test/attack/run.sh analytics_attack || failed+=(attack)
 
 echo "== valgrind (waiting for it)"
 wait "$VALGRIND_PID" || failed+=(valgrind)

@@ -37,7 +37,7 @@ BEGIN
     -- nothing: a backfill of past days is found here).
     FOR d IN SELECT c.day FROM analytics.changed_days c WHERE c.day < today
              UNION SELECT ep.day FROM analytics.event_partitions ep
-                   WHERE ep.day < today AND NOT EXISTS (SELECT 1 FROM analytics.rollup_days r WHERE r.day = ep.day)
+                   WHERE ep.day < today AND NOT EXISTS (SELECT 1 FROM analytics.rollup_days rd WHERE rd.day = ep.day)
              UNION SELECT today - 1 ORDER BY 1 LOOP
         t0 := clock_timestamp();
         INSERT INTO analytics.job_runs (job, target_date, started_at, status, backend_pid)

@@ -42,6 +42,9 @@ BEGIN
     IF to_regrole('analytics_tenant') IS NULL THEN
         CREATE ROLE analytics_tenant NOLOGIN;
     END IF;
+    -- The default request limits (5 s, lock waits 1 s) on API roles that have
+    -- none yet; analytics.set_api_timeouts() changes them.
+    PERFORM analytics.ensure_api_timeouts();
     PERFORM analytics.grant_api_privileges();
     IF authenticator IS NOT NULL THEN
         EXECUTE format('GRANT analytics_anon, analytics_tenant TO %I', authenticator);
@@ -49,7 +52,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION analytics.create_api_roles(name) IS
-    'Creates the PostgREST roles analytics_anon (no data access) and analytics_tenant (USAGE on analytics_api, EXECUTE on its functions) if missing, grants them, and makes the given authenticator role a member of both';
+    'Creates the PostgREST roles analytics_anon (no data access) and analytics_tenant (USAGE on analytics_api, EXECUTE on its functions) if missing, with the default request limits of analytics.set_api_timeouts() (statement_timeout 5s, lock_timeout 1s), grants them, and makes the given authenticator role a member of both';
 
 REVOKE EXECUTE ON FUNCTION analytics.create_api_roles(name) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION analytics.grant_api_privileges() FROM PUBLIC;

@@ -3,7 +3,7 @@
 // PostgREST) that test/browser/run.sh starts over 90 days of demo data.
 // Every figure the page shows is checked against what the API answers a
 // REST client with the same token.  Screenshots go to test/browser/artifacts/.
-import test, { after, before } from 'node:test';
+import test, { after, before, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { execFileSync } from 'node:child_process';
@@ -34,6 +34,13 @@ const tok = (tenant, secret = SECRET) =>
   sign({ role: 'analytics_tenant', tenant_id: tenant, jti: `b${process.pid}-${++seq}` }, secret, 900);
 const today = () => new Date().toISOString().slice(0, 10);
 const dayMinus = (n) => new Date(Date.now() - n * 86400000).toISOString().slice(0, 10);
+// The page takes its days from the browser's clock when it loads, the tests
+// from this one when they assert: no test may straddle midnight UTC, so one
+// that would start in the last two minutes of a UTC day waits for the next.
+beforeEach(async () => {
+  const toMidnight = 86400000 - (Date.now() % 86400000);
+  if (toMidnight < 120000) await new Promise((res) => setTimeout(res, toMidnight + 1000));
+});
 
 async function api(path, token) {
   const r = await fetch(BASE + path, { headers: { Authorization: `Bearer ${token}` } });

@@ -9,7 +9,7 @@
 SET timezone = 'UTC';
 SET client_min_messages = warning;
 \ir 05_cleanup.inc
-SELECT plan(13);
+SELECT plan(15);
 
 SELECT analytics.schedule_rollup() AS job_id \gset
 SELECT ok(:job_id > 0, 'schedule_rollup() returns the job id');
@@ -22,7 +22,9 @@ SELECT ok(analytics.schedule_retention() > 0, 'schedule_retention() returns a jo
 SELECT ok(analytics.unschedule_retention(), 'unschedule_retention() removes it');
 SELECT ok(NOT analytics.unschedule_retention(), 'and says false when there is no job');
 
--- A real run: events of three days ago, the job every minute, a bounded wait.
+-- A real run: events of three days ago (record_events stores them in the
+-- default partition unless the day has a partition, and logs the day), the
+-- job every minute, a bounded wait.
 SELECT analytics.upsert_tenant('c40c0000-0000-4000-8000-000000000001', 'Cron Co', 'enterprise') IS NOT NULL AS registered \gset
 SELECT (now() AT TIME ZONE 'UTC')::date - 3 AS day \gset
 SELECT analytics.record_events(jsonb_agg(jsonb_build_object(
@@ -53,6 +55,10 @@ SELECT is((SELECT array_agg(metric_type || '=' || count ORDER BY metric_type) FR
                                      ELSE 'credential_rotations' END AS m, sum(count) AS n
               FROM analytics.usage_events WHERE tenant_id = 'c40c0000-0000-4000-8000-000000000001' GROUP BY 1) x),
           'the job rolled up the day: its rows equal the raw counts');
+SELECT ok(to_regclass('analytics.' || analytics.partition_name(:'day'::date)) IS NOT NULL,
+          'the day has its partition (record_events makes none; the job''s maintain_partitions does)');
+SELECT is((SELECT count(*) FROM analytics.usage_events_default WHERE tenant_id = 'c40c0000-0000-4000-8000-000000000001'), 0::bigint,
+          'none of the day''s events is left in the default partition');
 SELECT is((SELECT status FROM analytics.job_runs WHERE target_date = :'day'::date AND job = 'rollup'
            ORDER BY run_id DESC LIMIT 1), 'succeeded', 'the run is in analytics.job_runs');
 SELECT ok(analytics.unschedule_rollup(), 'unschedule_rollup() removes the job');

@@ -154,24 +154,25 @@ FROM (VALUES ('tokens'), ('agents_activity')) fs(f);
 SELECT is(pg_temp.api_status(format('SELECT analytics_api.%s(%L)', f, d)), 'ok', format('%s(days => %s) works', f, d))
 FROM (VALUES ('tokens'), ('agents_activity')) fs(f) CROSS JOIN (VALUES ('1'), ('90'), ('07')) v(d);
 
--- record_events refusals.
+-- record_events refusals (events of today at 00:00, never ahead of now: a
+-- later hour would be refused by the time window before the rule tested).
 SELECT is(pg_temp.api_status($$SELECT analytics_api.record_events('{"event_type": "api_call"}')$$),
           'PGRST 400 VALIDATION_ERROR', 'record_events: not an array');
 SELECT is(pg_temp.api_status($$SELECT analytics_api.record_events('[1]')$$),
           'PGRST 400 VALIDATION_ERROR', 'record_events: an element not an object');
-SELECT is(pg_temp.api_status(format($$SELECT analytics_api.record_events('[{"occurred_at": "%sT10:00:00Z", "event_type": "nope"}]')$$, pg_temp.d(0))),
+SELECT is(pg_temp.api_status(format($$SELECT analytics_api.record_events('[{"occurred_at": "%sT00:00:00Z", "event_type": "nope"}]')$$, pg_temp.d(0))),
           'PGRST 400 VALIDATION_ERROR', 'record_events: a bad field');
-SELECT throws_ok(format($$SELECT analytics_api.record_events('[{"occurred_at": "%sT10:00:00Z", "event_type": "api_call"}, {"occurred_at": "%sT10:00:00Z", "event_type": "nope"}]')$$, pg_temp.d(0), pg_temp.d(0)),
+SELECT throws_ok(format($$SELECT analytics_api.record_events('[{"occurred_at": "%sT00:00:00Z", "event_type": "api_call"}, {"occurred_at": "%sT00:00:00Z", "event_type": "nope"}]')$$, pg_temp.d(0), pg_temp.d(0)),
                  'PGRST', NULL, 'record_events: all or nothing');
-SELECT is(pg_temp.api_status(format($$SELECT analytics_api.record_events('[{"tenant_id": "00000000-0000-4000-8000-000000000002", "occurred_at": "%sT10:00:00Z", "event_type": "api_call"}]')$$, pg_temp.d(0))),
+SELECT is(pg_temp.api_status(format($$SELECT analytics_api.record_events('[{"tenant_id": "00000000-0000-4000-8000-000000000002", "occurred_at": "%sT00:00:00Z", "event_type": "api_call"}]')$$, pg_temp.d(0))),
           'PGRST 403 FORBIDDEN', 'record_events: an event naming another tenant is refused');
-SELECT is(pg_temp.api_status(format($$SELECT analytics_api.record_events('[{"occurred_at": "%sT10:00:00Z", "event_type": "api_call", "agent_id": "00000000-0000-4000-9002-000000000001"}]')$$, pg_temp.d(0))),
+SELECT is(pg_temp.api_status(format($$SELECT analytics_api.record_events('[{"occurred_at": "%sT00:00:00Z", "event_type": "api_call", "agent_id": "00000000-0000-4000-9002-000000000001"}]')$$, pg_temp.d(0))),
           'PGRST 400 VALIDATION_ERROR', 'record_events: an agent of another tenant is refused');
 SELECT is(pg_temp.api_status(format($$SELECT analytics_api.record_events('[{"occurred_at": "%s", "event_type": "api_call"}]')$$, to_char(now() + interval '1 hour', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))),
           'PGRST 400 VALIDATION_ERROR', 'record_events: an event more than max_event_future_seconds ahead is refused');
-SELECT is(pg_temp.api_status(format($$SELECT analytics_api.record_events('[{"occurred_at": "%sT10:00:00Z", "event_type": "api_call"}]')$$, pg_temp.d(-91))),
+SELECT is(pg_temp.api_status(format($$SELECT analytics_api.record_events('[{"occurred_at": "%sT00:00:00Z", "event_type": "api_call"}]')$$, pg_temp.d(-91))),
           'PGRST 400 VALIDATION_ERROR', 'record_events: an event older than raw_retention_days is refused');
-SELECT throws_ok(format($$SELECT analytics_api.record_events('[{"occurred_at": "%sT10:00:00Z", "event_type": "api_call"}, {"occurred_at": "%sT10:00:00Z", "event_type": "api_call"}]')$$, pg_temp.d(0), pg_temp.d(-91)),
+SELECT throws_ok(format($$SELECT analytics_api.record_events('[{"occurred_at": "%sT00:00:00Z", "event_type": "api_call"}, {"occurred_at": "%sT00:00:00Z", "event_type": "api_call"}]')$$, pg_temp.d(0), pg_temp.d(-91)),
                  'PGRST', '{"code" : "VALIDATION_ERROR", "message" : "event 1: occurred_at is before the start of the UTC day analytics.raw_retention_days (90) days ago: Element index 1, field \"occurred_at\"."}',
                  'record_events: the window refusal names the event index and field');
 

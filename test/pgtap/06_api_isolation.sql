@@ -82,12 +82,12 @@ SELECT is(pg_temp.as_role('analytics_tenant', $$SELECT analytics.usage_summary('
           '42501', 'tenant role: the typed functions (tenant as argument) are out of reach');
 SELECT is(pg_temp.as_role('analytics_tenant', $$SELECT analytics_api.agent_activity("agentId" => '00000000-0000-4000-9002-000000000001')::text$$),
           'PGRST 404 AGENT_NOT_FOUND', 'tenant role: another tenant''s agentId is 404');
-SELECT is(pg_temp.as_role('analytics_tenant', format($$SELECT analytics_api.record_events('[{"tenant_id": "00000000-0000-4000-8000-000000000002", "occurred_at": "%sT01:00:00Z", "event_type": "api_call", "endpoint": "/intrusion"}]')$$, pg_temp.d(0))),
+SELECT is(pg_temp.as_role('analytics_tenant', format($$SELECT analytics_api.record_events('[{"tenant_id": "00000000-0000-4000-8000-000000000002", "occurred_at": "%sT00:00:00Z", "event_type": "api_call", "endpoint": "/intrusion"}]')$$, pg_temp.d(0))),
           'PGRST 403 FORBIDDEN', 'tenant role: recording events for another tenant is refused');
-SELECT is(pg_temp.as_role('analytics_tenant', format($$SELECT analytics_api.record_events('[{"agent_id": "00000000-0000-4000-9002-000000000001", "occurred_at": "%sT01:00:00Z", "event_type": "api_call", "endpoint": "/intrusion"}]')$$, pg_temp.d(0))),
+SELECT is(pg_temp.as_role('analytics_tenant', format($$SELECT analytics_api.record_events('[{"agent_id": "00000000-0000-4000-9002-000000000001", "occurred_at": "%sT00:00:00Z", "event_type": "api_call", "endpoint": "/intrusion"}]')$$, pg_temp.d(0))),
           'PGRST 400 VALIDATION_ERROR', 'tenant role: recording events for another tenant''s agent is refused');
 SELECT is((SELECT count(*) FROM analytics.usage_events WHERE endpoint = '/intrusion'), 0::bigint, 'nothing was recorded');
-SELECT is(pg_temp.as_role('analytics_tenant', format($$SELECT analytics_api.record_events('[{"occurred_at": "%sT01:00:00Z", "event_type": "api_call", "endpoint": "/own"}]')$$, pg_temp.d(0))),
+SELECT is(pg_temp.as_role('analytics_tenant', format($$SELECT analytics_api.record_events('[{"occurred_at": "%sT00:00:00Z", "event_type": "api_call", "endpoint": "/own"}]')$$, pg_temp.d(0))),
           '1', 'tenant role: recording its own events works');
 SELECT is((SELECT tenant_id FROM analytics.usage_events WHERE endpoint = '/own'), '00000000-0000-4000-8000-000000000001'::uuid,
           'under the claimed tenant');
@@ -122,6 +122,18 @@ SELECT is(pg_temp.as_role('analytics_anon', format('SELECT count(*) FROM analyti
 FROM (VALUES ('usage_events'), ('tenant_daily'), ('tenants'), ('agents')) v(t);
 SELECT is(pg_temp.as_role('analytics_tenant', format($$INSERT INTO analytics.usage_events (tenant_id, occurred_at, event_type) VALUES ('00000000-0000-4000-8000-000000000002', %L, 'api_call') RETURNING 1$$, pg_temp.d(0))),
           '42501', 'RLS: the tenant role cannot insert rows of another tenant');
+-- Day partitions can be queried directly: each carries the parent's policy
+-- (ensure_partitions copies it), so a grant on one leaks nothing either.
+SELECT ok((SELECT count(*) FROM analytics.event_partitions WHERE day IS NOT NULL) >= 5, 'there are day partitions');
+SELECT is((SELECT count(*) FROM analytics.event_partitions ep JOIN pg_class c ON c.oid = ep.partition
+           WHERE ep.day IS NOT NULL
+             AND NOT (c.relrowsecurity AND EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid AND p.polname = 'tenant_isolation'))),
+          0::bigint, 'every day partition has row-level security with the tenant_isolation policy');
+SELECT lives_ok(format('GRANT SELECT ON analytics.%I TO analytics_tenant', analytics.partition_name(pg_temp.today() - 1)),
+                'a grant on a partition by mistake');
+SELECT is(pg_temp.as_role('analytics_tenant', format('SELECT string_agg(DISTINCT tenant_id::text, '','') FROM analytics.%I',
+                                                    analytics.partition_name(pg_temp.today() - 1))),
+          '00000000-0000-4000-8000-000000000001', 'RLS: the tenant role sees only its tenant in a partition');
 SELECT pg_temp.as_tenant(2);
 SELECT is(pg_temp.as_role('analytics_tenant', 'SELECT string_agg(DISTINCT tenant_id::text, '','') FROM analytics.tenant_daily'),
           '00000000-0000-4000-8000-000000000002', 'RLS follows the claim');

@@ -177,7 +177,7 @@ SELECT is(j -> 'endpoints', '[{"endpoint": "/v1/x", "method": "GET", "calls": 91
 -- Real time: a late event on a rolled day, and today's events, count at once.
 SELECT lives_ok($$SELECT analytics_api.record_events(jsonb_build_array(
     jsonb_build_object('agent_id', 'aaaaaaaa-0000-4000-9000-000000000002', 'occurred_at', pg_temp.d(-5) || 'T08:00:00Z', 'event_type', 'api_call', 'count', 45),
-    jsonb_build_object('occurred_at', pg_temp.d(0) || 'T01:00:00Z', 'event_type', 'credential_rotation')))$$,
+    jsonb_build_object('occurred_at', pg_temp.d(0) || 'T00:00:00Z', 'event_type', 'credential_rotation')))$$,
     'record_events: a late event on a rolled day and one today, without tenant_id');
 SELECT is(analytics_api.usage_summary() -> 'summary' -> 'peakDailyApiCalls', '85', 'the late event counts at once');
 SELECT is(analytics_api.usage_summary() -> 'summary' -> 'totalCredentialRotations', '4', 'today''s event counts at once');

@@ -1,0 +1,59 @@
+// Issue 13, item 6: without analytics in shared_preload_libraries the API and
+// retention failed in every new session ("unrecognized configuration
+// parameter analytics.enabled"), although §1 of the contract says every
+// function works without it.  run.sh starts a second cluster with no
+// preload at all (the suite's data set loaded); each call here is the first
+// statement of a new session.
+'use strict';
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const L = require('./lib.js');
+
+const env = { db: process.env.NOPRELOAD_DB, vars: { PGHOST: process.env.NOPRELOAD_PGHOST, PGPORT: process.env.NOPRELOAD_PGPORT } };
+const claims = JSON.stringify({ role: 'analytics_tenant', tenant_id: L.A });
+// A new session as PostgREST makes it: role and claims set, then the call.
+const asTenant = (call) => L.sqlTry(`SET ROLE analytics_tenant; SELECT set_config('request.jwt.claims', '${claims}', false); ${call}`, env);
+
+test('without shared_preload_libraries: the server really has no preload', () => {
+  assert.equal(L.sql('SHOW shared_preload_libraries', env), '');
+});
+
+test('without shared_preload_libraries: every analytics_api function works in a new session', () => {
+  const fns = L.sql(`SELECT p.proname FROM pg_proc p WHERE p.pronamespace = 'analytics_api'::regnamespace ORDER BY 1`, env).split('\n');
+  assert.ok(fns.length >= 9, `analytics_api has ${fns.length} functions`);
+  const failures = [];
+  for (const f of fns) {
+    const call = f === 'record_events'
+      ? `SELECT analytics_api.record_events('[{"occurred_at": "${new Date(Date.now() - 5000).toISOString()}", "event_type": "api_call"}]')`
+      : `SELECT analytics_api.${f}()`;
+    const r = asTenant(call);
+    if (!r.ok) { failures.push(`${f}: ${r.err.split('\n')[0]}`); continue; }
+    const last = r.out.split('\n').pop();
+    if (f === 'record_events') { if (last !== '1') failures.push(`record_events: ${last}`); continue; }
+    let body;
+    try { body = JSON.parse(last); } catch { failures.push(`${f}: not JSON: ${last.slice(0, 100)}`); continue; }
+    if (body.tenantId !== L.A) failures.push(`${f}: ${last.slice(0, 150)}`);
+  }
+  assert.deepEqual(failures, []);
+});
+
+test('without shared_preload_libraries: the settings read their defaults, the switches still work', () => {
+  // analytics.enabled off for the database: the API answers 404 NOT_FOUND
+  L.sql(`ALTER DATABASE ${env.db} SET analytics.enabled = off`, env);
+  try {
+    const r = asTenant('SELECT analytics_api.tokens()');
+    assert.ok(!r.ok && /NOT_FOUND/.test(r.err), `with analytics.enabled off: ${r.ok ? r.out : r.err}`);
+  } finally {
+    L.sql(`ALTER DATABASE ${env.db} RESET analytics.enabled`, env);
+  }
+});
+
+test('without shared_preload_libraries: run_retention, run_rollup and rollup_job work in a new session', () => {
+  const failures = [];
+  for (const call of ['SELECT * FROM analytics.run_retention()', `SELECT analytics.run_rollup('${L.day(2)}')`, 'CALL analytics.rollup_job()',
+    `SELECT analytics.record_events('[{"tenant_id": "${L.B}", "occurred_at": "${new Date(Date.now() - 5000).toISOString()}", "event_type": "api_call"}]')`]) {
+    const r = L.sqlTry(call, env);
+    if (!r.ok) failures.push(`${call}: ${r.err.split('\n')[0]}`);
+  }
+  assert.deepEqual(failures, []);
+});
