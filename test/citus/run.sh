@@ -218,6 +218,25 @@ else
   fail pushdown-grouped "per-tenant aggregates not pushed down"; grep -E 'Task Count|Query|combine' <<<"$plan" | head -6
 fi
 
+echo "== partitions made later, and the default partition"
+part=$(coord -At 2>&1 <<'SQL'
+SET client_min_messages = warning;
+INSERT INTO analytics.usage_events (tenant_id, occurred_at, event_type)
+VALUES ('00000000-0000-4000-8000-000000000001', (now() AT TIME ZONE 'UTC')::date + 40, 'api_call');
+SELECT count(*) FROM analytics.usage_events_default;
+SELECT analytics.ensure_partitions((now() AT TIME ZONE 'UTC')::date + 40, (now() AT TIME ZONE 'UTC')::date + 40);
+SELECT count(*) FROM analytics.usage_events_default;
+SELECT p.partmethod::text || ' ' || (p.colocationid = (SELECT colocationid FROM pg_dist_partition
+                                                 WHERE logicalrelid = 'analytics.usage_events'::regclass))
+       || ' ' || (SELECT count(*) FROM analytics.usage_events e WHERE e.occurred_at >= (now() AT TIME ZONE 'UTC')::date + 40)
+FROM pg_dist_partition p
+WHERE p.logicalrelid = ('analytics.' || analytics.partition_name((now() AT TIME ZONE 'UTC')::date + 40))::regclass;
+SQL
+)
+[[ $(tr '\n' ' ' <<<"$part") == "1 1 0 h true 1 " ]] \
+  && pass "an event of a day with no partition lands in the distributed default partition; ensure_partitions() moves it into a new day partition, distributed and co-located" \
+  || fail partitions-later "default partition / new partition on Citus: $part"
+
 echo "== test-citus took $((SECONDS - T0)) s"
 if (( ${#failed[@]} )); then
   echo "make test-citus: FAILED: ${failed[*]}"
