@@ -22,7 +22,7 @@ SELECT * FROM analytics_datagen.generate(20000, 30, current_date);
 CREATE OR REPLACE FUNCTION analytics_api.http_test_sleep(seconds text DEFAULT '0')
 RETURNS json LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    PERFORM analytics.api_tenant();
+    PERFORM analytics.http_tenant();
     PERFORM pg_sleep(least(seconds::float8, 30));
     RETURN json_build_object('slept', seconds);
 END $$;
