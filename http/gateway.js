@@ -4,11 +4,21 @@
 //   token         $analytics_token: the JWT of the Authorization header,
 //                 normalised the way PostgREST reads it (scheme "bearer" in
 //                 any case, then any run of spaces or tabs), or "".
-//   verifiedKey   $analytics_verified_key: the token's signature when the
-//                 token is an HS256 JWT signed with the API's secret, within
-//                 its exp/nbf (PostgREST's 30 s of skew); else "".  Keys the
-//                 per-token rate limit: invalid tokens fall to the per-address
-//                 limit with requests that have none.
+//   limitKey      $analytics_limit_key: who the rate limit and the in-flight
+//                 cap count a request against, for a token that is an HS256
+//                 JWT signed with the API's secret and within its exp/nbf
+//                 (PostgREST's 30 s of skew):
+//                   "t:<uuid>"  its tenant claim (tenant_id, else
+//                               organization_id: analytics.http_claimed_tenant),
+//                               so every token of one tenant shares one bucket;
+//                   "s:<hash>"  no tenant claim, a role other than
+//                               analytics_tenant/analytics_anon (an operator):
+//                               a hash of its role and sub;
+//                   "k:<sig>"   the same without a sub: the token's signature;
+//                   ""          anything else: no token, an invalid one, or
+//                               one that names no tenant (PostgREST or the
+//                               API refuses it: 401), limited per address
+//                               with requests that have none.
 //   reject        $analytics_reject: "" when PostgREST may have the request,
 //                 else the status nginx answers itself, with the body in
 //                 $analytics_reject_body: unknown /rpc/ name 404, a method the
@@ -67,7 +77,16 @@ function decodePart(s) {
   return JSON.parse(Buffer.from(s, 'base64url').toString());
 }
 
-function verifiedKey(r) {
+// analytics.http_claimed_tenant(): coalesce(claims->>'tenant_id',
+// claims->>'organization_id') when it reads as a uuid (any case), else none.
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+function claimedTenant(claims) {
+  let v = claims.tenant_id;
+  if (v === undefined || v === null) v = claims.organization_id;
+  return typeof v === 'string' && UUID.test(v) ? v.toLowerCase() : '';
+}
+
+function limitKey(r) {
   const t = r.variables.analytics_token;
   if (!t) return '';
   const parts = t.split('.');
@@ -81,7 +100,14 @@ function verifiedKey(r) {
     const now = Date.now() / 1000;
     if ('exp' in claims && !(typeof claims.exp === 'number' && now <= claims.exp + SKEW_S)) return '';
     if ('nbf' in claims && !(typeof claims.nbf === 'number' && now + SKEW_S >= claims.nbf)) return '';
-    return parts[2];
+    const tenant = claimedTenant(claims);
+    if (tenant) return 't:' + tenant;
+    const role = claims.role;
+    if (typeof role !== 'string' || role === '' || role === 'analytics_tenant' || role === 'analytics_anon') return '';
+    if (typeof claims.sub === 'string' && claims.sub !== '') {
+      return 's:' + crypto.createHash('sha256').update(role + '\n' + claims.sub).digest('base64url');
+    }
+    return 'k:' + parts[2];
   } catch (e) {
     return '';
   }
@@ -196,4 +222,4 @@ function body(r, data, flags) {
   if (flags.last) r.sendBuffer(contractError(r.status, Buffer.concat(errorChunks).toString()), { last: true });
 }
 
-export default { token, verifiedKey, reject, headers, body };
+export default { token, limitKey, reject, headers, body };

@@ -1,5 +1,6 @@
 // Gateway hardening (issue 13, items 4, 5 and 7): real nginx + PostgREST over
-// 127.0.0.1, started by test/http/run.sh (RATE_LIMIT 20r/s, burst 10;
+// 127.0.0.1, started by test/http/run.sh (RATE_LIMIT 20r/s, burst 10, and
+// CONN_PER_TENANT 8 in flight, per tenant; pool 10;
 // API_STATEMENT_TIMEOUT 2s, API_LOCK_TIMEOUT 500ms; CLIENT_MAX_BODY_SIZE 64k;
 // METRICS_TOKEN_TTL 600 s).
 'use strict';
@@ -21,7 +22,7 @@ const STATEMENT_MS = Number(process.env.TEST_STATEMENT_TIMEOUT_MS || 2000);
 const LOCK_MS = Number(process.env.TEST_LOCK_TIMEOUT_MS || 500);
 const MAX_BODY = Number(process.env.TEST_CLIENT_MAX_BODY || 65536);
 const METRICS_TTL = Number(process.env.TEST_METRICS_TOKEN_TTL || 600);
-const CONN_PER_TOKEN = Number(process.env.TEST_CONN_PER_TOKEN || 8);
+const CONN_PER_TENANT = Number(process.env.TEST_CONN_PER_TENANT || 8);
 const ENT = '00000000-0000-4000-8000-000000000001';
 const PRO = '00000000-0000-4000-8000-000000000002';
 
@@ -86,16 +87,17 @@ test('item 4: one token written with a different run of spaces each time still g
   assert.ok(limited.length >= n - BURST - 5, `${limited.length} of ${n} limited`);
   assert.ok(rs.some((r) => r.status === 200));
   for (const r of limited) assertError(r, 429, 'RATE_LIMITED');
-  // another token of the same address is not in that bucket
-  assert.equal((await get('/rpc/tokens?days=6', tok(PRO))).status, 200);
+  // another tenant from the same address is not in that bucket
+  assert.equal((await get('/rpc/tokens?days=6', tok(ENT))).status, 200);
 });
 
-test('item 4: invalid tokens (junk, bad signature, expired, other secret) share the per-address limit', async () => {
+test('item 4: invalid tokens (junk, bad signature, expired, other secret, no tenant claim) share the per-address limit', async () => {
   await refill();
   const good = tok(ENT);
   const [h, p] = good.split('.');
   const junk = (i) => {
-    switch (i % 6) {
+    switch (i % 7) {
+      case 6: return sign({ role: 'analytics_tenant', i, tenant_id: `x${i}` }, SECRET, 600);  // signed, names no tenant
       case 5: return null;                                                            // no token at all
       case 0: return `junk${i}`;                                                      // not a JWT
       case 1: return `${h}.${p}.${'A'.repeat(42)}${i % 10}`;                          // bad signature
@@ -113,10 +115,67 @@ test('item 4: invalid tokens (junk, bad signature, expired, other secret) share 
   for (const r of limited) assertError(r, 429, 'RATE_LIMITED');
   for (const r of refused) assertError(r, 401, 'UNAUTHORIZED');
   // one bucket for all of them, requests without a token included
-  const kinds = new Set(rs.map((r, i) => (r.status === 429 ? i % 6 : -1)).filter((k) => k >= 0));
-  assert.equal(kinds.size, 6, `limited kinds: ${[...kinds]}`);
+  const kinds = new Set(rs.map((r, i) => (r.status === 429 ? i % 7 : -1)).filter((k) => k >= 0));
+  assert.equal(kinds.size, 7, `limited kinds: ${[...kinds]}`);
   // a valid token is limited on its own
   assert.equal((await get('/rpc/tokens?days=5', tok(ENT))).status, 200);
+  await refill();
+});
+
+test('item 4: every valid token of one tenant shares one rate-limit bucket; another tenant is unaffected', async () => {
+  // a tenant of many agents, or one minting a token per request: PRO sends
+  // each request with a new token (a new signature: a new cache key too),
+  // while ENT reads at the same time
+  const n = BURST * 3 + 10;
+  const rs = await Promise.all(Array.from({ length: n + 5 }, async (_, i) => {
+    const ent = i % 8 === 4;
+    return { ent, ...(await get(`/rpc/tokens?days=${(i % 9) + 1}`, tok(ent ? ENT : PRO))) };
+  }));
+  const pro = rs.filter((r) => !r.ent), ent = rs.filter((r) => r.ent);
+  const limited = pro.filter((r) => r.status === 429);
+  assert.ok(limited.length >= pro.length - BURST - 5, `${limited.length} of ${pro.length} limited: ${pro.map((r) => r.status).join(',')}`);
+  assert.ok(pro.some((r) => r.status === 200));
+  for (const r of pro.filter((x) => x.status !== 200)) assertError(r, 429, 'RATE_LIMITED');
+  assert.deepEqual(ent.map((r) => r.status), ent.map(() => 200), ent.map((r) => r.text.slice(0, 80)).join(' | '));
+  await refill();
+});
+
+test(`item 4/5: every valid token of one tenant shares one in-flight cap of ${CONN_PER_TENANT}; another tenant stays fast`, async () => {
+  // 12 heavy calls of ENT, each with a token of its own, paced under the
+  // rate limit: CONN_PER_TENANT reach PostgREST (cut at the statement
+  // timeout), the others are refused at once
+  const heavy = [];
+  for (let i = 0; i < CONN_PER_TENANT + 4; i++) {
+    heavy.push(get('/rpc/http_test_sleep?seconds=8', tok(ENT)));
+    await sleep(60);
+  }
+  const light = await get('/rpc/tokens?days=4', tok(PRO));
+  const same = await get('/rpc/tokens?days=4', tok(ENT));
+  const hs = await Promise.all(heavy);
+  assert.equal(light.status, 200, light.text);
+  assert.ok(light.ms < 1000, `the other tenant's call took ${light.ms} ms`);
+  assertError(same, 429, 'RATE_LIMITED');
+  const cut = hs.filter((r) => r.status === 504);
+  for (const r of cut) assertError(r, 504, 'TIMEOUT');
+  for (const r of hs.filter((x) => x.status !== 504)) assertError(r, 429, 'RATE_LIMITED');
+  assert.equal(cut.length, CONN_PER_TENANT, hs.map((r) => r.status).join(','));
+  await sleep(1000);   // (the database cancels the heavy calls)
+});
+
+test('item 4: an operator token naming no tenant is limited on its sub, across tokens', async () => {
+  // role analytics_operator (PostgREST refuses it while the role does not
+  // exist: the answers are errors, but never 429 for another sub)
+  const op = (sub) => sign({ role: 'analytics_operator', sub, jti: `o${++seq}` }, SECRET, 600);
+  const n = BURST * 3 + 10;
+  const rs = await Promise.all(Array.from({ length: n }, () => get('/rpc/tokens?days=2', op(`ops-${process.pid}`))));
+  const limited = rs.filter((r) => r.status === 429);
+  assert.ok(limited.length >= n - BURST - 5, `${limited.length} of ${n} limited: ${rs.map((r) => r.status).join(',')}`);
+  for (const r of rs) assertError(r, r.status, r.status === 429 ? 'RATE_LIMITED' : undefined);
+  const other = await get('/rpc/tokens?days=2', op(`other-${process.pid}`));
+  assert.notEqual(other.status, 429, other.text);
+  assertError(other, other.status);
+  // and a tenant's token from the same address is not in those buckets
+  assert.equal((await get('/rpc/tokens?days=2', tok(ENT))).status, 200);
   await refill();
 });
 
@@ -138,7 +197,7 @@ test('item 5: a call over the statement timeout is cut with 504 TIMEOUT and canc
     new RegExp(`^${STATEMENT_MS + 250}ms ${LOCK_MS}ms$`));
 });
 
-test(`item 5: 25 concurrent heavy calls of one token hold at most ${CONN_PER_TOKEN} pooled connections: another tenant stays fast`, async () => {
+test(`item 5: 25 concurrent heavy calls of one token hold at most ${CONN_PER_TENANT} pooled connections: another tenant stays fast`, async () => {
   const t = tok(ENT);
   const heavy = Array.from({ length: 25 }, () => get('/rpc/http_test_sleep?seconds=8', t));
   await sleep(300);
@@ -147,12 +206,13 @@ test(`item 5: 25 concurrent heavy calls of one token hold at most ${CONN_PER_TOK
     const r = await get(`/rpc/tokens?days=${(i % 9) + 1}`, tok(PRO));
     assert.equal(r.status, 200, r.text);
     ms.push(r.ms);
+    await sleep(40);   // (under PRO's rate limit)
   }
   const hs = await Promise.all(heavy);
   const cut = hs.filter((r) => r.status === 504);
   for (const r of cut) assertError(r, 504, 'TIMEOUT');
   for (const r of hs.filter((x) => x.status !== 504)) assertError(r, 429, 'RATE_LIMITED');
-  assert.ok(cut.length >= 1 && cut.length <= CONN_PER_TOKEN, `${cut.length} heavy calls reached PostgREST`);
+  assert.ok(cut.length >= 1 && cut.length <= CONN_PER_TENANT, `${cut.length} heavy calls reached PostgREST`);
   ms.sort((a, b) => a - b);
   assert.ok(ms[ms.length - 1] < 1000, `the other tenant's slowest call took ${ms[ms.length - 1]} ms (${ms.join(',')})`);
   await sleep(1000);
