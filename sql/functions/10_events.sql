@@ -196,6 +196,9 @@ BEGIN
             USING ERRCODE = 'program_limit_exceeded',
                   HINT = 'Create them in smaller ranges.';
     END IF;
+    -- On Citus: the move out of the default partition and the ATTACH in one
+    -- transaction, over one connection per node (a placeholder elsewhere).
+    PERFORM set_config('citus.multi_shard_modify_mode', 'sequential', true);
     FOR d IN SELECT g::date FROM generate_series(from_day, to_day, interval '1 day') g LOOP
         part := analytics.partition_name(d);
         CONTINUE WHEN to_regclass('analytics.' || quote_ident(part)) IS NOT NULL;

@@ -72,6 +72,8 @@ DECLARE
     hi timestamptz := (day + 1)::timestamp AT TIME ZONE 'UTC';
     stamp timestamptz := pg_catalog.now();
     w     timestamptz;
+    day_agents  uuid[];
+    day_tenants uuid[];
 BEGIN
     rows_written := 0;
     -- One rollup of a day at a time, and only once every record_events
@@ -247,12 +249,18 @@ BEGIN
     -- Agents that INSERT or COPY brought in unregistered (record_events
     -- registers its own): the agents active on the day, from the rows just
     -- written.
+    -- (read first, by a statement of its own: on Citus an INSERT into the
+    -- agents reference table that reads the tenant_daily shards just
+    -- written over several connections is refused)
+    SELECT array_agg(x.a ORDER BY x.a), array_agg(x.tid ORDER BY x.a) INTO day_agents, day_tenants
+    FROM (SELECT DISTINCT ON (s.a) s.a, s.tid
+          FROM (SELECT a, t.tenant_id AS tid
+                FROM analytics.tenant_daily t, unnest(t.active_agents) a
+                WHERE t.date = rollup_day.day) s
+          ORDER BY s.a, s.tid) x;
     INSERT INTO analytics.agents (agent_id, tenant_id)
-    SELECT DISTINCT ON (a) a, t.tenant_id
-    FROM analytics.tenant_daily t, unnest(t.active_agents) a
-    WHERE t.date = rollup_day.day
-      AND NOT EXISTS (SELECT 1 FROM analytics.agents g WHERE g.agent_id = a)
-    ORDER BY a, t.tenant_id
+    SELECT u.a, u.tid FROM unnest(day_agents, day_tenants) AS u(a, tid)
+    WHERE NOT EXISTS (SELECT 1 FROM analytics.agents g WHERE g.agent_id = u.a)
     ON CONFLICT (agent_id) DO NOTHING;
 
     INSERT INTO analytics.rollup_days AS r (day, rolled_at, events, rows_written, watermark)

@@ -128,25 +128,32 @@ DECLARE
     hi   date := read_agent_days."to";
     days date[] := analytics.unclean_days(lo, hi);
 BEGIN
+    -- (two statements: on Citus one that reads the tenant's shard and calls
+    -- read_raw_groups() would be routed whole to the worker)
     RETURN QUERY
-    WITH m AS (
-        SELECT a.date, a.agent_id, a.metric_type, a.count AS n
-        FROM analytics.analytics_daily_aggregates a
-        WHERE a.tenant_id = tid AND a.date BETWEEN lo AND hi AND a.date <> ALL (days)
-        UNION ALL
-        SELECT r.date, r.agent_id, c.metric_type, c.n
+    SELECT a.date, a.agent_id,
+           coalesce(sum(a.count) FILTER (WHERE a.metric_type = 'api_calls'), 0)::bigint,
+           coalesce(sum(a.count) FILTER (WHERE a.metric_type = 'token_issuances'), 0)::bigint,
+           coalesce(sum(a.count) FILTER (WHERE a.metric_type = 'token_failures'), 0)::bigint,
+           coalesce(sum(a.count) FILTER (WHERE a.metric_type = 'credential_rotations'), 0)::bigint,
+           coalesce(sum(a.count) FILTER (WHERE a.metric_type = 'tool_calls'), 0)::bigint,
+           coalesce(sum(a.count) FILTER (WHERE a.metric_type = 'llm_calls'), 0)::bigint
+    FROM analytics.analytics_daily_aggregates a
+    WHERE a.tenant_id = tid AND a.date BETWEEN lo AND hi AND a.date <> ALL (days)
+    GROUP BY a.date, a.agent_id;
+    IF cardinality(days) > 0 THEN
+        RETURN QUERY
+        SELECT r.date, r.agent_id,
+               coalesce(sum(c.n) FILTER (WHERE c.metric_type = 'api_calls'), 0)::bigint,
+               coalesce(sum(c.n) FILTER (WHERE c.metric_type = 'token_issuances'), 0)::bigint,
+               coalesce(sum(c.n) FILTER (WHERE c.metric_type = 'token_failures'), 0)::bigint,
+               coalesce(sum(c.n) FILTER (WHERE c.metric_type = 'credential_rotations'), 0)::bigint,
+               coalesce(sum(c.n) FILTER (WHERE c.metric_type = 'tool_calls'), 0)::bigint,
+               coalesce(sum(c.n) FILTER (WHERE c.metric_type = 'llm_calls'), 0)::bigint
         FROM analytics.read_raw_groups(tid, days, false) r
         CROSS JOIN LATERAL analytics.metric_counts(r.event_type, r.calls, r.successes) c
-        WHERE cardinality(days) > 0)
-    SELECT m.date, m.agent_id,
-           coalesce(sum(m.n) FILTER (WHERE m.metric_type = 'api_calls'), 0)::bigint,
-           coalesce(sum(m.n) FILTER (WHERE m.metric_type = 'token_issuances'), 0)::bigint,
-           coalesce(sum(m.n) FILTER (WHERE m.metric_type = 'token_failures'), 0)::bigint,
-           coalesce(sum(m.n) FILTER (WHERE m.metric_type = 'credential_rotations'), 0)::bigint,
-           coalesce(sum(m.n) FILTER (WHERE m.metric_type = 'tool_calls'), 0)::bigint,
-           coalesce(sum(m.n) FILTER (WHERE m.metric_type = 'llm_calls'), 0)::bigint
-    FROM m
-    GROUP BY m.date, m.agent_id;
+        GROUP BY r.date, r.agent_id;
+    END IF;
 END
 $$;
 COMMENT ON FUNCTION analytics.read_agent_days(uuid, date, date) IS
@@ -166,13 +173,21 @@ DECLARE
     lo   date := read_endpoint_stats."from";
     hi   date := read_endpoint_stats."to";
     days date[] := analytics.unclean_days(lo, hi);
+    -- The clean days' rows, read first by a statement of their own: on
+    -- Citus a statement that reads the tenant's shard and calls
+    -- read_raw_groups() would be routed whole to the worker, and the
+    -- function's own distributed reads refused there.
+    e_ends text[]; e_meths text[]; e_calls bigint[]; e_succ bigint[]; e_lat analytics.qsketch[];
 BEGIN
+    SELECT array_agg(s.endpoint), array_agg(s.method), array_agg(s.calls), array_agg(s.successes), array_agg(s.latency)
+    INTO e_ends, e_meths, e_calls, e_succ, e_lat
+    FROM analytics.usage_stats_daily s
+    WHERE s.tenant_id = tid AND s.date BETWEEN lo AND hi AND s.date <> ALL (days)
+      AND s.event_type = 'api_call';
     RETURN QUERY
     WITH g AS (
-        SELECT s.endpoint, s.method, s.calls, s.successes, s.latency
-        FROM analytics.usage_stats_daily s
-        WHERE s.tenant_id = tid AND s.date BETWEEN lo AND hi AND s.date <> ALL (days)
-          AND s.event_type = 'api_call'
+        SELECT u.endpoint, u.method, u.calls, u.successes, u.latency
+        FROM unnest(e_ends, e_meths, e_calls, e_succ, e_lat) AS u(endpoint, method, calls, successes, latency)
         UNION ALL
         SELECT r.endpoint, r.method, r.calls, r.successes, r.latency
         FROM analytics.read_raw_groups(tid, days, true) r

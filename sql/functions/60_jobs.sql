@@ -116,11 +116,11 @@ BEGIN
     WITH gone AS (
         DELETE FROM analytics.analytics_daily_aggregates a WHERE a.date < daily_cut RETURNING a.*
     )
-    INSERT INTO analytics.analytics_monthly_aggregates AS m (tenant_id, agent_id, month, metric_type, count)
-    SELECT g.tenant_id, g.agent_id, date_trunc('month', g.date)::date, g.metric_type, sum(g.count)
+    INSERT INTO analytics.analytics_monthly_aggregates AS m (tenant_id, agent_id, month, metric_type, count, updated_at)
+    SELECT g.tenant_id, g.agent_id, date_trunc('month', g.date)::date, g.metric_type, sum(g.count), stamp
     FROM gone g GROUP BY 1, 2, 3, 4
     ON CONFLICT ON CONSTRAINT analytics_monthly_aggregates_key DO UPDATE
-        SET count = m.count + excluded.count, updated_at = stamp;
+        SET count = m.count + excluded.count, updated_at = excluded.updated_at;
     GET DIAGNOSTICS n = ROW_COUNT;
     folded_rows := folded_rows + n;
 
@@ -129,11 +129,11 @@ BEGIN
     )
     INSERT INTO analytics.usage_stats_monthly AS m
         (month, tenant_id, agent_id, event_type, endpoint, method, tool_name, mcp_server, model,
-         calls, successes, failures, total_latency_ms, latency, input_tokens, output_tokens, cost_usd)
+         calls, successes, failures, total_latency_ms, latency, input_tokens, output_tokens, cost_usd, updated_at)
     SELECT date_trunc('month', g.date)::date, g.tenant_id, g.agent_id, g.event_type, g.endpoint, g.method,
            g.tool_name, g.mcp_server, g.model, sum(g.calls), sum(g.successes), sum(g.failures),
            sum(g.total_latency_ms), analytics.qsketch_merge(g.latency), sum(g.input_tokens),
-           sum(g.output_tokens), sum(g.cost_usd)
+           sum(g.output_tokens), sum(g.cost_usd), stamp
     FROM gone g GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
     ON CONFLICT ON CONSTRAINT usage_stats_monthly_key DO UPDATE
         SET calls = m.calls + excluded.calls, successes = m.successes + excluded.successes,
@@ -142,7 +142,7 @@ BEGIN
             latency = (SELECT analytics.qsketch_merge(x.s) FROM (VALUES (m.latency), (excluded.latency)) AS x(s)),
             input_tokens = m.input_tokens + excluded.input_tokens,
             output_tokens = m.output_tokens + excluded.output_tokens,
-            cost_usd = m.cost_usd + excluded.cost_usd, updated_at = stamp;
+            cost_usd = m.cost_usd + excluded.cost_usd, updated_at = excluded.updated_at;
     GET DIAGNOSTICS n = ROW_COUNT;
     folded_rows := folded_rows + n;
 

@@ -99,7 +99,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION analytics.ensure_api_timeouts() IS
-    'Sets statement_timeout 5s and lock_timeout 1s on each API role that exists and has none yet (values set by analytics.set_api_timeouts() stay); called by analytics.create_api_roles()';
+    'Sets statement_timeout 5s and lock_timeout 1s on each API role that exists and has none yet (values set by analytics.set_api_timeouts() stay); run when the API roles are created (layer 90)';
 
 CREATE OR REPLACE FUNCTION analytics.api_timeouts(OUT role name, OUT statement_timeout text, OUT lock_timeout text)
 RETURNS SETOF record
