@@ -14,9 +14,10 @@
 #     -n         no build: use what `make install` last installed
 #   (PG_CONFIG chooses the PostgreSQL install, as for make and tools/test.sh)
 #
-# Run by hand: too long for make test (about two minutes a day and time on
+# Run by hand: too long for make test (1.5 to 2.5 minutes a day and time on
 # the 2-core machine, pgTAP's 05_cron waiting up to a minute for pg_cron; the
-# full week by three times, 63 runs, takes about DURATION minutes).  It builds
+# full week by three times, 63 runs, takes about 40 minutes; two invocations
+# with disjoint -d from two checkouts, 21 minutes).  It builds
 # and installs once, initialises one template cluster, then for every day,
 # time and suite copies the template into a cluster of its own, starts it
 # with the clock set, runs the suite as make test does, and stops it.
