@@ -408,15 +408,20 @@ test('429: the page waits for Retry-After, says so, and then shows the data', as
   // has been refused once
   let hammering = true;
   let refused = 0;
+  let hammerRefused = 0;
   const hammer = async () => {
     while (hammering) {
       await fetch(`${BASE}/api/v1/analytics/agents`, { headers: { Authorization: `Bearer ${token}` } })
-        .then((r) => r.arrayBuffer()).catch(() => {});
+        .then((r) => { if (r.status === 429) hammerRefused += 1; return r.arrayBuffer(); }).catch(() => {});
     }
   };
   const loops = Array.from({ length: 4 }, hammer);
   page.on('response', (r) => { if (r.status() === 429) { refused += 1; hammering = false; } });
   try {
+    // the page loads only once the bucket is full (a loaded machine may take
+    // a while to fill it)
+    for (let i = 0; i < 200 && hammerRefused === 0; i++) await new Promise((res) => setTimeout(res, 50));
+    assert.ok(hammerRefused > 0, 'the tenant\'s bucket filled up');
     await page.goto(`${BASE}/dashboard/#token=${token}`);
     // the notice, as a warning, while the refused views wait
     await page.waitForFunction(() => {

@@ -42,7 +42,7 @@ SQL
 export ANALYTICS_DB=$DB
 source tools/cluster.sh
 stack_ports_away
-# the demo's limits: 20 requests/s per token, bursts of 40, Retry-After 1 s
+# the demo's limits: 20 requests/s per tenant, bursts of 40, Retry-After 1 s
 export RATE_LIMIT=20r/s RATE_BURST=40 TEST_RATE_BURST=40 RETRY_AFTER=1
 http/stack.sh start "$RUN" || { cat "$RUN"/*.log "$RUN"/nginx/error.log 2>/dev/null | tail -40; exit 1; }
 source "$RUN/http.env"
