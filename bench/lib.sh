@@ -37,7 +37,8 @@ fsync = off
 synchronous_commit = off
 wal_level = minimal
 max_wal_senders = 0
-max_wal_size = '8GB'" cluster_start "$BENCH_DIR" "$(free_port 55800)" "$BENCH_DB"
+max_wal_size = '8GB'
+max_locks_per_transaction = 1024" cluster_start "$BENCH_DIR" "$(free_port 55800)" "$BENCH_DB"
   psql -X -q -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$BENCH_DB'" | grep -q 1 \
     || psql -X -q -d postgres -c "CREATE DATABASE $BENCH_DB" >/dev/null
   bench_psql <<'SQL' >/dev/null
