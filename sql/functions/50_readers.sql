@@ -179,11 +179,15 @@ DECLARE
     -- function's own distributed reads refused there.
     e_ends text[]; e_meths text[]; e_calls bigint[]; e_succ bigint[]; e_lat analytics.qsketch[];
 BEGIN
-    SELECT array_agg(s.endpoint), array_agg(s.method), array_agg(s.calls), array_agg(s.successes), array_agg(s.latency)
+    -- (merged per endpoint where the rows are, so a handful of rows travel)
+    SELECT array_agg(g.endpoint), array_agg(g.method), array_agg(g.calls), array_agg(g.successes), array_agg(g.latency)
     INTO e_ends, e_meths, e_calls, e_succ, e_lat
-    FROM analytics.usage_stats_daily s
-    WHERE s.tenant_id = tid AND s.date BETWEEN lo AND hi AND s.date <> ALL (days)
-      AND s.event_type = 'api_call';
+    FROM (SELECT s.endpoint, s.method, sum(s.calls)::bigint AS calls, sum(s.successes)::bigint AS successes,
+                 analytics.qsketch_merge(s.latency) AS latency
+          FROM analytics.usage_stats_daily s
+          WHERE s.tenant_id = tid AND s.date BETWEEN lo AND hi AND s.date <> ALL (days)
+            AND s.event_type = 'api_call'
+          GROUP BY s.endpoint, s.method) g;
     RETURN QUERY
     WITH g AS (
         SELECT u.endpoint, u.method, u.calls, u.successes, u.latency
