@@ -48,59 +48,7 @@ $$;
 COMMENT ON FUNCTION analytics.api_timeout_ms(text, text) IS
     'The value of statement_timeout or lock_timeout in milliseconds as PostgreSQL reads it (bare number = ms); 22023 unless from 1 ms to 1 h';
 
-CREATE OR REPLACE FUNCTION analytics.set_api_timeouts(statement_timeout text DEFAULT '5s', lock_timeout text DEFAULT '1s')
-RETURNS void
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    st_ms bigint := analytics.api_timeout_ms('statement_timeout', set_api_timeouts.statement_timeout);
-    lk_ms bigint := analytics.api_timeout_ms('lock_timeout', set_api_timeouts.lock_timeout);
-    r     text;
-BEGIN
-    IF lk_ms > st_ms THEN
-        RAISE EXCEPTION 'lock_timeout (%) must not be longer than statement_timeout (%)',
-            set_api_timeouts.lock_timeout, set_api_timeouts.statement_timeout
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    FOREACH r IN ARRAY ARRAY['analytics_anon', 'analytics_tenant', 'analytics_operator', 'analytics_metrics'] LOOP
-        IF to_regrole(r) IS NOT NULL THEN
-            EXECUTE format('ALTER ROLE %I SET statement_timeout = %L', r, st_ms || 'ms');
-            EXECUTE format('ALTER ROLE %I SET lock_timeout = %L', r, lk_ms || 'ms');
-        END IF;
-    END LOOP;
-    -- PostgREST (db-channel-enabled) re-reads the role settings
-    PERFORM pg_catalog.pg_notify('pgrst', 'reload config');
-END
-$$;
-COMMENT ON FUNCTION analytics.set_api_timeouts(text, text) IS
-    'Sets statement_timeout and lock_timeout (each 1 ms to 1 h, lock <= statement; defaults 5s and 1s) on the API roles that exist (analytics_anon, analytics_tenant, analytics_operator, analytics_metrics) and asks PostgREST to reload them (NOTIFY pgrst); a call cut by either answers 503 TIMEOUT through the gateway';
-
-CREATE OR REPLACE FUNCTION analytics.ensure_api_timeouts()
-RETURNS void
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    r text;
-BEGIN
-    FOREACH r IN ARRAY ARRAY['analytics_anon', 'analytics_tenant', 'analytics_operator', 'analytics_metrics'] LOOP
-        IF to_regrole(r) IS NOT NULL THEN
-            IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles x, unnest(x.rolconfig) c
-                           WHERE x.rolname = r AND c LIKE 'statement\_timeout=%') THEN
-                EXECUTE format('ALTER ROLE %I SET statement_timeout = %L', r, '5s');
-            END IF;
-            IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles x, unnest(x.rolconfig) c
-                           WHERE x.rolname = r AND c LIKE 'lock\_timeout=%') THEN
-                EXECUTE format('ALTER ROLE %I SET lock_timeout = %L', r, '1s');
-            END IF;
-        END IF;
-    END LOOP;
-END
-$$;
-COMMENT ON FUNCTION analytics.ensure_api_timeouts() IS
-    'Sets statement_timeout 5s and lock_timeout 1s on each API role that exists and has none yet (values set by analytics.set_api_timeouts() stay); run when the API roles are created (layer 90)';
-
+-- The API roles that exist, with their timeouts (the one list of them).
 CREATE OR REPLACE FUNCTION analytics.api_timeouts(OUT role name, OUT statement_timeout text, OUT lock_timeout text)
 RETURNS SETOF record
 LANGUAGE plpgsql STABLE
@@ -117,7 +65,54 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION analytics.api_timeouts() IS
-    'The statement_timeout and lock_timeout of each API role (NULL: not set), as set by analytics.set_api_timeouts()';
+    'The statement_timeout and lock_timeout of each API role that exists (NULL: not set), as set by analytics.set_api_timeouts(); the one list of the API roles';
+
+CREATE OR REPLACE FUNCTION analytics.set_api_timeouts(statement_timeout text DEFAULT '5s', lock_timeout text DEFAULT '1s')
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    st_ms bigint := analytics.api_timeout_ms('statement_timeout', set_api_timeouts.statement_timeout);
+    lk_ms bigint := analytics.api_timeout_ms('lock_timeout', set_api_timeouts.lock_timeout);
+    r     text;
+BEGIN
+    IF lk_ms > st_ms THEN
+        RAISE EXCEPTION 'lock_timeout (%) must not be longer than statement_timeout (%)',
+            set_api_timeouts.lock_timeout, set_api_timeouts.statement_timeout
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    FOR r IN SELECT t.role FROM analytics.api_timeouts() t LOOP
+        EXECUTE format('ALTER ROLE %I SET statement_timeout = %L', r, st_ms || 'ms');
+        EXECUTE format('ALTER ROLE %I SET lock_timeout = %L', r, lk_ms || 'ms');
+    END LOOP;
+    -- PostgREST (db-channel-enabled) re-reads the role settings
+    PERFORM pg_catalog.pg_notify('pgrst', 'reload config');
+END
+$$;
+COMMENT ON FUNCTION analytics.set_api_timeouts(text, text) IS
+    'Sets statement_timeout and lock_timeout (each 1 ms to 1 h, lock <= statement; defaults 5s and 1s) on the API roles that exist (analytics_anon, analytics_tenant, analytics_operator, analytics_metrics) and asks PostgREST to reload them (NOTIFY pgrst); a call cut by either answers 503 TIMEOUT through the gateway';
+
+CREATE OR REPLACE FUNCTION analytics.ensure_api_timeouts()
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t record;
+BEGIN
+    FOR t IN SELECT * FROM analytics.api_timeouts() LOOP
+        IF t.statement_timeout IS NULL THEN
+            EXECUTE format('ALTER ROLE %I SET statement_timeout = %L', t.role, '5s');
+        END IF;
+        IF t.lock_timeout IS NULL THEN
+            EXECUTE format('ALTER ROLE %I SET lock_timeout = %L', t.role, '1s');
+        END IF;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION analytics.ensure_api_timeouts() IS
+    'Sets statement_timeout 5s and lock_timeout 1s on each API role that exists and has none yet (values set by analytics.set_api_timeouts() stay); run when the API roles are created (layer 90)';
 
 REVOKE EXECUTE ON FUNCTION analytics.api_timeout_ms(text, text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION analytics.set_api_timeouts(text, text) FROM PUBLIC;
