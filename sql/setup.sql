@@ -58,11 +58,35 @@ JOIN (SELECT (e.occurred_at AT TIME ZONE 'UTC')::date AS date,
       FROM analytics.usage_events e WHERE e.tenant_id = '5e700000-0000-4000-8000-000000000001'
       GROUP BY 1) r ON r.date = d.date
 WHERE (d.api_calls, d.token_issuances, d.token_failures) IS DISTINCT FROM (r.api_calls, r.token_issuances, r.token_failures);
+-- The per-agent and per-endpoint read models of 0.3.0 were filled from the
+-- rollups of 0.2.0: both days read the same as their raw events.
+SELECT count(*) AS agent_days_differing
+FROM (SELECT * FROM analytics.read_agent_days('5e700000-0000-4000-8000-000000000001', '2031-03-01', '2031-03-02')
+      WHERE agent_id IS NOT NULL) d
+FULL JOIN (SELECT (e.occurred_at AT TIME ZONE 'UTC')::date AS date, e.agent_id,
+                  coalesce(sum(e.count) FILTER (WHERE e.event_type = 'api_call'), 0) AS api_calls,
+                  coalesce(sum(e.count) FILTER (WHERE e.event_type = 'token_issuance'), 0) AS token_issuances,
+                  coalesce(sum(e.count) FILTER (WHERE e.event_type = 'credential_rotation'), 0) AS credential_rotations,
+                  coalesce(sum(e.count) FILTER (WHERE e.event_type = 'llm_call'), 0) AS llm_calls
+           FROM analytics.usage_events e WHERE e.tenant_id = '5e700000-0000-4000-8000-000000000001'
+           GROUP BY 1, 2) r USING (date, agent_id)
+WHERE (d.api_calls, d.token_issuances, d.credential_rotations, d.llm_calls)
+      IS DISTINCT FROM (r.api_calls, r.token_issuances, r.credential_rotations, r.llm_calls);
+SELECT count(*) AS endpoints_differing
+FROM analytics.read_endpoint_stats('5e700000-0000-4000-8000-000000000001', '2031-03-01', '2031-03-02') s
+FULL JOIN (SELECT e.endpoint, sum(e.count) AS calls, coalesce(sum(e.count) FILTER (WHERE e.success), 0) AS successes,
+                  count(*) AS latencies
+           FROM analytics.usage_events e
+           WHERE e.tenant_id = '5e700000-0000-4000-8000-000000000001' AND e.event_type = 'api_call'
+           GROUP BY 1) r USING (endpoint)
+WHERE (s.calls, s.successes, analytics.sketch_count(s.latency)) IS DISTINCT FROM (r.calls, r.successes, r.latencies);
 -- The upgrade's data is removed so that the later tests start empty.
 DELETE FROM analytics.usage_events WHERE tenant_id = '5e700000-0000-4000-8000-000000000001';
 DELETE FROM analytics.analytics_daily_aggregates WHERE tenant_id = '5e700000-0000-4000-8000-000000000001';
 DELETE FROM analytics.usage_stats_daily WHERE tenant_id = '5e700000-0000-4000-8000-000000000001';
 DELETE FROM analytics.tenant_daily WHERE tenant_id = '5e700000-0000-4000-8000-000000000001';
+DELETE FROM analytics.agent_daily WHERE tenant_id = '5e700000-0000-4000-8000-000000000001';
+DELETE FROM analytics.endpoint_daily WHERE tenant_id = '5e700000-0000-4000-8000-000000000001';
 DELETE FROM analytics.agents WHERE tenant_id = '5e700000-0000-4000-8000-000000000001';
 DELETE FROM analytics.tenants WHERE tenant_id = '5e700000-0000-4000-8000-000000000001';
 DELETE FROM analytics.rollup_days WHERE day BETWEEN '2031-03-01' AND '2031-03-02';

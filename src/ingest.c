@@ -13,7 +13,7 @@
  * their event's tenant and an agent of another tenant is refused; then one
  * INSERT ... SELECT unnest(...) stores all rows (target-list unnest runs in
  * lockstep with no tuplestore, unlike a function scan in FROM), and
- * analytics.mark_days_changed() logs the UTC days the batch touched for the
+ * analytics.mark_days_appended() logs the UTC days the batch touched for the
  * rollups.  No partition is created here: rows of a day without one go to the
  * default partition, and the nightly job creates partitions.  Any error
  * aborts the statement, so nothing of a bad batch is stored.  Errors name the
@@ -23,6 +23,8 @@
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "nodes/value.h"
+#include "parser/parse_func.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
@@ -517,7 +519,9 @@ ingest_int64_cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Log the distinct UTC days of the batch: analytics.mark_days_changed(date[]). */
+/* Log the distinct UTC days of the batch: analytics.mark_days_appended(date[]). */
+static const char *days_fn = "mark_days_appended";
+
 static void
 ingest_mark_days(Datum *ts, int n)
 {
@@ -540,10 +544,26 @@ ingest_mark_days(Datum *ts, int n)
 			d[m++] = DateADTGetDatum((DateADT) days[i]);
 	}
 	arg[0] = PointerGetDatum(construct_array(d, m, DATEOID, sizeof(DateADT), true, TYPALIGN_INT));
-	plan = ingest_plan(&ingest_days_plan, "SELECT analytics.mark_days_changed($1)", 1, argtypes);
+
+	/*
+	 * A database still on 0.2.0 SQL (library updated, ALTER EXTENSION not
+	 * yet run) has only mark_days_changed, which logs the days as rewritten:
+	 * slower reads until the update, never a wrong answer.
+	 */
+	if (ingest_days_plan == NULL)
+	{
+		List	   *fname = list_make2(makeString("analytics"), makeString("mark_days_appended"));
+
+		days_fn = OidIsValid(LookupFuncName(fname, 1, argtypes, true))
+			? "mark_days_appended" : "mark_days_changed";
+	}
+	plan = ingest_plan(&ingest_days_plan,
+					   strcmp(days_fn, "mark_days_appended") == 0
+					   ? "SELECT analytics.mark_days_appended($1)"
+					   : "SELECT analytics.mark_days_changed($1)", 1, argtypes);
 	rc = SPI_execute_plan(plan, arg, NULL, false, 0);
 	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "mark_days_changed failed: %s", SPI_result_code_string(rc));
+		elog(ERROR, "%s failed: %s", days_fn, SPI_result_code_string(rc));
 }
 
 /* INSERT INTO usage_events (the fields) SELECT unnest($1), ..., from ingest_fields. */

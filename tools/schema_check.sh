@@ -1,16 +1,23 @@
 #!/usr/bin/env bash
 # schema_check.sh DB_PREFIX: does an upgraded database have the schema of a
-# fresh install?  In the running cluster (PG* variables), creates
-# DB_PREFIX_fresh (CREATE EXTENSION analytics) and DB_PREFIX_upgraded (the
-# oldest release, then ALTER EXTENSION ... UPDATE along the chain), dumps
+# fresh install?  For every earlier release (0.1.0, 0.2.0, ...), in the
+# running cluster (PG* variables), creates DB_PREFIX_fresh (CREATE EXTENSION
+# analytics) and DB_PREFIX_upgraded (that release, then ALTER EXTENSION ...
+# UPDATE along the chain), dumps
 # both with pg_dump --schema-only --binary-upgrade (the only mode that
 # dumps an extension's own objects), drops what differs by nature (OIDs,
+# the stored default of a column added later,
 # transaction ids, comments of the dump itself) and fails on any other
 # difference.  The data side (no row lost) is the first regression test,
 # sql/setup.sql.
 set -euo pipefail
 prefix=${1:-analytics_schema}
-oldest=0.1.0
+# Every released version: the frozen install scripts other than the current.
+current=$(sed -n "s/^default_version = '\(.*\)'/\1/p" "$(dirname "$0")/../analytics.control")
+mapfile -t releases < <(cd "$(dirname "$0")/../sql" && ls analytics--*.sql | sed -n 's/^analytics--\([0-9.]*\)\.sql$/\1/p' \
+                        | grep -vx "$current" | sort -V)
+check_from() {
+local oldest=$1
 fresh=${prefix}_fresh
 upgraded=${prefix}_upgraded
 tmp=$(mktemp -d)
@@ -23,7 +30,7 @@ psql -X -q -d "$upgraded" -v ON_ERROR_STOP=1 -c "SET client_min_messages = warni
      -c "CREATE EXTENSION analytics VERSION '$oldest'" -c "ALTER EXTENSION analytics UPDATE" >/dev/null
 
 normalise() {
-  grep -v -E "binary_upgrade_set_next|^--|^$|^\\\\(un)?restrict|relfrozenxid|^WHERE oid = " "$1" \
+  grep -v -E "binary_upgrade_set_next|binary_upgrade_set_missing_value|^--|^$|^\\\\(un)?restrict|relfrozenxid|^WHERE oid = " "$1" \
     | sed -E "s/'\{[0-9,]+\}'/'{OIDS}'/g"
 }
 for db in "$fresh" "$upgraded"; do
@@ -42,3 +49,6 @@ if ! diff -u "$tmp/$fresh.sql" "$tmp/$upgraded.sql" > "$tmp/diff"; then
   exit 1
 fi
 echo "schema check: $oldest -> $v_up has the schema of a fresh install ($(wc -l < "$tmp/$fresh.sql") lines of pg_dump compared)"
+rm -rf "$tmp"
+}
+for r in "${releases[@]}"; do check_from "$r" || exit 1; done

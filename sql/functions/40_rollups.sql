@@ -80,7 +80,8 @@ BEGIN
     -- already writing the day has finished (they hold the lock shared); a
     -- second rollup waits, then finds the day clean and skips it.
     PERFORM analytics.lock_day(day, true);
-    IF analytics.day_is_clean(day) THEN
+    IF analytics.day_is_clean(day)
+       AND EXISTS (SELECT 1 FROM analytics.rollup_days r WHERE r.day = rollup_day.day AND r.complete) THEN
         status := 'skipped';
         SELECT r.events INTO events FROM analytics.rollup_days r WHERE r.day = rollup_day.day;
         RETURN;
@@ -114,7 +115,9 @@ BEGIN
                ROW(e.tenant_id, e.agent_id, e.event_type, e.endpoint, e.method, e.tool_name, e.mcp_server,
                    e.model)::analytics.usage_stats_key AS k
         FROM analytics.usage_events e
-        WHERE e.occurred_at >= lo AND e.occurred_at < hi
+        -- (exactly the events ingested before the watermark: readers add
+        -- those ingested since from the raw events)
+        WHERE e.occurred_at >= lo AND e.occurred_at < hi AND e.ingested_at < w
         GROUP BY e.tenant_id, e.agent_id, e.event_type, e.endpoint, e.method, e.tool_name, e.mcp_server, e.model
     ),
     -- The day's current rows; only groups that are new or differ are
@@ -185,6 +188,77 @@ BEGIN
           AND ROW(a.tenant_id, a.agent_id, a.metric_type)::analytics.daily_aggregates_key = gone.k
         RETURNING 1
     ),
+    -- The six metrics of each agent side by side (agent_daily).
+    ad AS MATERIALIZED (
+        SELECT d.tenant_id, d.agent_id,
+               coalesce(sum(d.count) FILTER (WHERE d.metric_type = 'api_calls'), 0)::bigint AS api_calls,
+               coalesce(sum(d.count) FILTER (WHERE d.metric_type = 'token_issuances'), 0)::bigint AS token_issuances,
+               coalesce(sum(d.count) FILTER (WHERE d.metric_type = 'token_failures'), 0)::bigint AS token_failures,
+               coalesce(sum(d.count) FILTER (WHERE d.metric_type = 'credential_rotations'), 0)::bigint AS credential_rotations,
+               coalesce(sum(d.count) FILTER (WHERE d.metric_type = 'tool_calls'), 0)::bigint AS tool_calls,
+               coalesce(sum(d.count) FILTER (WHERE d.metric_type = 'llm_calls'), 0)::bigint AS llm_calls,
+               ROW(d.tenant_id, d.agent_id, NULL)::analytics.daily_aggregates_key AS k
+        FROM d GROUP BY d.tenant_id, d.agent_id
+    ),
+    cur_a AS MATERIALIZED (
+        SELECT ROW(u.tenant_id, u.agent_id, NULL)::analytics.daily_aggregates_key AS k,
+               u.api_calls, u.token_issuances, u.token_failures, u.credential_rotations, u.tool_calls, u.llm_calls
+        FROM analytics.agent_daily u WHERE u.date = rollup_day.day
+    ),
+    agent_up AS (
+        INSERT INTO analytics.agent_daily AS a
+            (tenant_id, date, agent_id, api_calls, token_issuances, token_failures, credential_rotations,
+             tool_calls, llm_calls, updated_at)
+        SELECT ad.tenant_id, day, ad.agent_id, ad.api_calls, ad.token_issuances, ad.token_failures,
+               ad.credential_rotations, ad.tool_calls, ad.llm_calls, stamp
+        FROM ad LEFT JOIN cur_a c ON c.k = ad.k
+        WHERE (c.api_calls, c.token_issuances, c.token_failures, c.credential_rotations, c.tool_calls, c.llm_calls)
+              IS DISTINCT FROM
+              (ad.api_calls, ad.token_issuances, ad.token_failures, ad.credential_rotations, ad.tool_calls, ad.llm_calls)
+        ON CONFLICT ON CONSTRAINT agent_daily_key DO UPDATE
+            SET api_calls = excluded.api_calls, token_issuances = excluded.token_issuances,
+                token_failures = excluded.token_failures, credential_rotations = excluded.credential_rotations,
+                tool_calls = excluded.tool_calls, llm_calls = excluded.llm_calls, updated_at = excluded.updated_at
+        RETURNING 1
+    ),
+    agent_gone AS (
+        DELETE FROM analytics.agent_daily a
+        USING (SELECT c.k FROM cur_a c WHERE NOT EXISTS (SELECT 1 FROM ad WHERE ad.k = c.k)) gone
+        WHERE a.date = rollup_day.day
+          AND ROW(a.tenant_id, a.agent_id, NULL)::analytics.daily_aggregates_key = gone.k
+        RETURNING 1
+    ),
+    -- The api calls of each endpoint and method (endpoint_daily).
+    ep AS MATERIALIZED (
+        SELECT g.tenant_id, g.endpoint, g.method, sum(g.calls)::bigint AS calls, sum(g.successes)::bigint AS successes,
+               analytics.qsketch_merge(g.latency) AS latency,
+               ROW(g.tenant_id, NULL, 'api_call', g.endpoint, g.method, NULL, NULL, NULL)::analytics.usage_stats_key AS k
+        FROM g WHERE g.event_type = 'api_call'
+        GROUP BY g.tenant_id, g.endpoint, g.method
+    ),
+    cur_e AS MATERIALIZED (
+        SELECT ROW(u.tenant_id, NULL, 'api_call', u.endpoint, u.method, NULL, NULL, NULL)::analytics.usage_stats_key AS k,
+               u.calls, u.successes, analytics.stored_bytes(u.latency) AS latency_bytes
+        FROM analytics.endpoint_daily u WHERE u.date = rollup_day.day
+    ),
+    endpoint_up AS (
+        INSERT INTO analytics.endpoint_daily AS x (tenant_id, date, endpoint, method, calls, successes, latency, updated_at)
+        SELECT ep.tenant_id, day, ep.endpoint, ep.method, ep.calls, ep.successes, ep.latency, stamp
+        FROM ep LEFT JOIN cur_e c ON c.k = ep.k
+        WHERE (c.calls, c.successes, c.latency_bytes)
+              IS DISTINCT FROM (ep.calls, ep.successes, analytics.stored_bytes(ep.latency))
+        ON CONFLICT ON CONSTRAINT endpoint_daily_key DO UPDATE
+            SET calls = excluded.calls, successes = excluded.successes, latency = excluded.latency,
+                updated_at = excluded.updated_at
+        RETURNING 1
+    ),
+    endpoint_gone AS (
+        DELETE FROM analytics.endpoint_daily x
+        USING (SELECT c.k FROM cur_e c WHERE NOT EXISTS (SELECT 1 FROM ep WHERE ep.k = c.k)) gone
+        WHERE x.date = rollup_day.day
+          AND ROW(x.tenant_id, NULL, 'api_call', x.endpoint, x.method, NULL, NULL, NULL)::analytics.usage_stats_key = gone.k
+        RETURNING 1
+    ),
     -- A tenant's day: the metric totals of its d rows, and from its groups
     -- the event count, the agents active, those that counted a token
     -- issuance, and the api_call heatmap.
@@ -244,6 +318,8 @@ BEGIN
            (SELECT count(*) FROM stats_up) + (SELECT count(*) FROM stats_gone)
          + (SELECT count(*) FROM daily_up) + (SELECT count(*) FROM daily_gone)
          + (SELECT count(*) FROM tenant_up) + (SELECT count(*) FROM tenant_gone)
+         + (SELECT count(*) FROM agent_up) + (SELECT count(*) FROM agent_gone)
+         + (SELECT count(*) FROM endpoint_up) + (SELECT count(*) FROM endpoint_gone)
     INTO events, rows_written;
 
     -- Agents that INSERT or COPY brought in unregistered (record_events
@@ -263,11 +339,11 @@ BEGIN
     WHERE NOT EXISTS (SELECT 1 FROM analytics.agents g WHERE g.agent_id = u.a)
     ON CONFLICT (agent_id) DO NOTHING;
 
-    INSERT INTO analytics.rollup_days AS r (day, rolled_at, events, rows_written, watermark)
-    VALUES (day, stamp, events, rows_written, w)
+    INSERT INTO analytics.rollup_days AS r (day, rolled_at, events, rows_written, watermark, complete)
+    VALUES (day, stamp, events, rows_written, w, true)
     ON CONFLICT ON CONSTRAINT rollup_days_pkey DO UPDATE
         SET rolled_at = excluded.rolled_at, events = excluded.events, rows_written = excluded.rows_written,
-            watermark = excluded.watermark;
+            watermark = excluded.watermark, complete = true;
     status := 'rolled';
 END
 $$;
@@ -333,9 +409,271 @@ BEGIN
             found := found || r.day;
         END IF;
     END LOOP;
-    PERFORM analytics.mark_days_changed(found);
+    -- (new rows only: the day's rollup stays valid and the minute rollup
+    -- merges them in)
+    PERFORM analytics.mark_days_appended(found);
     RETURN found;
 END
 $$;
 COMMENT ON FUNCTION analytics.find_changed_days() IS
     'Logs in analytics.changed_days the rolled days with events ingested at or after their rollup''s watermark (late events written by INSERT or COPY); returns them';
+
+-------------------------------------------------------------------------------
+-- Increments: the minute rollup keeps today's (and every appended day's)
+-- rollups current by merging in only the events ingested since the day's
+-- watermark, as real-time continuous aggregates do; readers add the few
+-- events ingested since (analytics.read_plan).
+-------------------------------------------------------------------------------
+
+-- The sorted union of two sorted sets of ids (NULL is the empty set).
+CREATE OR REPLACE FUNCTION analytics.uuid_union(a uuid[], b uuid[])
+RETURNS uuid[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+    SELECT coalesce(ARRAY(SELECT DISTINCT x FROM unnest(coalesce($1, '{}') || coalesce($2, '{}')) x ORDER BY x), '{}')
+$$;
+COMMENT ON FUNCTION analytics.uuid_union(uuid[], uuid[]) IS
+    'The sorted, duplicate-free union of two uuid arrays (NULL counts as empty)';
+
+-- Summarise the new block ranges of a day partition's ingested_at index,
+-- so that finding the events ingested since a watermark reads only them
+-- (unsummarised ranges match every search).
+CREATE OR REPLACE FUNCTION analytics.summarize_ingested(day date)
+RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    idx regclass;
+BEGIN
+    SELECT i.inhrelid::regclass INTO idx
+    FROM pg_catalog.pg_inherits i
+    JOIN pg_catalog.pg_index x ON x.indexrelid = i.inhrelid
+    WHERE i.inhparent = 'analytics.usage_events_ingested_at_idx'::regclass
+      AND x.indrelid = to_regclass('analytics.' || analytics.partition_name(day));
+    IF idx IS NOT NULL THEN
+        PERFORM pg_catalog.brin_summarize_new_values(idx);
+    END IF;
+EXCEPTION WHEN insufficient_privilege THEN
+    NULL;   -- (only the owner may; autovacuum summarises them later)
+END
+$$;
+COMMENT ON FUNCTION analytics.summarize_ingested(date) IS
+    'Summarises the unsummarised block ranges of the ingested_at BRIN index of a day''s partition (owner only; does nothing for others)';
+
+-- Merge into a rolled day's rollups the events ingested since its
+-- watermark: counts add up, sketches and heatmaps merge exactly, agent sets
+-- unite; the day is then current up to a new watermark.  A day not rolled
+-- yet (or rewritten, see changed_days.appended) is rolled up whole instead.
+-- Returns (status, events, rows_written); status is merged, rolled or
+-- skipped.
+CREATE OR REPLACE FUNCTION analytics.rollup_increment(day date, OUT status text, OUT events bigint, OUT rows_written bigint)
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET max_parallel_workers_per_gather = 0
+SET enable_nestloop = off
+SET enable_sort = off
+AS $$
+DECLARE
+    lo     timestamptz := day::timestamp AT TIME ZONE 'UTC';
+    hi     timestamptz := (day + 1)::timestamp AT TIME ZONE 'UTC';
+    stamp  timestamptz := pg_catalog.now();
+    w_old  timestamptz;
+    w      timestamptz;
+    r      record;
+    day_agents  uuid[];
+    day_tenants uuid[];
+BEGIN
+    events := 0;
+    rows_written := 0;
+    PERFORM analytics.lock_day(day, true);
+    SELECT rd.watermark INTO w_old FROM analytics.rollup_days rd
+    WHERE rd.day = rollup_increment.day AND NOT rd.raw_dropped;
+    IF w_old IS NULL OR EXISTS (SELECT 1 FROM analytics.changed_days c
+                                WHERE c.day = rollup_increment.day AND NOT c.appended) THEN
+        r := analytics.rollup_day(day);
+        status := r.status; events := r.events; rows_written := r.rows_written;
+        RETURN;
+    END IF;
+    -- (less a second: a backend reports its transaction's start a moment
+    -- after taking it, and a transaction caught in between would otherwise
+    -- be missed by this increment and the next)
+    w := analytics.ingest_watermark() - interval '1 second';
+    IF w <= w_old THEN
+        -- (a transaction older than the watermark is still under way)
+        status := 'skipped';
+        RETURN;
+    END IF;
+    PERFORM analytics.summarize_ingested(day);
+    DELETE FROM analytics.changed_days c WHERE c.day = rollup_increment.day;
+
+    WITH g AS MATERIALIZED (
+        SELECT e.tenant_id, e.agent_id, e.event_type, e.endpoint, e.method, e.tool_name, e.mcp_server, e.model,
+               sum(e.count)::bigint AS calls,
+               coalesce(sum(e.count) FILTER (WHERE e.success), 0)::bigint AS successes,
+               coalesce(sum(e.latency_ms), 0)::double precision AS total_latency_ms,
+               analytics.qsketch_agg(e.latency_ms) AS latency,
+               coalesce(sum(e.input_tokens), 0) AS input_tokens,
+               coalesce(sum(e.output_tokens), 0) AS output_tokens,
+               analytics.heatmap_agg(e.occurred_at, e.count::bigint) FILTER (WHERE e.event_type = 'api_call') AS api_heatmap
+        FROM analytics.usage_events e
+        WHERE e.occurred_at >= lo AND e.occurred_at < hi AND e.ingested_at >= w_old AND e.ingested_at < w
+        GROUP BY e.tenant_id, e.agent_id, e.event_type, e.endpoint, e.method, e.tool_name, e.mcp_server, e.model
+    ),
+    stats_up AS (
+        INSERT INTO analytics.usage_stats_daily AS s
+            (date, tenant_id, agent_id, event_type, endpoint, method, tool_name, mcp_server, model,
+             calls, successes, failures, total_latency_ms, latency, input_tokens, output_tokens, cost_usd, updated_at)
+        SELECT day, g.tenant_id, g.agent_id, g.event_type, g.endpoint, g.method, g.tool_name, g.mcp_server,
+               g.model, g.calls, g.successes, g.calls - g.successes, g.total_latency_ms, g.latency,
+               g.input_tokens, g.output_tokens,
+               coalesce(g.input_tokens * p.input_usd_per_mtok / 1000000 + g.output_tokens * p.output_usd_per_mtok / 1000000, 0),
+               stamp
+        FROM g LEFT JOIN analytics.model_prices p ON p.model = g.model
+        ON CONFLICT ON CONSTRAINT usage_stats_daily_key DO UPDATE
+            SET calls = s.calls + excluded.calls, successes = s.successes + excluded.successes,
+                failures = s.failures + excluded.failures,
+                total_latency_ms = s.total_latency_ms + excluded.total_latency_ms,
+                latency = analytics.qsketch_combine(s.latency, excluded.latency),
+                input_tokens = s.input_tokens + excluded.input_tokens,
+                output_tokens = s.output_tokens + excluded.output_tokens,
+                cost_usd = s.cost_usd + excluded.cost_usd, updated_at = excluded.updated_at
+        RETURNING 1
+    ),
+    d AS MATERIALIZED (
+        SELECT g.tenant_id, g.agent_id, m.metric_type, sum(m.n)::bigint AS count
+        FROM g CROSS JOIN LATERAL analytics.metric_counts(g.event_type, g.calls, g.successes) m
+        GROUP BY g.tenant_id, g.agent_id, m.metric_type
+    ),
+    daily_up AS (
+        INSERT INTO analytics.analytics_daily_aggregates AS a (tenant_id, agent_id, date, metric_type, count, updated_at)
+        SELECT d.tenant_id, d.agent_id, day, d.metric_type, d.count, stamp FROM d
+        ON CONFLICT ON CONSTRAINT analytics_daily_aggregates_key DO UPDATE
+            SET count = a.count + excluded.count, updated_at = excluded.updated_at
+        RETURNING 1
+    ),
+    agent_up AS (
+        INSERT INTO analytics.agent_daily AS a
+            (tenant_id, date, agent_id, api_calls, token_issuances, token_failures, credential_rotations,
+             tool_calls, llm_calls, updated_at)
+        SELECT d.tenant_id, day, d.agent_id,
+               coalesce(sum(d.count) FILTER (WHERE d.metric_type = 'api_calls'), 0)::bigint,
+               coalesce(sum(d.count) FILTER (WHERE d.metric_type = 'token_issuances'), 0)::bigint,
+               coalesce(sum(d.count) FILTER (WHERE d.metric_type = 'token_failures'), 0)::bigint,
+               coalesce(sum(d.count) FILTER (WHERE d.metric_type = 'credential_rotations'), 0)::bigint,
+               coalesce(sum(d.count) FILTER (WHERE d.metric_type = 'tool_calls'), 0)::bigint,
+               coalesce(sum(d.count) FILTER (WHERE d.metric_type = 'llm_calls'), 0)::bigint,
+               stamp
+        FROM d GROUP BY d.tenant_id, d.agent_id
+        ON CONFLICT ON CONSTRAINT agent_daily_key DO UPDATE
+            SET api_calls = a.api_calls + excluded.api_calls,
+                token_issuances = a.token_issuances + excluded.token_issuances,
+                token_failures = a.token_failures + excluded.token_failures,
+                credential_rotations = a.credential_rotations + excluded.credential_rotations,
+                tool_calls = a.tool_calls + excluded.tool_calls, llm_calls = a.llm_calls + excluded.llm_calls,
+                updated_at = excluded.updated_at
+        RETURNING 1
+    ),
+    endpoint_up AS (
+        INSERT INTO analytics.endpoint_daily AS x (tenant_id, date, endpoint, method, calls, successes, latency, updated_at)
+        SELECT g.tenant_id, day, g.endpoint, g.method, sum(g.calls)::bigint, sum(g.successes)::bigint,
+               analytics.qsketch_merge(g.latency), stamp
+        FROM g WHERE g.event_type = 'api_call'
+        GROUP BY g.tenant_id, g.endpoint, g.method
+        ON CONFLICT ON CONSTRAINT endpoint_daily_key DO UPDATE
+            SET calls = x.calls + excluded.calls, successes = x.successes + excluded.successes,
+                latency = analytics.qsketch_combine(x.latency, excluded.latency), updated_at = excluded.updated_at
+        RETURNING 1
+    ),
+    t AS (
+        SELECT x.tenant_id,
+               coalesce(dm.api_calls, 0) AS api_calls, coalesce(dm.token_issuances, 0) AS token_issuances,
+               coalesce(dm.token_failures, 0) AS token_failures, coalesce(dm.credential_rotations, 0) AS credential_rotations,
+               coalesce(dm.tool_calls, 0) AS tool_calls, coalesce(dm.llm_calls, 0) AS llm_calls,
+               x.events, x.active_agents, coalesce(dm.issuing_agents, '{}') AS issuing_agents, x.api_heatmap
+        FROM (SELECT g.tenant_id, sum(g.calls)::bigint AS events,
+                     coalesce(array_agg(DISTINCT g.agent_id ORDER BY g.agent_id) FILTER (WHERE g.agent_id IS NOT NULL), '{}') AS active_agents,
+                     analytics.heatmap_merge(g.api_heatmap) AS api_heatmap
+              FROM g GROUP BY g.tenant_id) x
+        LEFT JOIN (
+            SELECT d.tenant_id,
+                   coalesce(sum(d.count) FILTER (WHERE d.metric_type = 'api_calls'), 0)::bigint AS api_calls,
+                   coalesce(sum(d.count) FILTER (WHERE d.metric_type = 'token_issuances'), 0)::bigint AS token_issuances,
+                   coalesce(sum(d.count) FILTER (WHERE d.metric_type = 'token_failures'), 0)::bigint AS token_failures,
+                   coalesce(sum(d.count) FILTER (WHERE d.metric_type = 'credential_rotations'), 0)::bigint AS credential_rotations,
+                   coalesce(sum(d.count) FILTER (WHERE d.metric_type = 'tool_calls'), 0)::bigint AS tool_calls,
+                   coalesce(sum(d.count) FILTER (WHERE d.metric_type = 'llm_calls'), 0)::bigint AS llm_calls,
+                   coalesce(array_agg(DISTINCT d.agent_id ORDER BY d.agent_id)
+                            FILTER (WHERE d.agent_id IS NOT NULL AND d.metric_type = 'token_issuances'), '{}') AS issuing_agents
+            FROM d GROUP BY d.tenant_id) dm ON dm.tenant_id = x.tenant_id
+    ),
+    tenant_up AS (
+        INSERT INTO analytics.tenant_daily AS td
+            (tenant_id, date, api_calls, token_issuances, token_failures, credential_rotations, tool_calls, llm_calls,
+             events, active_agents, issuing_agents, api_heatmap, updated_at)
+        SELECT t.tenant_id, day, t.api_calls, t.token_issuances, t.token_failures, t.credential_rotations,
+               t.tool_calls, t.llm_calls, t.events, t.active_agents, t.issuing_agents, t.api_heatmap, stamp
+        FROM t
+        ON CONFLICT (tenant_id, date) DO UPDATE
+            SET api_calls = td.api_calls + excluded.api_calls,
+                token_issuances = td.token_issuances + excluded.token_issuances,
+                token_failures = td.token_failures + excluded.token_failures,
+                credential_rotations = td.credential_rotations + excluded.credential_rotations,
+                tool_calls = td.tool_calls + excluded.tool_calls, llm_calls = td.llm_calls + excluded.llm_calls,
+                events = td.events + excluded.events,
+                active_agents = analytics.uuid_union(td.active_agents, excluded.active_agents),
+                issuing_agents = analytics.uuid_union(td.issuing_agents, excluded.issuing_agents),
+                api_heatmap = analytics.heatmap_combine(td.api_heatmap, excluded.api_heatmap),
+                updated_at = excluded.updated_at
+        RETURNING 1
+    )
+    SELECT coalesce((SELECT sum(g.calls) FROM g), 0),
+           (SELECT count(*) FROM stats_up) + (SELECT count(*) FROM daily_up) + (SELECT count(*) FROM agent_up)
+         + (SELECT count(*) FROM endpoint_up) + (SELECT count(*) FROM tenant_up)
+    INTO events, rows_written;
+
+    -- Agents that INSERT or COPY brought in unregistered (as rollup_day).
+    IF events > 0 THEN
+        SELECT array_agg(x.a ORDER BY x.a), array_agg(x.tid ORDER BY x.a) INTO day_agents, day_tenants
+        FROM (SELECT DISTINCT ON (s.a) s.a, s.tid
+              FROM (SELECT a, t.tenant_id AS tid
+                    FROM analytics.tenant_daily t, unnest(t.active_agents) a
+                    WHERE t.date = rollup_increment.day) s
+              ORDER BY s.a, s.tid) x;
+        INSERT INTO analytics.agents (agent_id, tenant_id)
+        SELECT u.a, u.tid FROM unnest(day_agents, day_tenants) AS u(a, tid)
+        WHERE NOT EXISTS (SELECT 1 FROM analytics.agents g WHERE g.agent_id = u.a)
+        ON CONFLICT (agent_id) DO NOTHING;
+    END IF;
+
+    UPDATE analytics.rollup_days rd
+    SET rolled_at = stamp, events = rd.events + rollup_increment.events,
+        rows_written = rollup_increment.rows_written, watermark = w, complete = false
+    WHERE rd.day = rollup_increment.day;
+    status := 'merged';
+END
+$$;
+COMMENT ON FUNCTION analytics.rollup_increment(date) IS
+    'Merges into a rolled day''s rollups the events ingested since its watermark and moves the watermark (a day not rolled, or rewritten, is rolled up whole); status merged, rolled or skipped';
+
+-- How readers read the days of [from, to]: the days listed are read from
+-- raw events, whole (since NULL: never rolled, or rewritten since) or only
+-- the events ingested since the day's watermark on top of its rollup rows
+-- (today and yesterday, and days with events added since their rollup);
+-- days not listed are read from their rollup rows alone.  Oldest first.
+CREATE OR REPLACE FUNCTION analytics.read_plan("from" date, "to" date)
+RETURNS TABLE (day date, since timestamptz)
+LANGUAGE sql STABLE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT g.d,
+           CASE WHEN r.day IS NULL OR (c.day IS NOT NULL AND NOT c.appended) THEN NULL ELSE r.watermark END
+    FROM (SELECT x::date AS d FROM generate_series($1::timestamp, $2::timestamp, interval '1 day') x) g
+    LEFT JOIN analytics.rollup_days r ON r.day = g.d
+    LEFT JOIN analytics.changed_days c ON c.day = g.d
+    WHERE r.day IS NULL OR c.day IS NOT NULL OR g.d >= analytics.utc_today() - 1
+    ORDER BY g.d
+$$;
+COMMENT ON FUNCTION analytics.read_plan(date, date) IS
+    'The days of [from, to] that readers take (partly) from raw events: since NULL for a whole day (never rolled, or rewritten since its rollup), else the watermark above which events are added to the day''s rollup rows; other days are read from rollups alone';

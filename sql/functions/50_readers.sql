@@ -1,12 +1,17 @@
 -------------------------------------------------------------------------------
 -- functions/50_readers.sql (layer 50, readers): a tenant's days as of the
--- moment of the call, clean days from the rollups (layer 40) and every
--- other day (today, late events, never rolled) from its raw events, so each
--- answer reflects every event recorded so far.  Re-runnable: part of the
--- install script and of every upgrade.
+-- moment of the call.  analytics.read_plan (layer 40) says how each day is
+-- read: from its rollup rows alone; from its rollup rows plus the few raw
+-- events ingested since the day's watermark (today and yesterday, which
+-- the minute rollup keeps current, and days with events added since); or,
+-- for a day never rolled or rewritten since, from its raw events whole.  So
+-- each answer reflects every event recorded so far while reading little
+-- more than rollup rows.  Re-runnable: part of the install script and of
+-- every upgrade.
 --
 -- Every report (layer 70) reads through these four functions:
---   read_raw_groups     a tenant's raw events of some days, grouped
+--   read_raw_groups     a tenant's raw events of some days (or since a
+--                       watermark), grouped
 --   read_tenant_days    a tenant's daily metric totals, agents and heatmap
 --   read_agent_days     a tenant's daily metrics per agent
 --   read_endpoint_stats a tenant's api calls per endpoint with latencies
@@ -15,20 +20,22 @@
 
 -- A tenant's raw events of the given days, grouped by day, agent and event
 -- type (and, with detail, by endpoint and method with a latency sketch of
--- the api calls).  Each day is read from its own partition by a query
--- planned for it alone; days with no partition from the default partition.
-CREATE OR REPLACE FUNCTION analytics.read_raw_groups(tenant_id uuid, days date[], detail boolean)
+-- the api calls).  since[i] bounds day[i] to the events ingested at or
+-- after it (NULL: the whole day).  Each day is read from its own partition
+-- by a query planned for it alone; days with no partition from the default
+-- partition.
+CREATE OR REPLACE FUNCTION analytics.read_raw_groups(tenant_id uuid, days date[], since timestamptz[], detail boolean)
 RETURNS TABLE (date date, agent_id uuid, event_type text, endpoint text, method text,
                calls bigint, successes bigint, latency analytics.qsketch, api_heatmap analytics.heatmap)
-LANGUAGE plpgsql STABLE STRICT
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 SET jit = off
 AS $$
 DECLARE
     q      text;
     d      date;
+    s      timestamptz;
     part   regclass;
-    nopart date[] := '{}';
 BEGIN
     q := 'SELECT (e.occurred_at AT TIME ZONE ''UTC'')::date, e.agent_id, e.event_type, '
       || CASE WHEN detail THEN 'e.endpoint, e.method, ' ELSE 'NULL::text, NULL::text, ' END
@@ -37,30 +44,27 @@ BEGIN
               ELSE 'NULL::analytics.qsketch, ' END
       || 'analytics.heatmap_agg(e.occurred_at, e.count::bigint) FILTER (WHERE e.event_type = ''api_call'') '
       || 'FROM %s e WHERE e.tenant_id = $1 %s GROUP BY 1, 2, 3, 4, 5';
-    FOR d, part IN
-        SELECT u, to_regclass('analytics.' || analytics.partition_name(u)) FROM unnest(days) u
+    FOR d, s, part IN
+        SELECT u.d, u.s, to_regclass('analytics.' || analytics.partition_name(u.d))
+        FROM unnest(days, since) AS u(d, s) WHERE u.d IS NOT NULL
     LOOP
         IF part IS NULL THEN
-            nopart := nopart || d;
-        ELSE
+            RETURN QUERY EXECUTE format(q, 'analytics.usage_events_default',
+                'AND e.occurred_at >= $2 AND e.occurred_at < $3 AND ($4::timestamptz IS NULL OR e.ingested_at >= $4)')
+                USING read_raw_groups.tenant_id, d::timestamp AT TIME ZONE 'UTC', (d + 1)::timestamp AT TIME ZONE 'UTC', s;
+        ELSIF s IS NULL THEN
             RETURN QUERY EXECUTE format(q, part, '') USING read_raw_groups.tenant_id;
+        ELSE
+            RETURN QUERY EXECUTE format(q, part, 'AND e.ingested_at >= $2') USING read_raw_groups.tenant_id, s;
         END IF;
     END LOOP;
-    IF cardinality(nopart) > 0 THEN
-        RETURN QUERY EXECUTE format(q, 'analytics.usage_events_default',
-            'AND e.occurred_at >= $2 AND e.occurred_at < $3 AND (e.occurred_at AT TIME ZONE ''UTC'')::date = ANY ($4)')
-            USING read_raw_groups.tenant_id,
-                  (SELECT min(x) FROM unnest(nopart) x)::timestamp AT TIME ZONE 'UTC',
-                  ((SELECT max(x) FROM unnest(nopart) x) + 1)::timestamp AT TIME ZONE 'UTC',
-                  nopart;
-    END IF;
 END
 $$;
-COMMENT ON FUNCTION analytics.read_raw_groups(uuid, date[], boolean) IS
-    'Raw events of a tenant on the given days, grouped by day, agent, event type (with detail also endpoint and method, with a latency qsketch of api calls): calls, successes and the api_call heatmap; each day read from its own partition';
+COMMENT ON FUNCTION analytics.read_raw_groups(uuid, date[], timestamptz[], boolean) IS
+    'Raw events of a tenant on the given days (each bounded to the events ingested at or after since[i] unless NULL), grouped by day, agent, event type (with detail also endpoint and method, with a latency qsketch of api calls): calls, successes and the api_call heatmap; each day read from its own partition';
 
--- A tenant's days of [from, to] with any event: tenant_daily for clean
--- days, raw events for the others.  Days without events are absent.
+-- A tenant's days of [from, to] with any event: tenant_daily rows plus raw
+-- events as analytics.read_plan says.  Days without events are absent.
 CREATE OR REPLACE FUNCTION analytics.read_tenant_days(tenant_id uuid, "from" date, "to" date)
 RETURNS TABLE (date date, api_calls bigint, token_issuances bigint, token_failures bigint,
                credential_rotations bigint, tool_calls bigint, llm_calls bigint,
@@ -71,25 +75,41 @@ SET jit = off
 AS $$
 #variable_conflict use_column
 DECLARE
-    tid  uuid := read_tenant_days.tenant_id;
-    lo   date := read_tenant_days."from";
-    hi   date := read_tenant_days."to";
-    days date[] := analytics.unclean_days(lo, hi);
+    tid   uuid := read_tenant_days.tenant_id;
+    lo    date := read_tenant_days."from";
+    hi    date := read_tenant_days."to";
+    days  date[];
+    since timestamptz[];
+    whole date[];
+    rolled analytics.tenant_daily[];
 BEGIN
-    RETURN QUERY
-    SELECT t.date, t.api_calls, t.token_issuances, t.token_failures, t.credential_rotations,
-           t.tool_calls, t.llm_calls, t.active_agents, t.issuing_agents, t.api_heatmap
-    FROM analytics.tenant_daily t
-    WHERE t.tenant_id = tid AND t.date BETWEEN lo AND hi AND t.date <> ALL (days);
-    IF cardinality(days) > 0 THEN
+    SELECT coalesce(array_agg(p.day), '{}'), coalesce(array_agg(p.since), '{}'),
+           coalesce(array_agg(p.day) FILTER (WHERE p.since IS NULL), '{}')
+    INTO days, since, whole FROM analytics.read_plan(lo, hi) p;
+    IF cardinality(days) = 0 THEN
         RETURN QUERY
-        WITH r AS MATERIALIZED (SELECT * FROM analytics.read_raw_groups(tid, days, false)),
-        m AS (
-            SELECT r.date, r.agent_id, c.metric_type, c.n
-            FROM r CROSS JOIN LATERAL analytics.metric_counts(r.event_type, r.calls, r.successes) c)
-        SELECT x.date, coalesce(p.api_calls, 0), coalesce(p.token_issuances, 0), coalesce(p.token_failures, 0),
-               coalesce(p.credential_rotations, 0), coalesce(p.tool_calls, 0), coalesce(p.llm_calls, 0),
-               x.active_agents, coalesce(p.issuing_agents, '{}'), x.api_heatmap
+        SELECT t.date, t.api_calls, t.token_issuances, t.token_failures, t.credential_rotations,
+               t.tool_calls, t.llm_calls, t.active_agents, t.issuing_agents, t.api_heatmap
+        FROM analytics.tenant_daily t
+        WHERE t.tenant_id = tid AND t.date BETWEEN lo AND hi;
+        RETURN;
+    END IF;
+    -- The rollup rows first, by a statement of their own (on Citus one that
+    -- reads the tenant's shard and calls read_raw_groups() would be routed
+    -- whole to the worker); then merged with the raw groups by day.
+    SELECT array_agg(t) INTO rolled
+    FROM analytics.tenant_daily t
+    WHERE t.tenant_id = tid AND t.date BETWEEN lo AND hi AND t.date <> ALL (whole);
+    RETURN QUERY
+    WITH r AS MATERIALIZED (SELECT * FROM analytics.read_raw_groups(tid, days, since, false)),
+    m AS (
+        SELECT r.date, r.agent_id, c.metric_type, c.n
+        FROM r CROSS JOIN LATERAL analytics.metric_counts(r.event_type, r.calls, r.successes) c),
+    raw_days AS (
+        SELECT x.date, coalesce(p.api_calls, 0) AS api_calls, coalesce(p.token_issuances, 0) AS token_issuances,
+               coalesce(p.token_failures, 0) AS token_failures, coalesce(p.credential_rotations, 0) AS credential_rotations,
+               coalesce(p.tool_calls, 0) AS tool_calls, coalesce(p.llm_calls, 0) AS llm_calls,
+               x.active_agents, coalesce(p.issuing_agents, '{}') AS issuing_agents, x.api_heatmap
         FROM (SELECT r.date,
                      coalesce(array_agg(DISTINCT r.agent_id ORDER BY r.agent_id) FILTER (WHERE r.agent_id IS NOT NULL), '{}') AS active_agents,
                      analytics.heatmap_merge(r.api_heatmap) AS api_heatmap
@@ -104,16 +124,38 @@ BEGIN
                    sum(m.n) FILTER (WHERE m.metric_type = 'llm_calls')::bigint AS llm_calls,
                    array_agg(DISTINCT m.agent_id ORDER BY m.agent_id)
                        FILTER (WHERE m.agent_id IS NOT NULL AND m.metric_type = 'token_issuances') AS issuing_agents
-            FROM m GROUP BY m.date) p ON p.date = x.date;
-    END IF;
+            FROM m GROUP BY m.date) p ON p.date = x.date),
+    u AS (
+        SELECT t.date, t.api_calls, t.token_issuances, t.token_failures, t.credential_rotations,
+               t.tool_calls, t.llm_calls, t.active_agents, t.issuing_agents, t.api_heatmap
+        FROM unnest(rolled) t
+        UNION ALL
+        SELECT * FROM raw_days),
+    -- (a day read from its rollup row and from raw events has two rows:
+    -- counts add up, agent sets unite, heatmaps merge)
+    two AS MATERIALIZED (SELECT u.date FROM u GROUP BY u.date HAVING count(*) > 1)
+    SELECT u.date, u.api_calls, u.token_issuances, u.token_failures, u.credential_rotations, u.tool_calls,
+           u.llm_calls, u.active_agents, u.issuing_agents, u.api_heatmap
+    FROM u WHERE u.date NOT IN (SELECT two.date FROM two)
+    UNION ALL
+    SELECT s.date, s.api_calls, s.token_issuances, s.token_failures, s.credential_rotations, s.tool_calls,
+           s.llm_calls,
+           ARRAY(SELECT DISTINCT a FROM u, unnest(u.active_agents) a WHERE u.date = s.date ORDER BY a),
+           ARRAY(SELECT DISTINCT a FROM u, unnest(u.issuing_agents) a WHERE u.date = s.date ORDER BY a),
+           s.api_heatmap
+    FROM (SELECT u.date, sum(u.api_calls)::bigint AS api_calls, sum(u.token_issuances)::bigint AS token_issuances,
+                 sum(u.token_failures)::bigint AS token_failures,
+                 sum(u.credential_rotations)::bigint AS credential_rotations, sum(u.tool_calls)::bigint AS tool_calls,
+                 sum(u.llm_calls)::bigint AS llm_calls, analytics.heatmap_merge(u.api_heatmap) AS api_heatmap
+          FROM u WHERE u.date IN (SELECT two.date FROM two) GROUP BY u.date) s;
 END
 $$;
 COMMENT ON FUNCTION analytics.read_tenant_days(uuid, date, date) IS
-    'A tenant''s days of [from, to] that have events, up to the moment of the call: the six metric totals, active and issuing agents, api_call heatmap; clean days from tenant_daily, the others from raw events';
+    'A tenant''s days of [from, to] that have events, up to the moment of the call: the six metric totals, active and issuing agents, api_call heatmap; from tenant_daily plus the raw events analytics.read_plan names';
 
 -- A tenant's daily metrics per agent of [from, to] (agent_id NULL: events
--- with no agent): analytics_daily_aggregates for clean days, raw events for
--- the others.  An agent with events but no metric that day has no row.
+-- with no agent): agent_daily rows plus raw events as read_plan says.  An
+-- agent with events but no metric that day has no row.
 CREATE OR REPLACE FUNCTION analytics.read_agent_days(tenant_id uuid, "from" date, "to" date)
 RETURNS TABLE (date date, agent_id uuid, api_calls bigint, token_issuances bigint, token_failures bigint,
                credential_rotations bigint, tool_calls bigint, llm_calls bigint)
@@ -123,26 +165,36 @@ SET jit = off
 AS $$
 #variable_conflict use_column
 DECLARE
-    tid  uuid := read_agent_days.tenant_id;
-    lo   date := read_agent_days."from";
-    hi   date := read_agent_days."to";
-    days date[] := analytics.unclean_days(lo, hi);
+    tid   uuid := read_agent_days.tenant_id;
+    lo    date := read_agent_days."from";
+    hi    date := read_agent_days."to";
+    days  date[];
+    since timestamptz[];
+    whole date[];
+    rolled analytics.agent_daily[];
 BEGIN
+    SELECT coalesce(array_agg(p.day), '{}'), coalesce(array_agg(p.since), '{}'),
+           coalesce(array_agg(p.day) FILTER (WHERE p.since IS NULL), '{}')
+    INTO days, since, whole FROM analytics.read_plan(lo, hi) p;
+    IF cardinality(days) = 0 THEN
+        RETURN QUERY
+        SELECT a.date, a.agent_id, a.api_calls, a.token_issuances, a.token_failures, a.credential_rotations,
+               a.tool_calls, a.llm_calls
+        FROM analytics.agent_daily a
+        WHERE a.tenant_id = tid AND a.date BETWEEN lo AND hi;
+        RETURN;
+    END IF;
     -- (two statements: on Citus one that reads the tenant's shard and calls
     -- read_raw_groups() would be routed whole to the worker)
+    SELECT array_agg(a) INTO rolled
+    FROM analytics.agent_daily a
+    WHERE a.tenant_id = tid AND a.date BETWEEN lo AND hi AND a.date <> ALL (whole);
     RETURN QUERY
-    SELECT a.date, a.agent_id,
-           coalesce(sum(a.count) FILTER (WHERE a.metric_type = 'api_calls'), 0)::bigint,
-           coalesce(sum(a.count) FILTER (WHERE a.metric_type = 'token_issuances'), 0)::bigint,
-           coalesce(sum(a.count) FILTER (WHERE a.metric_type = 'token_failures'), 0)::bigint,
-           coalesce(sum(a.count) FILTER (WHERE a.metric_type = 'credential_rotations'), 0)::bigint,
-           coalesce(sum(a.count) FILTER (WHERE a.metric_type = 'tool_calls'), 0)::bigint,
-           coalesce(sum(a.count) FILTER (WHERE a.metric_type = 'llm_calls'), 0)::bigint
-    FROM analytics.analytics_daily_aggregates a
-    WHERE a.tenant_id = tid AND a.date BETWEEN lo AND hi AND a.date <> ALL (days)
-    GROUP BY a.date, a.agent_id;
-    IF cardinality(days) > 0 THEN
-        RETURN QUERY
+    WITH u AS (
+        SELECT a.date, a.agent_id, a.api_calls, a.token_issuances, a.token_failures, a.credential_rotations,
+               a.tool_calls, a.llm_calls
+        FROM unnest(rolled) a
+        UNION ALL
         SELECT r.date, r.agent_id,
                coalesce(sum(c.n) FILTER (WHERE c.metric_type = 'api_calls'), 0)::bigint,
                coalesce(sum(c.n) FILTER (WHERE c.metric_type = 'token_issuances'), 0)::bigint,
@@ -150,17 +202,21 @@ BEGIN
                coalesce(sum(c.n) FILTER (WHERE c.metric_type = 'credential_rotations'), 0)::bigint,
                coalesce(sum(c.n) FILTER (WHERE c.metric_type = 'tool_calls'), 0)::bigint,
                coalesce(sum(c.n) FILTER (WHERE c.metric_type = 'llm_calls'), 0)::bigint
-        FROM analytics.read_raw_groups(tid, days, false) r
+        FROM analytics.read_raw_groups(tid, days, since, false) r
         CROSS JOIN LATERAL analytics.metric_counts(r.event_type, r.calls, r.successes) c
-        GROUP BY r.date, r.agent_id;
-    END IF;
+        GROUP BY r.date, r.agent_id
+        -- (an agent whose only events have no metric has no row)
+        HAVING count(c.metric_type) > 0)
+    SELECT u.date, u.agent_id, sum(u.api_calls)::bigint, sum(u.token_issuances)::bigint, sum(u.token_failures)::bigint,
+           sum(u.credential_rotations)::bigint, sum(u.tool_calls)::bigint, sum(u.llm_calls)::bigint
+    FROM u GROUP BY u.date, u.agent_id;
 END
 $$;
 COMMENT ON FUNCTION analytics.read_agent_days(uuid, date, date) IS
     'A tenant''s six daily metrics per agent and day of [from, to], up to the moment of the call (agent_id NULL: events with no agent); an agent with no metric that day has no row';
 
 -- A tenant's api calls of [from, to] by endpoint and method, with merged
--- latency sketches: usage_stats_daily for clean days, raw events otherwise.
+-- latency sketches: endpoint_daily rows plus raw events as read_plan says.
 CREATE OR REPLACE FUNCTION analytics.read_endpoint_stats(tenant_id uuid, "from" date, "to" date)
 RETURNS TABLE (endpoint text, method text, calls bigint, successes bigint, latency analytics.qsketch)
 LANGUAGE plpgsql STABLE STRICT
@@ -169,32 +225,42 @@ SET jit = off
 AS $$
 #variable_conflict use_column
 DECLARE
-    tid  uuid := read_endpoint_stats.tenant_id;
-    lo   date := read_endpoint_stats."from";
-    hi   date := read_endpoint_stats."to";
-    days date[] := analytics.unclean_days(lo, hi);
-    -- The clean days' rows, read first by a statement of their own: on
-    -- Citus a statement that reads the tenant's shard and calls
-    -- read_raw_groups() would be routed whole to the worker, and the
-    -- function's own distributed reads refused there.
+    tid   uuid := read_endpoint_stats.tenant_id;
+    lo    date := read_endpoint_stats."from";
+    hi    date := read_endpoint_stats."to";
+    days  date[];
+    since timestamptz[];
+    whole date[];
+    -- The rollup rows, read first by a statement of their own: on Citus a
+    -- statement that reads the tenant's shard and calls read_raw_groups()
+    -- would be routed whole to the worker, and the function's own
+    -- distributed reads refused there.
     e_ends text[]; e_meths text[]; e_calls bigint[]; e_succ bigint[]; e_lat analytics.qsketch[];
 BEGIN
+    SELECT coalesce(array_agg(p.day), '{}'), coalesce(array_agg(p.since), '{}'),
+           coalesce(array_agg(p.day) FILTER (WHERE p.since IS NULL), '{}')
+    INTO days, since, whole FROM analytics.read_plan(lo, hi) p;
     -- (merged per endpoint where the rows are, so a handful of rows travel)
     SELECT array_agg(g.endpoint), array_agg(g.method), array_agg(g.calls), array_agg(g.successes), array_agg(g.latency)
     INTO e_ends, e_meths, e_calls, e_succ, e_lat
     FROM (SELECT s.endpoint, s.method, sum(s.calls)::bigint AS calls, sum(s.successes)::bigint AS successes,
                  analytics.qsketch_merge(s.latency) AS latency
-          FROM analytics.usage_stats_daily s
-          WHERE s.tenant_id = tid AND s.date BETWEEN lo AND hi AND s.date <> ALL (days)
-            AND s.event_type = 'api_call'
+          FROM analytics.endpoint_daily s
+          WHERE s.tenant_id = tid AND s.date BETWEEN lo AND hi AND s.date <> ALL (whole)
           GROUP BY s.endpoint, s.method) g;
+    IF cardinality(days) = 0 THEN
+        RETURN QUERY
+        SELECT u.endpoint, u.method, u.calls, u.successes, u.latency
+        FROM unnest(e_ends, e_meths, e_calls, e_succ, e_lat) AS u(endpoint, method, calls, successes, latency);
+        RETURN;
+    END IF;
     RETURN QUERY
     WITH g AS (
         SELECT u.endpoint, u.method, u.calls, u.successes, u.latency
         FROM unnest(e_ends, e_meths, e_calls, e_succ, e_lat) AS u(endpoint, method, calls, successes, latency)
         UNION ALL
         SELECT r.endpoint, r.method, r.calls, r.successes, r.latency
-        FROM analytics.read_raw_groups(tid, days, true) r
+        FROM analytics.read_raw_groups(tid, days, since, true) r
         WHERE r.event_type = 'api_call')
     SELECT g.endpoint, g.method, sum(g.calls)::bigint, sum(g.successes)::bigint, analytics.qsketch_merge(g.latency)
     FROM g

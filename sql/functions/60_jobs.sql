@@ -72,6 +72,44 @@ COMMENT ON PROCEDURE analytics.rollup_job() IS
     'The nightly job: premakes partitions, finds days that INSERT or COPY changed, rolls up yesterday, every closed day changed since its rollup and every closed day never rolled, records each run in analytics.job_runs, prunes the history';
 
 
+-- The minute job: merges into the rollups of yesterday and today, and of
+-- every rolled day with events added since (late events, INSERT or COPY
+-- found by the nightly job), the events ingested since their watermark,
+-- one transaction per day, so that readers add only the events of the last
+-- minute or so to rollup rows.  A live day not rolled yet is rolled up
+-- whole once.  Raises at the end if a day failed (pg_cron records it).
+CREATE OR REPLACE PROCEDURE analytics.increment_job()
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    today  date := analytics.utc_today();
+    d      date;
+    r      record;
+    failed integer := 0;
+    msg    text;
+BEGIN
+    FOR d IN SELECT today - 1 UNION SELECT today
+             UNION SELECT c.day FROM analytics.changed_days c
+                   JOIN analytics.rollup_days rd ON rd.day = c.day
+                   WHERE c.appended AND NOT rd.raw_dropped AND c.day <= today
+             ORDER BY 1 LOOP
+        BEGIN
+            r := analytics.rollup_increment(d);
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+            RAISE WARNING 'the increment of % failed: %', d, msg;
+            failed := failed + 1;
+        END;
+        COMMIT;
+    END LOOP;
+    IF failed > 0 THEN
+        RAISE EXCEPTION '% day(s) failed to merge their increments', failed;
+    END IF;
+END
+$$;
+COMMENT ON PROCEDURE analytics.increment_job() IS
+    'The minute job: merges the events ingested since their watermark into the rollups of yesterday, today and every rolled day with events added since (analytics.rollup_increment), one transaction per day';
+
 -------------------------------------------------------------------------------
 -- Retention
 -------------------------------------------------------------------------------
@@ -147,6 +185,8 @@ BEGIN
     folded_rows := folded_rows + n;
 
     DELETE FROM analytics.tenant_daily t WHERE t.date < daily_cut;
+    DELETE FROM analytics.agent_daily a WHERE a.date < daily_cut;
+    DELETE FROM analytics.endpoint_daily e WHERE e.date < daily_cut;
 
     INSERT INTO analytics.job_runs (job, started_at, finished_at, duration_ms, rows, status, backend_pid)
     VALUES ('retention', t0, clock_timestamp(), extract(epoch FROM clock_timestamp() - t0) * 1000,
@@ -219,6 +259,19 @@ RETURNS boolean
 LANGUAGE sql VOLATILE
 AS $$ SELECT analytics.unschedule_job('analytics-rollup') $$;
 COMMENT ON FUNCTION analytics.unschedule_rollup() IS 'Removes the rollup job; false when it was not scheduled';
+
+CREATE OR REPLACE FUNCTION analytics.schedule_increments(schedule text DEFAULT '* * * * *')
+RETURNS bigint
+LANGUAGE sql VOLATILE STRICT
+AS $$ SELECT analytics.schedule_job('analytics-increments', schedule, 'CALL analytics.increment_job()') $$;
+COMMENT ON FUNCTION analytics.schedule_increments(text) IS
+    'Registers the minute job that keeps today''s rollups current with pg_cron (job name analytics-increments, default every minute); calling it again updates the job; returns the job id';
+
+CREATE OR REPLACE FUNCTION analytics.unschedule_increments()
+RETURNS boolean
+LANGUAGE sql VOLATILE
+AS $$ SELECT analytics.unschedule_job('analytics-increments') $$;
+COMMENT ON FUNCTION analytics.unschedule_increments() IS 'Removes the increments job; false when it was not scheduled';
 
 CREATE OR REPLACE FUNCTION analytics.schedule_retention(schedule text DEFAULT '30 1 * * *')
 RETURNS bigint

@@ -86,6 +86,7 @@ DECLARE
 BEGIN
     FOREACH t IN ARRAY ARRAY['tenants', 'agents', 'usage_events', 'usage_events_default',
                              'analytics_daily_aggregates', 'usage_stats_daily', 'tenant_daily',
+                             'agent_daily', 'endpoint_daily',
                              'analytics_monthly_aggregates', 'usage_stats_monthly'] LOOP
         EXECUTE format('ALTER TABLE analytics.%I ENABLE ROW LEVEL SECURITY', t);
         EXECUTE format('DROP POLICY IF EXISTS tenant_isolation ON analytics.%I', t);

@@ -113,8 +113,14 @@ SELECT pg_catalog.pg_extension_config_dump('analytics.usage_events_default', '')
 -- day takes it out of the log before reading the day.
 CREATE TABLE analytics.changed_days (
     day        date PRIMARY KEY,
-    changed_at timestamptz NOT NULL DEFAULT now()
+    changed_at timestamptz NOT NULL DEFAULT now(),
+    -- true while the day's changes are new events only (record_events): the
+    -- rollup rows plus the events ingested since the day's watermark are
+    -- then the whole day, and the minute rollup merges them in; false once
+    -- anything else changed the day (updates, deletes): read it raw and
+    -- recompute it whole.
+    appended   boolean NOT NULL DEFAULT false
 );
 COMMENT ON TABLE analytics.changed_days IS
-    'Days with events written, updated or deleted since their last rollup; the next rollup recomputes them';
+    'Days with events written, updated or deleted since their last rollup; appended: only new events (merged by the minute rollup), else the next rollup recomputes the day';
 SELECT pg_catalog.pg_extension_config_dump('analytics.changed_days', '');

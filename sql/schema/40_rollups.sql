@@ -15,10 +15,11 @@ CREATE TABLE analytics.rollup_days (
     events       bigint NOT NULL,
     rows_written bigint NOT NULL,
     raw_dropped  boolean NOT NULL DEFAULT false,
-    watermark    timestamptz NOT NULL
+    watermark    timestamptz NOT NULL,
+    complete     boolean NOT NULL DEFAULT true
 );
 COMMENT ON TABLE analytics.rollup_days IS
-    'Days rolled up: when, how many events, how many rollup rows the last run wrote, whether retention has dropped the raw events, and the watermark: every event with an earlier ingested_at was visible to the last rollup';
+    'Days rolled up: when, how many events, how many rollup rows the last run wrote, whether retention has dropped the raw events, the watermark (the rollup rows hold exactly the day''s events ingested before it), and complete: false while the minute rollup has been merging increments into the day (the nightly rollup then recomputes it once)';
 
 -- Daily counts per (tenant, agent, day, metric); agent_id NULL holds the
 -- tenant-level events (events with no agent), so a tenant's total is the
@@ -99,6 +100,42 @@ CREATE TABLE analytics.tenant_daily (
 COMMENT ON TABLE analytics.tenant_daily IS
     'One row per tenant and day: metric totals, the sorted agents active that day and those that attempted a token issuance, and api_call counts by hour (a heatmap)';
 
+-- The read models of the per-agent and per-endpoint answers: one row per
+-- tenant, day and agent with the six metrics side by side (the pivot of
+-- analytics_daily_aggregates), and one per tenant, day, endpoint and
+-- method of the api calls with their merged latency sketch (usage_stats_daily
+-- summed over agents and models), so a month of agent_activity or
+-- call_patterns reads a few hundred rows.
+CREATE TABLE analytics.agent_daily (
+    tenant_id            uuid NOT NULL,
+    date                 date NOT NULL,
+    agent_id             uuid,
+    api_calls            bigint NOT NULL,
+    token_issuances      bigint NOT NULL,
+    token_failures       bigint NOT NULL,
+    credential_rotations bigint NOT NULL,
+    tool_calls           bigint NOT NULL,
+    llm_calls            bigint NOT NULL,
+    updated_at           timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT agent_daily_key UNIQUE NULLS NOT DISTINCT (tenant_id, date, agent_id)
+);
+COMMENT ON TABLE analytics.agent_daily IS
+    'One row per tenant, day and agent (NULL: events with no agent) with the six daily metrics side by side; agents with events but no metric that day have no row';
+
+CREATE TABLE analytics.endpoint_daily (
+    tenant_id  uuid NOT NULL,
+    date       date NOT NULL,
+    endpoint   text,
+    method     text,
+    calls      bigint NOT NULL,
+    successes  bigint NOT NULL,
+    latency    analytics.qsketch,
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT endpoint_daily_key UNIQUE NULLS NOT DISTINCT (tenant_id, date, endpoint, method)
+);
+COMMENT ON TABLE analytics.endpoint_daily IS
+    'Api calls per tenant, day, endpoint and method: calls, successes and the merged latency qsketch';
+
 -- Monthly rows that daily rows are folded into by retention.
 CREATE TABLE analytics.analytics_monthly_aggregates (
     tenant_id   uuid NOT NULL,
@@ -154,6 +191,8 @@ SELECT pg_catalog.pg_extension_config_dump('analytics.rollup_days', '');
 SELECT pg_catalog.pg_extension_config_dump('analytics.analytics_daily_aggregates', '');
 SELECT pg_catalog.pg_extension_config_dump('analytics.usage_stats_daily', '');
 SELECT pg_catalog.pg_extension_config_dump('analytics.tenant_daily', '');
+SELECT pg_catalog.pg_extension_config_dump('analytics.agent_daily', '');
+SELECT pg_catalog.pg_extension_config_dump('analytics.endpoint_daily', '');
 SELECT pg_catalog.pg_extension_config_dump('analytics.analytics_monthly_aggregates', '');
 SELECT pg_catalog.pg_extension_config_dump('analytics.usage_stats_monthly', '');
 SELECT pg_catalog.pg_extension_config_dump('analytics.model_prices', '');

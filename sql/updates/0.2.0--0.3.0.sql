@@ -1,0 +1,74 @@
+-------------------------------------------------------------------------------
+-- updates/0.2.0--0.3.0.sql: the hand-written part of the upgrade from 0.2.0
+-- to 0.3.0 (the Makefile appends every sql/functions/ piece).  0.3.0 keeps
+-- today's and other changed days' rollups current in small increments (the
+-- minute rollup) and adds the per-agent and per-endpoint read models; the
+-- tables they need are created and filled here from the existing rollups.
+-------------------------------------------------------------------------------
+
+\echo Use "ALTER EXTENSION analytics UPDATE TO '0.3.0'" to load this file. \quit
+
+-- Days whose changes are new events only (merged by the minute rollup).
+-- Existing log rows are recomputed whole, as 0.2.0 would have.
+ALTER TABLE analytics.changed_days ADD COLUMN appended boolean NOT NULL DEFAULT false;
+
+-- Days whose rollup the minute rollup has been merging into.
+ALTER TABLE analytics.rollup_days ADD COLUMN complete boolean NOT NULL DEFAULT true;
+COMMENT ON TABLE analytics.rollup_days IS
+    'Days rolled up: when, how many events, how many rollup rows the last run wrote, whether retention has dropped the raw events, the watermark (the rollup rows hold exactly the day''s events ingested before it), and complete: false while the minute rollup has been merging increments into the day (the nightly rollup then recomputes it once)';
+COMMENT ON TABLE analytics.changed_days IS
+    'Days with events written, updated or deleted since their last rollup; appended: only new events (merged by the minute rollup), else the next rollup recomputes the day';
+
+CREATE TABLE analytics.agent_daily (
+    tenant_id            uuid NOT NULL,
+    date                 date NOT NULL,
+    agent_id             uuid,
+    api_calls            bigint NOT NULL,
+    token_issuances      bigint NOT NULL,
+    token_failures       bigint NOT NULL,
+    credential_rotations bigint NOT NULL,
+    tool_calls           bigint NOT NULL,
+    llm_calls            bigint NOT NULL,
+    updated_at           timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT agent_daily_key UNIQUE NULLS NOT DISTINCT (tenant_id, date, agent_id)
+);
+COMMENT ON TABLE analytics.agent_daily IS
+    'One row per tenant, day and agent (NULL: events with no agent) with the six daily metrics side by side; agents with events but no metric that day have no row';
+
+CREATE TABLE analytics.endpoint_daily (
+    tenant_id  uuid NOT NULL,
+    date       date NOT NULL,
+    endpoint   text,
+    method     text,
+    calls      bigint NOT NULL,
+    successes  bigint NOT NULL,
+    latency    analytics.qsketch,
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT endpoint_daily_key UNIQUE NULLS NOT DISTINCT (tenant_id, date, endpoint, method)
+);
+COMMENT ON TABLE analytics.endpoint_daily IS
+    'Api calls per tenant, day, endpoint and method: calls, successes and the merged latency qsketch';
+SELECT pg_catalog.pg_extension_config_dump('analytics.agent_daily', '');
+SELECT pg_catalog.pg_extension_config_dump('analytics.endpoint_daily', '');
+
+-- Filled from the rollups of 0.2.0, so every rolled day reads as before.
+INSERT INTO analytics.agent_daily (tenant_id, date, agent_id, api_calls, token_issuances, token_failures,
+                                   credential_rotations, tool_calls, llm_calls)
+SELECT a.tenant_id, a.date, a.agent_id,
+       coalesce(sum(a.count) FILTER (WHERE a.metric_type = 'api_calls'), 0),
+       coalesce(sum(a.count) FILTER (WHERE a.metric_type = 'token_issuances'), 0),
+       coalesce(sum(a.count) FILTER (WHERE a.metric_type = 'token_failures'), 0),
+       coalesce(sum(a.count) FILTER (WHERE a.metric_type = 'credential_rotations'), 0),
+       coalesce(sum(a.count) FILTER (WHERE a.metric_type = 'tool_calls'), 0),
+       coalesce(sum(a.count) FILTER (WHERE a.metric_type = 'llm_calls'), 0)
+FROM analytics.analytics_daily_aggregates a
+GROUP BY a.tenant_id, a.date, a.agent_id;
+
+INSERT INTO analytics.endpoint_daily (tenant_id, date, endpoint, method, calls, successes, latency)
+SELECT s.tenant_id, s.date, s.endpoint, s.method, sum(s.calls), sum(s.successes), analytics.qsketch_merge(s.latency)
+FROM analytics.usage_stats_daily s
+WHERE s.event_type = 'api_call'
+GROUP BY s.tenant_id, s.date, s.endpoint, s.method;
+
+-- read_raw_groups takes the watermark of each day now.
+DROP FUNCTION analytics.read_raw_groups(uuid, date[], boolean);
