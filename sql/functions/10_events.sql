@@ -72,32 +72,6 @@ $$;
 COMMENT ON FUNCTION analytics.mark_days_changed(date[]) IS
     'Logs UTC days whose events the current transaction updated or deleted (or changed in any way other than adding events), so reads take them from raw events and the next rollup recomputes them whole; whoever updates or deletes events should call it; returns the number of days';
 
--- Log days to which this transaction added events (record_events calls
--- it): their rollup rows stay valid, and reads add the events ingested
--- since the day's watermark until the minute rollup merges them in.
-CREATE OR REPLACE FUNCTION analytics.mark_days_appended(days date[])
-RETURNS integer
-LANGUAGE plpgsql VOLATILE STRICT
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    d date;
-    n     integer := 0;
-    stamp timestamptz := pg_catalog.now();
-BEGIN
-    -- In day order, so that two writers never wait for each other in a cycle.
-    FOR d IN SELECT DISTINCT u FROM unnest(days) u WHERE u IS NOT NULL ORDER BY 1 LOOP
-        PERFORM analytics.lock_day(d, false);
-        -- (a day already logged keeps its kind: a rewritten day stays rewritten)
-        INSERT INTO analytics.changed_days AS c (day, changed_at, appended) VALUES (d, stamp, true)
-        ON CONFLICT (day) DO NOTHING;
-        n := n + 1;
-    END LOOP;
-    RETURN n;
-END
-$$;
-COMMENT ON FUNCTION analytics.mark_days_appended(date[]) IS
-    'Logs UTC days to which the current transaction added events (and nothing else): reads add the events ingested since the day''s rollup watermark, the minute rollup merges them into the rollups; record_events calls it; returns the number of days';
 
 -- Give a partition the row-level security of its parent (PostgreSQL does
 -- not carry policies over to partitions, which can be queried directly).

@@ -4,6 +4,38 @@
 -- changed.  Re-runnable: part of the install script and of every upgrade.
 -------------------------------------------------------------------------------
 
+-- Log days to which this transaction added events (record_events, in
+-- layer 10, calls it by name): their rollup rows stay valid, and reads add the events ingested
+-- since the day's watermark until the minute rollup merges them in.
+CREATE OR REPLACE FUNCTION analytics.mark_days_appended(days date[])
+RETURNS integer
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    d date;
+    n     integer := 0;
+    stamp timestamptz := pg_catalog.now();
+BEGIN
+    -- In day order, so that two writers never wait for each other in a cycle.
+    FOR d IN SELECT DISTINCT u FROM unnest(days) u WHERE u IS NOT NULL ORDER BY 1 LOOP
+        PERFORM analytics.lock_day(d, false);
+        -- The events carry this transaction's start as their ingested_at:
+        -- if the day was rolled up after it (by this very transaction), they
+        -- are not above the watermark, and the day counts as rewritten.
+        -- (The lock keeps the watermark where it is until this commits.)
+        -- A day already logged as rewritten stays rewritten.
+        INSERT INTO analytics.changed_days AS c (day, changed_at, appended)
+        VALUES (d, stamp, NOT EXISTS (SELECT 1 FROM analytics.rollup_days r WHERE r.day = d AND r.watermark > stamp))
+        ON CONFLICT (day) DO UPDATE SET appended = false WHERE c.appended AND NOT excluded.appended;
+        n := n + 1;
+    END LOOP;
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION analytics.mark_days_appended(date[]) IS
+    'Logs UTC days to which the current transaction added events (and nothing else): reads add the events ingested since the day''s rollup watermark, the minute rollup merges them into the rollups; record_events calls it; returns the number of days';
+
 -- Is the rollup of a day current?  (rolled, and no change since)
 CREATE OR REPLACE FUNCTION analytics.day_is_clean(day date)
 RETURNS boolean
@@ -31,24 +63,40 @@ $$;
 COMMENT ON FUNCTION analytics.unclean_days(date, date) IS
     'The days of [from, to] whose rollups are missing or stale (not analytics.day_is_clean), oldest first';
 
--- The ingestion watermark of a rollup that starts now: no transaction of
--- this database still under way began before it, so every event the rollup
--- cannot see yet will carry an ingested_at (its transaction's start) at or
--- after it.  (A long transaction holds the watermark back: its days are then
--- rolled up again, which changes nothing, rather than missed.)
+-- The ingestion watermark of a rollup that starts now: no other
+-- transaction of this database still under way began before it, so every
+-- event the rollup cannot see yet will carry an ingested_at (its
+-- transaction's start) at or after it; the calling transaction's own
+-- events are before it (and visible to it).  (A long transaction holds the
+-- watermark back: its days are then rolled up again, which changes
+-- nothing, rather than missed.)  The clock is read before the activity, and
+-- the activity afresh (not the transaction's cached copy), so a
+-- transaction that starts in between is seen or starts after the clock
+-- reading.  The rollup's reads after it take a new snapshot, so it runs at
+-- READ COMMITTED only.
 CREATE OR REPLACE FUNCTION analytics.ingest_watermark()
 RETURNS timestamptz
-LANGUAGE sql VOLATILE
+LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT least(pg_catalog.now(),
+DECLARE
+    clock timestamptz := pg_catalog.clock_timestamp();
+BEGIN
+    IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'rollups run at READ COMMITTED, not %', pg_catalog.current_setting('transaction_isolation')
+            USING ERRCODE = 'invalid_transaction_state';
+    END IF;
+    PERFORM pg_catalog.pg_stat_clear_snapshot();
+    RETURN least(clock,
                  (SELECT min(a.xact_start) FROM pg_catalog.pg_stat_activity a
-                  WHERE a.xact_start IS NOT NULL AND a.datname = pg_catalog.current_database()),
+                  WHERE a.xact_start IS NOT NULL AND a.datname = pg_catalog.current_database()
+                    AND a.pid <> pg_catalog.pg_backend_pid()),
                  (SELECT min(p.prepared) FROM pg_catalog.pg_prepared_xacts p
-                  WHERE p.database = pg_catalog.current_database()))
+                  WHERE p.database = pg_catalog.current_database()));
+END
 $$;
 COMMENT ON FUNCTION analytics.ingest_watermark() IS
-    'The start of the oldest transaction under way (or now): events not yet visible will have an ingested_at at or after it';
+    'The start of the oldest other transaction under way (or the clock): events not yet visible will have an ingested_at at or after it; raises unless at READ COMMITTED';
 
 -- Recompute the rollups of one day from its raw events, in one pass over
 -- the day's partition, writing only the rows that changed.  Returns
