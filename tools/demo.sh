@@ -52,13 +52,15 @@ psql -X -q -v ON_ERROR_STOP=1 -d "$DEMO_DB" -f datagen/generate.sql >/dev/null
 echo "demo: generating $DEMO_EVENTS events over $DEMO_DAYS days"
 psql -X -q -v ON_ERROR_STOP=1 -d "$DEMO_DB" -c \
   "SELECT * FROM analytics_datagen.generate($DEMO_EVENTS, $DEMO_DAYS, (now() AT TIME ZONE 'UTC')::date - 1)" >/dev/null
-echo "demo: running the rollup job (every day of the demo data) and scheduling the nightly jobs with pg_cron"
+echo "demo: running the rollup job (every day of the demo data) and scheduling the nightly and minute jobs with pg_cron"
 psql -X -q -v ON_ERROR_STOP=1 -d "$DEMO_DB" >/dev/null <<'SQL'
 INSERT INTO analytics.model_prices (model, input_usd_per_mtok, output_usd_per_mtok)
 VALUES ('gpt-4o', 2.50, 10.00), ('gpt-4o-mini', 0.15, 0.60), ('claude-sonnet-4', 3.00, 15.00), ('llama-3.1-70b', 0.88, 0.88)
 ON CONFLICT (model) DO NOTHING;
 CALL analytics.rollup_job();
+CALL analytics.increment_job();
 SELECT analytics.schedule_rollup();
+SELECT analytics.schedule_increments();
 SELECT analytics.schedule_retention();
 VACUUM ANALYZE;
 SQL

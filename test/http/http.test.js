@@ -227,6 +227,20 @@ test('cache: a second identical GET is a HIT and does not reach the database; al
   assert.notEqual(p.headers.get('x-cache-status'), 'HIT');
 });
 
+test('cache: Cache-Control: no-cache bypasses the cache (the answer is fresh) and leaves the entry as it was', async () => {
+  const t = tok(ENT);
+  const a = await get(`/analytics/usage-summary?from=${day(10)}`, t);
+  assert.equal(a.headers.get('x-cache-status'), 'MISS');
+  const c0 = dbCalls('usage_summary');
+  const b = await get(`/analytics/usage-summary?from=${day(10)}`, t, { headers: { 'Cache-Control': 'no-cache' } });
+  assert.equal(b.status, 200, b.text);
+  assert.equal(b.headers.get('x-cache-status'), 'BYPASS');
+  assert.equal(b.text, a.text);
+  assert.equal(dbCalls('usage_summary'), c0 + 1, 'the bypass ran the function');
+  const c = await get(`/analytics/usage-summary?from=${day(10)}`, t);
+  assert.equal(c.headers.get('x-cache-status'), 'HIT');
+});
+
 test('cache: two tenants with the same query never share an entry', async () => {
   for (const [alias, q] of [['/analytics/usage-summary', `?from=${day(12)}`], ['/analytics/token-trends', `?from=${day(12)}`],
     ['/api/v1/analytics/tokens', '?days=12']]) {
