@@ -236,35 +236,43 @@ BEGIN
           AND ROW(a.tenant_id, a.agent_id, a.metric_type)::analytics.daily_aggregates_key = gone.k
         RETURNING 1
     ),
-    -- The six metrics of each agent side by side (agent_daily).
+    -- Every agent with an event, its events and its six metrics side by
+    -- side (agent_daily).
     ad AS MATERIALIZED (
-        SELECT d.tenant_id, d.agent_id,
-               coalesce(sum(d.count) FILTER (WHERE d.metric_type = 'api_calls'), 0)::bigint AS api_calls,
-               coalesce(sum(d.count) FILTER (WHERE d.metric_type = 'token_issuances'), 0)::bigint AS token_issuances,
-               coalesce(sum(d.count) FILTER (WHERE d.metric_type = 'token_failures'), 0)::bigint AS token_failures,
-               coalesce(sum(d.count) FILTER (WHERE d.metric_type = 'credential_rotations'), 0)::bigint AS credential_rotations,
-               coalesce(sum(d.count) FILTER (WHERE d.metric_type = 'tool_calls'), 0)::bigint AS tool_calls,
-               coalesce(sum(d.count) FILTER (WHERE d.metric_type = 'llm_calls'), 0)::bigint AS llm_calls,
-               ROW(d.tenant_id, d.agent_id, NULL)::analytics.daily_aggregates_key AS k
-        FROM d GROUP BY d.tenant_id, d.agent_id
+        SELECT ga.tenant_id, ga.agent_id, ga.events,
+               coalesce(p.api_calls, 0) AS api_calls, coalesce(p.token_issuances, 0) AS token_issuances,
+               coalesce(p.token_failures, 0) AS token_failures, coalesce(p.credential_rotations, 0) AS credential_rotations,
+               coalesce(p.tool_calls, 0) AS tool_calls, coalesce(p.llm_calls, 0) AS llm_calls,
+               ROW(ga.tenant_id, ga.agent_id, NULL)::analytics.daily_aggregates_key AS k
+        FROM (SELECT g.tenant_id, g.agent_id, sum(g.calls)::bigint AS events FROM g GROUP BY g.tenant_id, g.agent_id) ga
+        LEFT JOIN (
+            SELECT d.tenant_id, d.agent_id,
+                   sum(d.count) FILTER (WHERE d.metric_type = 'api_calls')::bigint AS api_calls,
+                   sum(d.count) FILTER (WHERE d.metric_type = 'token_issuances')::bigint AS token_issuances,
+                   sum(d.count) FILTER (WHERE d.metric_type = 'token_failures')::bigint AS token_failures,
+                   sum(d.count) FILTER (WHERE d.metric_type = 'credential_rotations')::bigint AS credential_rotations,
+                   sum(d.count) FILTER (WHERE d.metric_type = 'tool_calls')::bigint AS tool_calls,
+                   sum(d.count) FILTER (WHERE d.metric_type = 'llm_calls')::bigint AS llm_calls
+            FROM d GROUP BY d.tenant_id, d.agent_id) p
+          ON p.tenant_id = ga.tenant_id AND p.agent_id IS NOT DISTINCT FROM ga.agent_id
     ),
     cur_a AS MATERIALIZED (
-        SELECT ROW(u.tenant_id, u.agent_id, NULL)::analytics.daily_aggregates_key AS k,
+        SELECT ROW(u.tenant_id, u.agent_id, NULL)::analytics.daily_aggregates_key AS k, u.events,
                u.api_calls, u.token_issuances, u.token_failures, u.credential_rotations, u.tool_calls, u.llm_calls
         FROM analytics.agent_daily u WHERE u.date = rollup_day.day
     ),
     agent_up AS (
         INSERT INTO analytics.agent_daily AS a
-            (tenant_id, date, agent_id, api_calls, token_issuances, token_failures, credential_rotations,
+            (tenant_id, date, agent_id, events, api_calls, token_issuances, token_failures, credential_rotations,
              tool_calls, llm_calls, updated_at)
-        SELECT ad.tenant_id, day, ad.agent_id, ad.api_calls, ad.token_issuances, ad.token_failures,
+        SELECT ad.tenant_id, day, ad.agent_id, ad.events, ad.api_calls, ad.token_issuances, ad.token_failures,
                ad.credential_rotations, ad.tool_calls, ad.llm_calls, stamp
         FROM ad LEFT JOIN cur_a c ON c.k = ad.k
-        WHERE (c.api_calls, c.token_issuances, c.token_failures, c.credential_rotations, c.tool_calls, c.llm_calls)
+        WHERE (c.events, c.api_calls, c.token_issuances, c.token_failures, c.credential_rotations, c.tool_calls, c.llm_calls)
               IS DISTINCT FROM
-              (ad.api_calls, ad.token_issuances, ad.token_failures, ad.credential_rotations, ad.tool_calls, ad.llm_calls)
+              (ad.events, ad.api_calls, ad.token_issuances, ad.token_failures, ad.credential_rotations, ad.tool_calls, ad.llm_calls)
         ON CONFLICT ON CONSTRAINT agent_daily_key DO UPDATE
-            SET api_calls = excluded.api_calls, token_issuances = excluded.token_issuances,
+            SET events = excluded.events, api_calls = excluded.api_calls, token_issuances = excluded.token_issuances,
                 token_failures = excluded.token_failures, credential_rotations = excluded.credential_rotations,
                 tool_calls = excluded.tool_calls, llm_calls = excluded.llm_calls, updated_at = excluded.updated_at
         RETURNING 1
@@ -603,19 +611,25 @@ BEGIN
     ),
     agent_up AS (
         INSERT INTO analytics.agent_daily AS a
-            (tenant_id, date, agent_id, api_calls, token_issuances, token_failures, credential_rotations,
+            (tenant_id, date, agent_id, events, api_calls, token_issuances, token_failures, credential_rotations,
              tool_calls, llm_calls, updated_at)
-        SELECT d.tenant_id, day, d.agent_id,
-               coalesce(sum(d.count) FILTER (WHERE d.metric_type = 'api_calls'), 0)::bigint,
-               coalesce(sum(d.count) FILTER (WHERE d.metric_type = 'token_issuances'), 0)::bigint,
-               coalesce(sum(d.count) FILTER (WHERE d.metric_type = 'token_failures'), 0)::bigint,
-               coalesce(sum(d.count) FILTER (WHERE d.metric_type = 'credential_rotations'), 0)::bigint,
-               coalesce(sum(d.count) FILTER (WHERE d.metric_type = 'tool_calls'), 0)::bigint,
-               coalesce(sum(d.count) FILTER (WHERE d.metric_type = 'llm_calls'), 0)::bigint,
-               stamp
-        FROM d GROUP BY d.tenant_id, d.agent_id
+        SELECT ga.tenant_id, day, ga.agent_id, ga.events,
+               coalesce(p.api_calls, 0), coalesce(p.token_issuances, 0), coalesce(p.token_failures, 0),
+               coalesce(p.credential_rotations, 0), coalesce(p.tool_calls, 0), coalesce(p.llm_calls, 0), stamp
+        FROM (SELECT g.tenant_id, g.agent_id, sum(g.calls)::bigint AS events FROM g GROUP BY g.tenant_id, g.agent_id) ga
+        LEFT JOIN (
+            SELECT d.tenant_id, d.agent_id,
+                   sum(d.count) FILTER (WHERE d.metric_type = 'api_calls')::bigint AS api_calls,
+                   sum(d.count) FILTER (WHERE d.metric_type = 'token_issuances')::bigint AS token_issuances,
+                   sum(d.count) FILTER (WHERE d.metric_type = 'token_failures')::bigint AS token_failures,
+                   sum(d.count) FILTER (WHERE d.metric_type = 'credential_rotations')::bigint AS credential_rotations,
+                   sum(d.count) FILTER (WHERE d.metric_type = 'tool_calls')::bigint AS tool_calls,
+                   sum(d.count) FILTER (WHERE d.metric_type = 'llm_calls')::bigint AS llm_calls
+            FROM d GROUP BY d.tenant_id, d.agent_id) p
+          ON p.tenant_id = ga.tenant_id AND p.agent_id IS NOT DISTINCT FROM ga.agent_id
         ON CONFLICT ON CONSTRAINT agent_daily_key DO UPDATE
-            SET api_calls = a.api_calls + excluded.api_calls,
+            SET events = a.events + excluded.events,
+                api_calls = a.api_calls + excluded.api_calls,
                 token_issuances = a.token_issuances + excluded.token_issuances,
                 token_failures = a.token_failures + excluded.token_failures,
                 credential_rotations = a.credential_rotations + excluded.credential_rotations,
@@ -712,16 +726,26 @@ COMMENT ON FUNCTION analytics.rollup_increment(date) IS
 -- days not listed are read from their rollup rows alone.  Oldest first.
 CREATE OR REPLACE FUNCTION analytics.read_plan("from" date, "to" date)
 RETURNS TABLE (day date, since timestamptz)
-LANGUAGE sql STABLE STRICT
+LANGUAGE plpgsql STABLE STRICT
 SET search_path = pg_catalog, pg_temp
 AS $$
+#variable_conflict use_column
+DECLARE
+    lo    date := read_plan."from";
+    hi    date := read_plan."to";
+    live  date := analytics.utc_today() - 1;
+BEGIN
+    -- (PL/pgSQL: the plan is kept for the session, and the rolled days come
+    -- from the primary key, a range scan)
+    RETURN QUERY
     SELECT g.d,
            CASE WHEN r.day IS NULL OR (c.day IS NOT NULL AND NOT c.appended) THEN NULL ELSE r.watermark END
-    FROM (SELECT x::date AS d FROM generate_series($1::timestamp, $2::timestamp, interval '1 day') x) g
-    LEFT JOIN analytics.rollup_days r ON r.day = g.d
-    LEFT JOIN analytics.changed_days c ON c.day = g.d
-    WHERE r.day IS NULL OR c.day IS NOT NULL OR g.d >= analytics.utc_today() - 1
-    ORDER BY g.d
+    FROM (SELECT x::date AS d FROM generate_series(lo::timestamp, hi::timestamp, interval '1 day') x) g
+    LEFT JOIN (SELECT rd.day, rd.watermark FROM analytics.rollup_days rd WHERE rd.day BETWEEN lo AND hi) r ON r.day = g.d
+    LEFT JOIN (SELECT cd.day, cd.appended FROM analytics.changed_days cd WHERE cd.day BETWEEN lo AND hi) c ON c.day = g.d
+    WHERE r.day IS NULL OR c.day IS NOT NULL OR g.d >= live
+    ORDER BY g.d;
+END
 $$;
 COMMENT ON FUNCTION analytics.read_plan(date, date) IS
     'The days of [from, to] that readers take (partly) from raw events: since NULL for a whole day (never rolled, or rewritten since its rollup), else the watermark above which events are added to the day''s rollup rows; other days are read from rollups alone';

@@ -55,6 +55,8 @@ BEGIN
         ELSIF s IS NULL THEN
             RETURN QUERY EXECUTE format(q, part, '') USING read_raw_groups.tenant_id;
         ELSE
+            -- (the last minute or so of the day's events, found by the BRIN
+            -- index on ingested_at)
             RETURN QUERY EXECUTE format(q, part, 'AND e.ingested_at >= $2') USING read_raw_groups.tenant_id, s;
         END IF;
     END LOOP;
@@ -86,20 +88,22 @@ BEGIN
     SELECT coalesce(array_agg(p.day), '{}'), coalesce(array_agg(p.since), '{}'),
            coalesce(array_agg(p.day) FILTER (WHERE p.since IS NULL), '{}')
     INTO days, since, whole FROM analytics.read_plan(lo, hi) p;
+    -- Days read from their rollup rows alone, as they are.
+    RETURN QUERY
+    SELECT t.date, t.api_calls, t.token_issuances, t.token_failures, t.credential_rotations,
+           t.tool_calls, t.llm_calls, t.active_agents, t.issuing_agents, t.api_heatmap
+    FROM analytics.tenant_daily t
+    WHERE t.tenant_id = tid AND t.date BETWEEN lo AND hi AND t.date <> ALL (days);
     IF cardinality(days) = 0 THEN
-        RETURN QUERY
-        SELECT t.date, t.api_calls, t.token_issuances, t.token_failures, t.credential_rotations,
-               t.tool_calls, t.llm_calls, t.active_agents, t.issuing_agents, t.api_heatmap
-        FROM analytics.tenant_daily t
-        WHERE t.tenant_id = tid AND t.date BETWEEN lo AND hi;
         RETURN;
     END IF;
-    -- The rollup rows first, by a statement of their own (on Citus one that
-    -- reads the tenant's shard and calls read_raw_groups() would be routed
-    -- whole to the worker); then merged with the raw groups by day.
+    -- The rollup rows of the days that add raw events, by a statement of
+    -- their own (on Citus one that reads the tenant's shard and calls
+    -- read_raw_groups() would be routed whole to the worker); then merged
+    -- with the raw groups by day.
     SELECT array_agg(t) INTO rolled
     FROM analytics.tenant_daily t
-    WHERE t.tenant_id = tid AND t.date BETWEEN lo AND hi AND t.date <> ALL (whole);
+    WHERE t.tenant_id = tid AND t.date = ANY (days) AND t.date <> ALL (whole);
     RETURN QUERY
     WITH r AS MATERIALIZED (SELECT * FROM analytics.read_raw_groups(tid, days, since, false)),
     m AS (
@@ -154,8 +158,9 @@ COMMENT ON FUNCTION analytics.read_tenant_days(uuid, date, date) IS
     'A tenant''s days of [from, to] that have events, up to the moment of the call: the six metric totals, active and issuing agents, api_call heatmap; from tenant_daily plus the raw events analytics.read_plan names';
 
 -- A tenant's daily metrics per agent of [from, to] (agent_id NULL: events
--- with no agent): agent_daily rows plus raw events as read_plan says.  An
--- agent with events but no metric that day has no row.
+-- with no agent): agent_daily rows plus raw events as read_plan says.  Every
+-- agent with an event that day has a row (zeros when its events count for
+-- no metric).
 CREATE OR REPLACE FUNCTION analytics.read_agent_days(tenant_id uuid, "from" date, "to" date)
 RETURNS TABLE (date date, agent_id uuid, api_calls bigint, token_issuances bigint, token_failures bigint,
                credential_rotations bigint, tool_calls bigint, llm_calls bigint)
@@ -176,25 +181,27 @@ BEGIN
     SELECT coalesce(array_agg(p.day), '{}'), coalesce(array_agg(p.since), '{}'),
            coalesce(array_agg(p.day) FILTER (WHERE p.since IS NULL), '{}')
     INTO days, since, whole FROM analytics.read_plan(lo, hi) p;
+    -- Days read from their rollup rows alone, as they are.
+    RETURN QUERY
+    SELECT a.date, a.agent_id, a.api_calls, a.token_issuances, a.token_failures, a.credential_rotations,
+           a.tool_calls, a.llm_calls
+    FROM analytics.agent_daily a
+    WHERE a.tenant_id = tid AND a.date BETWEEN lo AND hi AND a.date <> ALL (days);
     IF cardinality(days) = 0 THEN
-        RETURN QUERY
-        SELECT a.date, a.agent_id, a.api_calls, a.token_issuances, a.token_failures, a.credential_rotations,
-               a.tool_calls, a.llm_calls
-        FROM analytics.agent_daily a
-        WHERE a.tenant_id = tid AND a.date BETWEEN lo AND hi;
         RETURN;
     END IF;
     -- (two statements: on Citus one that reads the tenant's shard and calls
     -- read_raw_groups() would be routed whole to the worker)
     SELECT array_agg(a) INTO rolled
     FROM analytics.agent_daily a
-    WHERE a.tenant_id = tid AND a.date BETWEEN lo AND hi AND a.date <> ALL (whole);
+    WHERE a.tenant_id = tid AND a.date = ANY (days) AND a.date <> ALL (whole);
     RETURN QUERY
     WITH u AS (
         SELECT a.date, a.agent_id, a.api_calls, a.token_issuances, a.token_failures, a.credential_rotations,
                a.tool_calls, a.llm_calls
         FROM unnest(rolled) a
         UNION ALL
+        -- (an agent whose events count for no metric still has its row)
         SELECT r.date, r.agent_id,
                coalesce(sum(c.n) FILTER (WHERE c.metric_type = 'api_calls'), 0)::bigint,
                coalesce(sum(c.n) FILTER (WHERE c.metric_type = 'token_issuances'), 0)::bigint,
@@ -203,17 +210,15 @@ BEGIN
                coalesce(sum(c.n) FILTER (WHERE c.metric_type = 'tool_calls'), 0)::bigint,
                coalesce(sum(c.n) FILTER (WHERE c.metric_type = 'llm_calls'), 0)::bigint
         FROM analytics.read_raw_groups(tid, days, since, false) r
-        CROSS JOIN LATERAL analytics.metric_counts(r.event_type, r.calls, r.successes) c
-        GROUP BY r.date, r.agent_id
-        -- (an agent whose only events have no metric has no row)
-        HAVING count(c.metric_type) > 0)
+        LEFT JOIN LATERAL analytics.metric_counts(r.event_type, r.calls, r.successes) c ON true
+        GROUP BY r.date, r.agent_id)
     SELECT u.date, u.agent_id, sum(u.api_calls)::bigint, sum(u.token_issuances)::bigint, sum(u.token_failures)::bigint,
            sum(u.credential_rotations)::bigint, sum(u.tool_calls)::bigint, sum(u.llm_calls)::bigint
     FROM u GROUP BY u.date, u.agent_id;
 END
 $$;
 COMMENT ON FUNCTION analytics.read_agent_days(uuid, date, date) IS
-    'A tenant''s six daily metrics per agent and day of [from, to], up to the moment of the call (agent_id NULL: events with no agent); an agent with no metric that day has no row';
+    'A tenant''s six daily metrics per agent and day of [from, to], up to the moment of the call, for every agent with an event that day (agent_id NULL: events with no agent; an agent whose events count for no metric has zeros)';
 
 -- A tenant's api calls of [from, to] by endpoint and method, with merged
 -- latency sketches: endpoint_daily rows plus raw events as read_plan says.

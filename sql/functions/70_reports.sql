@@ -68,6 +68,8 @@ DECLARE
     result jsonb;
 BEGIN
     PERFORM analytics.check_period("from", "to");
+    -- (built as json and turned into jsonb once: a jsonb value per day and
+    -- agent would cost twice as much)
     WITH c AS MATERIALIZED (
         SELECT x.date, x.agent_id, x.api_calls, x.token_issuances, x.credential_rotations
         FROM analytics.read_agent_days(agent_activity.tenant_id, "from", "to") x
@@ -75,24 +77,23 @@ BEGIN
     ids AS (
         SELECT agent_activity.agent_id AS id WHERE agent_activity.agent_id IS NOT NULL
         UNION
-        SELECT a FROM analytics.read_tenant_days(agent_activity.tenant_id, "from", "to") t, unnest(t.active_agents) a
-        WHERE agent_activity.agent_id IS NULL),
+        SELECT c.agent_id FROM c WHERE agent_activity.agent_id IS NULL),
     per_agent AS (
         SELECT ids.id,
-               jsonb_agg(jsonb_build_object('date', to_char(g, 'YYYY-MM-DD'),
-                                            'apiCalls', coalesce(c.api_calls, 0),
-                                            'tokenIssuances', coalesce(c.token_issuances, 0),
-                                            'credentialRotations', coalesce(c.credential_rotations, 0))
-                         ORDER BY g) AS daily
+               json_agg(json_build_object('date', g::date,
+                                          'apiCalls', coalesce(c.api_calls, 0),
+                                          'tokenIssuances', coalesce(c.token_issuances, 0),
+                                          'credentialRotations', coalesce(c.credential_rotations, 0))
+                        ORDER BY g) AS daily
         FROM ids
         CROSS JOIN generate_series("from"::timestamp, "to"::timestamp, interval '1 day') g
         LEFT JOIN c ON c.agent_id = ids.id AND c.date = g::date
         GROUP BY ids.id)
-    SELECT jsonb_build_object(
+    SELECT json_build_object(
         'tenantId', agent_activity.tenant_id,
         'period', analytics.period_json("from", "to"),
-        'agents', coalesce(jsonb_agg(jsonb_build_object('agentId', p.id, 'agentName', a.name, 'dailyActivity', p.daily)
-                                     ORDER BY a.name, p.id), '[]'))
+        'agents', coalesce(json_agg(json_build_object('agentId', p.id, 'agentName', a.name, 'dailyActivity', p.daily)
+                                    ORDER BY a.name, p.id), '[]'))::jsonb
     INTO result
     FROM per_agent p
     LEFT JOIN analytics.agents a ON a.agent_id = p.id;
@@ -130,16 +131,17 @@ BEGIN
         UNION ALL
         SELECT analytics.trend_bucket(d.date, granularity, "from"), count(DISTINCT a)
         FROM d, unnest(d.issuing_agents) a WHERE granularity = 'week' GROUP BY 1)
-    SELECT jsonb_build_object(
+    -- (built as json and turned into jsonb once)
+    SELECT json_build_object(
         'tenantId', token_trends.tenant_id,
         'period', analytics.period_json("from", "to"),
         'granularity', granularity,
-        'dataPoints', jsonb_agg(jsonb_build_object(
-            'date', to_char(b.bucket, 'YYYY-MM-DD'),
+        'dataPoints', json_agg(json_build_object(
+            'date', b.bucket,
             'totalIssuances', b.total,
             'successfulIssuances', b.total - b.failed,
             'failedIssuances', b.failed,
-            'uniqueAgents', coalesce(a.n, 0)) ORDER BY b.bucket))
+            'uniqueAgents', coalesce(a.n, 0)) ORDER BY b.bucket))::jsonb
     INTO result
     FROM b
     LEFT JOIN agents a ON a.bucket = b.bucket;
@@ -161,10 +163,10 @@ DECLARE
     result jsonb;
 BEGIN
     PERFORM analytics.check_period(first, today);
-    SELECT jsonb_build_object(
+    SELECT json_build_object(
         'tenantId', tokens.tenant_id,
         'days', days,
-        'data', jsonb_agg(jsonb_build_object('date', to_char(t.bucket, 'YYYY-MM-DD'), 'count', t.count) ORDER BY t.bucket))
+        'data', json_agg(json_build_object('date', t.bucket, 'count', t.count) ORDER BY t.bucket))::jsonb
     INTO result
     FROM analytics.trend((SELECT analytics.daycounts_agg(x.date, x.token_issuances, first, today)
                           FROM analytics.read_tenant_days(tokens.tenant_id, first, today) x),
@@ -237,13 +239,11 @@ DECLARE
     result jsonb;
 BEGIN
     PERFORM analytics.check_period("from", "to");
-    WITH c AS MATERIALIZED (
+    WITH x AS MATERIALIZED (
         SELECT x.date, x.agent_id, x.credential_rotations
-        FROM analytics.read_agent_days(rotation_frequency.tenant_id, "from", "to") x
-        WHERE x.credential_rotations > 0),
-    ids AS (
-        SELECT DISTINCT a AS id
-        FROM analytics.read_tenant_days(rotation_frequency.tenant_id, "from", "to") t, unnest(t.active_agents) a),
+        FROM analytics.read_agent_days(rotation_frequency.tenant_id, "from", "to") x),
+    c AS (SELECT x.* FROM x WHERE x.credential_rotations > 0),
+    ids AS (SELECT DISTINCT x.agent_id AS id FROM x WHERE x.agent_id IS NOT NULL),
     per_agent AS (
         SELECT ids.id, coalesce(sum(c.credential_rotations), 0)::bigint AS rotations,
                count(c.date) FILTER (WHERE c.credential_rotations > 0) AS rotation_days,

@@ -101,8 +101,8 @@ COMMENT ON TABLE analytics.tenant_daily IS
     'One row per tenant and day: metric totals, the sorted agents active that day and those that attempted a token issuance, and api_call counts by hour (a heatmap)';
 
 -- The read models of the per-agent and per-endpoint answers: one row per
--- tenant, day and agent with the six metrics side by side (the pivot of
--- analytics_daily_aggregates), and one per tenant, day, endpoint and
+-- tenant, day and agent with an event, its events and the six metrics side
+-- by side (the pivot of analytics_daily_aggregates), and one per tenant, day, endpoint and
 -- method of the api calls with their merged latency sketch (usage_stats_daily
 -- summed over agents and models), so a month of agent_activity or
 -- call_patterns reads a few hundred rows.
@@ -110,6 +110,7 @@ CREATE TABLE analytics.agent_daily (
     tenant_id            uuid NOT NULL,
     date                 date NOT NULL,
     agent_id             uuid,
+    events               bigint NOT NULL,
     api_calls            bigint NOT NULL,
     token_issuances      bigint NOT NULL,
     token_failures       bigint NOT NULL,
@@ -120,7 +121,7 @@ CREATE TABLE analytics.agent_daily (
     CONSTRAINT agent_daily_key UNIQUE NULLS NOT DISTINCT (tenant_id, date, agent_id)
 );
 COMMENT ON TABLE analytics.agent_daily IS
-    'One row per tenant, day and agent (NULL: events with no agent) with the six daily metrics side by side; agents with events but no metric that day have no row';
+    'One row per tenant, day and agent with an event that day (NULL: events with no agent): its events and the six daily metrics side by side';
 
 CREATE TABLE analytics.endpoint_daily (
     tenant_id  uuid NOT NULL,

@@ -84,7 +84,7 @@ CREATE FUNCTION pg_temp.rollup_rows(d date) RETURNS text LANGUAGE sql AS $$
                                      t.tool_calls, t.llm_calls, t.events, t.active_agents, t.issuing_agents,
                                      t.api_heatmap), ';')
          FROM analytics.tenant_daily t WHERE t.tenant_id = '1c000000-0000-4000-8000-000000000001' AND t.date = d),
-        (SELECT string_agg(concat_ws(',', a.agent_id, a.api_calls, a.token_issuances, a.token_failures,
+        (SELECT string_agg(concat_ws(',', a.agent_id, a.events, a.api_calls, a.token_issuances, a.token_failures,
                                      a.credential_rotations, a.llm_calls), ';' ORDER BY a.agent_id)
          FROM analytics.agent_daily a WHERE a.tenant_id = '1c000000-0000-4000-8000-000000000001' AND a.date = d),
         (SELECT string_agg(concat_ws(',', x.endpoint, x.calls, x.successes,
