@@ -544,6 +544,9 @@ BEGIN
     events := 0;
     rows_written := 0;
     PERFORM analytics.lock_day(day, true);
+    -- (first, so that this run's search and the readers' find the recent
+    -- events by the BRIN index alone)
+    PERFORM analytics.summarize_ingested(day);
     SELECT rd.watermark INTO w_old FROM analytics.rollup_days rd
     WHERE rd.day = rollup_increment.day AND NOT rd.raw_dropped;
     IF w_old IS NULL OR EXISTS (SELECT 1 FROM analytics.changed_days c
@@ -561,7 +564,6 @@ BEGIN
         status := 'skipped';
         RETURN;
     END IF;
-    PERFORM analytics.summarize_ingested(day);
     DELETE FROM analytics.changed_days c WHERE c.day = rollup_increment.day;
 
     WITH g AS MATERIALIZED (
