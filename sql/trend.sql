@@ -107,3 +107,14 @@ SELECT analytics.daycounts_send('[2026-03-01,2026-03-02]:{(1,2),(3,4)}');
 SELECT analytics.daycounts_trans(NULL, '2026-03-02', 5::bigint, '2026-03-01', '2026-03-03');
 SELECT analytics.daycounts_combine('[2026-03-01,2026-03-01]:{1}', '[2026-03-01,2026-03-01]:{2}'),
        analytics.daycounts_combine(NULL, '[2026-03-01,2026-03-01]:{2}'), analytics.daycounts_combine(NULL, NULL);
+
+-- A daycounts as a jsonb daily series: every day of the period, zero-filled,
+-- one key per counter; equal to the same series built in plain SQL.
+SELECT analytics.daycounts_jsonb('[2026-03-01,2026-03-03]:{(1,2,3),(0,0,0),(7,8,9223372036854775807)}', ARRAY['a', 'b', 'c']);
+SELECT analytics.daycounts_jsonb(analytics.daycounts_agg(day, n, '2026-02-27', '2026-03-02'), ARRAY['count'])
+       = (SELECT jsonb_agg(jsonb_build_object('date', to_char(g, 'YYYY-MM-DD'), 'count', coalesce(x.n, 0)) ORDER BY g)
+          FROM generate_series('2026-02-27'::date, '2026-03-02', interval '1 day') g
+          LEFT JOIN (VALUES ('2026-02-28'::date, 5::bigint), ('2026-03-02', 1)) x(day, n) ON x.day = g::date) AS same_as_sql
+FROM (VALUES ('2026-02-28'::date, 5::bigint), ('2026-03-02', 1)) v(day, n);
+SELECT analytics.daycounts_jsonb('[2026-03-01,2026-03-01]:{5}', ARRAY['n']) AS one_day,
+       analytics.daycounts_jsonb(NULL, ARRAY['n']) AS null_counts;

@@ -75,3 +75,14 @@ SELECT pg_temp.try_copy(set_byte(b, 8, 128)) AS negative_days FROM tr_good;
 SELECT pg_temp.try_copy(set_byte(b, 4, 127)) AS first_day_out_of_range FROM tr_good;
 SELECT pg_temp.try_copy(set_byte(b, 12, 255)) AS negative_count FROM tr_good;
 SELECT count(*) AS rows_loaded FROM tr_bin;
+
+-- daycounts_jsonb: one key per counter, keys 1 to 64 bytes, distinct, not "date".
+SELECT analytics.daycounts_jsonb('[2026-03-01,2026-03-01]:{(1,2)}', ARRAY['a']);
+SELECT analytics.daycounts_jsonb('[2026-03-01,2026-03-01]:{(1,2)}', ARRAY['a', 'b', 'c']);
+SELECT analytics.daycounts_jsonb('[2026-03-01,2026-03-01]:{(1,2)}', ARRAY['a', NULL]);
+SELECT analytics.daycounts_jsonb('[2026-03-01,2026-03-01]:{(1,2)}', ARRAY['a', '']);
+SELECT analytics.daycounts_jsonb('[2026-03-01,2026-03-01]:{(1,2)}', ARRAY['a', repeat('k', 65)]);
+SELECT analytics.daycounts_jsonb('[2026-03-01,2026-03-01]:{(1,2)}', ARRAY['date', 'b']);
+SELECT analytics.daycounts_jsonb('[2026-03-01,2026-03-01]:{(1,2)}', ARRAY['a', 'a']);
+SELECT analytics.daycounts_jsonb('[2026-03-01,2026-03-01]:{(1,2)}', ARRAY[['a', 'b']]);
+SELECT analytics.daycounts_jsonb('[2026-03-01,2026-03-01]:{(1,2)}', '{}');

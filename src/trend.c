@@ -15,7 +15,9 @@
 #include "libpq/pqformat.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
+#include "utils/array.h"
 #include "utils/jsonb.h"
+#include "utils/numeric.h"
 
 #include "trend_core.h"
 
@@ -30,6 +32,7 @@ PG_FUNCTION_INFO_V1(trend_period_srf);
 PG_FUNCTION_INFO_V1(trend_bucket);
 PG_FUNCTION_INFO_V1(usage_summary_trans);
 PG_FUNCTION_INFO_V1(usage_summary_final);
+PG_FUNCTION_INFO_V1(daycounts_jsonb);
 
 /* Counter of each metric in a usage summary state; -1 = ignored. */
 #define USAGE_API_CALLS				0
@@ -572,4 +575,101 @@ usage_summary_final(PG_FUNCTION_ARGS)
 					s.total_credential_rotations, s.average_daily_api_calls,
 					s.peak_daily_api_calls, peak);
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(json)));
+}
+
+/*
+ * daycounts_jsonb(counts, keys): the daily series of a daycounts as a jsonb
+ * array, one object per day of its period, oldest first, zero-filled:
+ * {"date": "YYYY-MM-DD", keys[1]: counter 1, ...}.  Built as jsonb in one
+ * pass: a jsonb_build_object per day, aggregated, costs several times more
+ * for a month of days per agent.
+ */
+#define DAYCOUNTS_JSONB_MAX_KEY 64
+
+static void
+jsonb_push_key(JsonbParseState **state, const char *key, int len)
+{
+	JsonbValue	k;
+
+	k.type = jbvString;
+	k.val.string.val = (char *) key;
+	k.val.string.len = len;
+	pushJsonbValue(state, WJB_KEY, &k);
+}
+
+Datum
+daycounts_jsonb(PG_FUNCTION_ARGS)
+{
+	daycounts_t *d = daycounts_read(PG_GETARG_DATUM(0), "daycounts_jsonb");
+	ArrayType  *keys = PG_GETARG_ARRAYTYPE_P(1);
+	Datum	   *kd;
+	bool	   *kn;
+	int			nk;
+	char	  **kstr;
+	int		   *klen;
+	JsonbParseState *state = NULL;
+	JsonbValue *res;
+	int			i,
+				j;
+
+	if (ARR_NDIM(keys) > 1)
+		ereport(ERROR,
+				errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				errmsg("keys must be a one-dimensional array"));
+	deconstruct_array(keys, TEXTOID, -1, false, TYPALIGN_INT, &kd, &kn, &nk);
+	if (nk != d->ncounters)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("daycounts_jsonb needs one key per counter"),
+				errdetail("The daycounts has %d counters, the keys array %d elements.", d->ncounters, nk));
+	kstr = palloc(sizeof(char *) * nk);
+	klen = palloc(sizeof(int) * nk);
+	for (i = 0; i < nk; i++)
+	{
+		if (kn[i])
+			ereport(ERROR,
+					errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					errmsg("key %d is NULL", i + 1));
+		kstr[i] = TextDatumGetCString(kd[i]);
+		klen[i] = strlen(kstr[i]);
+		if (klen[i] == 0 || klen[i] > DAYCOUNTS_JSONB_MAX_KEY || strcmp(kstr[i], "date") == 0)
+			ereport(ERROR,
+					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					errmsg("key %d must be 1 to %d bytes long and not \"date\"", i + 1, DAYCOUNTS_JSONB_MAX_KEY));
+		for (j = 0; j < i; j++)
+			if (strcmp(kstr[i], kstr[j]) == 0)
+				ereport(ERROR,
+						errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						errmsg("key \"%s\" is given twice", kstr[i]));
+	}
+
+	pushJsonbValue(&state, WJB_BEGIN_ARRAY, NULL);
+	for (i = 0; i < d->ndays; i++)
+	{
+		/* (pushJsonbValue keeps the pointer: one buffer per day) */
+		char	   *date = palloc(11);
+		int			y,
+					m,
+					dd;
+		JsonbValue	v;
+
+		trend_core_civil_from_days(d->first + i, &y, &m, &dd);
+		snprintf(date, 11, "%04d-%02d-%02d", y, m, dd);
+		pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+		jsonb_push_key(&state, "date", 4);
+		v.type = jbvString;
+		v.val.string.val = date;
+		v.val.string.len = 10;
+		pushJsonbValue(&state, WJB_VALUE, &v);
+		for (j = 0; j < nk; j++)
+		{
+			jsonb_push_key(&state, kstr[j], klen[j]);
+			v.type = jbvNumeric;
+			v.val.numeric = int64_to_numeric(d->count[(size_t) i * d->ncounters + j]);
+			pushJsonbValue(&state, WJB_VALUE, &v);
+		}
+		pushJsonbValue(&state, WJB_END_OBJECT, NULL);
+	}
+	res = pushJsonbValue(&state, WJB_END_ARRAY, NULL);
+	PG_RETURN_POINTER(JsonbValueToJsonb(res));
 }

@@ -16,6 +16,7 @@ DECLARE
     d date;
     n     integer := 0;
     stamp timestamptz := pg_catalog.now();
+    add_only boolean;
 BEGIN
     -- In day order, so that two writers never wait for each other in a cycle.
     FOR d IN SELECT DISTINCT u FROM unnest(days) u WHERE u IS NOT NULL ORDER BY 1 LOOP
@@ -25,8 +26,10 @@ BEGIN
         -- are not above the watermark, and the day counts as rewritten.
         -- (The lock keeps the watermark where it is until this commits.)
         -- A day already logged as rewritten stays rewritten.
+        -- (a statement of its own: Citus takes no subquery in an INSERT)
+        add_only := NOT EXISTS (SELECT 1 FROM analytics.rollup_days r WHERE r.day = d AND r.watermark > stamp);
         INSERT INTO analytics.changed_days AS c (day, changed_at, appended)
-        VALUES (d, stamp, NOT EXISTS (SELECT 1 FROM analytics.rollup_days r WHERE r.day = d AND r.watermark > stamp))
+        VALUES (d, stamp, add_only)
         ON CONFLICT (day) DO UPDATE SET appended = false WHERE c.appended AND NOT excluded.appended;
         n := n + 1;
     END LOOP;

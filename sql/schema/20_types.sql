@@ -491,6 +491,13 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION analytics.trend_bucket(date, text, date) IS
     'Label of the trend bucket holding day in a period starting at from: the day, or the Monday of its ISO week but not before from; for exact per-bucket distinct counts (GROUP BY it with count(DISTINCT ...))';
 
+CREATE FUNCTION analytics.daycounts_jsonb(counts analytics.daycounts, keys text[])
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'daycounts_jsonb'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION analytics.daycounts_jsonb(analytics.daycounts, text[]) IS
+    'The daily series of a daycounts as a jsonb array, one object per day of its period, oldest first, zero-filled: {"date": "YYYY-MM-DD", keys[1]: counter 1, ...}; one key per counter, 1 to 64 bytes, distinct, not "date"';
+
 -- Usage summary.
 CREATE FUNCTION analytics.usage_summary_trans(analytics.daycounts, date, text, bigint, date, date)
 RETURNS analytics.daycounts

@@ -84,3 +84,11 @@ DROP FUNCTION analytics.read_raw_groups(uuid, date[], boolean);
 -- pass over the events, once.)
 DROP INDEX analytics.usage_events_ingested_at_idx;
 CREATE INDEX usage_events_ingested_at_idx ON analytics.usage_events USING brin (ingested_at) WITH (pages_per_range = 8);
+
+-- A daycounts as a jsonb daily series (agent_activity builds its answer with it).
+CREATE FUNCTION analytics.daycounts_jsonb(counts analytics.daycounts, keys text[])
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'daycounts_jsonb'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION analytics.daycounts_jsonb(analytics.daycounts, text[]) IS
+    'The daily series of a daycounts as a jsonb array, one object per day of its period, oldest first, zero-filled: {"date": "YYYY-MM-DD", keys[1]: counter 1, ...}; one key per counter, 1 to 64 bytes, distinct, not "date"';
