@@ -14,7 +14,8 @@
  * here as plain bytes: a key to ing_field_lookup, a value with its JSON type
  * to ing_element_set (numbers as their canonical text followed by a NUL, strings as their
  * bytes, an object as the byte length of its text form); then
- * ing_element_finish checks the required fields and applies the defaults.
+ * ing_element_finish checks the required fields and that the prompt-cache
+ * tokens are part of input_tokens, and applies the defaults.
  * Timestamps are only type-checked here: the glue parses them (any form of
  * timestamptz input) and checks them with ing_check_window.
  */
@@ -82,7 +83,7 @@ enum
 	ING_F_MCP, ING_F_MODEL, ING_F_INPUT_TOKENS, ING_F_OUTPUT_TOKENS,
 	ING_F_LATENCY, ING_F_USER, ING_F_SESSION, ING_F_WORKFLOW, ING_F_EXECUTION,
 	ING_F_ERROR_CODE, ING_F_ATTRIBUTES,
-	/* added in 0.3.0, at the end of the table as of the INSERT */
+	/* added in 0.3.0: last, as in the table */
 	ING_F_CACHED_INPUT_TOKENS, ING_F_CACHE_WRITE_TOKENS, ING_F_WORKFLOW_TYPE,
 	ING_NFIELDS
 };
