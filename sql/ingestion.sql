@@ -58,6 +58,35 @@ FROM analytics.usage_events WHERE event_type IN ('session', 'llm_call') AND occu
 ORDER BY event_type;
 COMMIT;
 
+-- Prompt-cache tokens and the workflow type, by record_events and by INSERT:
+-- the cache tokens at their bound (their sum equal to input_tokens) and at
+-- 10^12, JSON null as a missing field.  Rolled back: later tests count the
+-- tenant's events.
+BEGIN;
+SELECT ((now() AT TIME ZONE 'UTC')::date - 1)::text AS yday \gset
+SELECT analytics.record_events(pg_temp.ev($$[
+  {"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT11:00:00Z", "event_type": "llm_call",
+   "model": "claude-x", "input_tokens": 1000, "cached_input_tokens": 600, "cache_write_tokens": 400, "output_tokens": 50},
+  {"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT11:01:00Z", "event_type": "llm_call",
+   "input_tokens": 1000000000000, "cached_input_tokens": 1000000000000},
+  {"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT11:02:00Z", "event_type": "llm_call",
+   "input_tokens": 1000000000000, "cached_input_tokens": null, "cache_write_tokens": 1000000000000},
+  {"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT11:03:00Z", "event_type": "llm_call",
+   "input_tokens": 0, "cached_input_tokens": 0, "cache_write_tokens": 0},
+  {"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT11:04:00Z", "event_type": "workflow",
+   "workflow_id": "wf-2", "workflow_type": "multi_agent"}
+]$$));
+INSERT INTO analytics.usage_events (tenant_id, occurred_at, event_type, input_tokens, cached_input_tokens, cache_write_tokens, workflow_type)
+VALUES ('11111111-1111-4111-8111-111111111111', :'yday'::timestamptz + interval '11:05', 'llm_call', 10, 3, 7, NULL),
+       ('11111111-1111-4111-8111-111111111111', :'yday'::timestamptz + interval '11:06', 'workflow', NULL, NULL, NULL, repeat('é', 256));
+SELECT occurred_at - :'yday'::timestamptz AS since_yday, event_type, input_tokens, cached_input_tokens, cache_write_tokens,
+       output_tokens, left(workflow_type, 12) AS workflow_type, char_length(workflow_type) AS workflow_type_chars
+FROM analytics.usage_events
+WHERE tenant_id = '11111111-1111-4111-8111-111111111111' AND occurred_at >= :'yday'::timestamptz + interval '11:00'
+  AND occurred_at < :'yday'::timestamptz + interval '12:00'
+ORDER BY occurred_at;
+ROLLBACK;
+
 -- INSERT and COPY for a day with no partition land in the default partition,
 -- and maintain_partitions() moves them into a day partition when the day is
 -- in the accepted window (here: raw_retention_days widened to reach 2004);

@@ -43,6 +43,18 @@ SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-81
 SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "api_call", "latency_ms": 1e400}]'));
 SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "api_call", "latency_ms": "12"}]'));
 SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "api_call", "status_code": 42}]'));
+-- prompt-cache tokens: bounds and types as input_tokens, and part of it
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "llm_call", "input_tokens": 10, "cached_input_tokens": -1}]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "llm_call", "input_tokens": 10, "cached_input_tokens": 1.5}]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "llm_call", "input_tokens": 10, "cached_input_tokens": "5"}]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "llm_call", "input_tokens": 10, "cache_write_tokens": -10}]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "llm_call", "input_tokens": 10, "cache_write_tokens": true}]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "llm_call", "input_tokens": 100, "cached_input_tokens": 60, "cache_write_tokens": 40}, {"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "llm_call", "input_tokens": 100, "cached_input_tokens": 60, "cache_write_tokens": 41}]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "llm_call", "input_tokens": 100, "cached_input_tokens": 101}]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "llm_call", "input_tokens": 100, "cache_write_tokens": 101}]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "llm_call", "cached_input_tokens": 5}]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "llm_call", "input_tokens": null, "cache_write_tokens": 0}]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "workflow", "workflow_type": 3}]'));
 -- other types
 SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "api_call", "success": "yes"}]'));
 SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "api_call", "endpoint": 5}]'));
@@ -55,6 +67,9 @@ SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-81
 SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "api_call", "count": 1000001}]'));
 SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "llm_call", "input_tokens": 1000000000001}]'));
 SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "llm_call", "input_tokens": 9223372036854775807}]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "llm_call", "input_tokens": 1000000000000, "cached_input_tokens": 1000000000001}]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "llm_call", "input_tokens": 1000000000000, "cache_write_tokens": 99999999999999999999}]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "llm_call", "input_tokens": 1000000000000, "cached_input_tokens": 1000000000000, "cache_write_tokens": 1}]'));
 SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "api_call", "latency_ms": 10000000000.5}]'));
 SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "api_call", "latency_ms": 1.7e308}]'));
 -- limits: text (characters, not bytes) and attributes (bytes of the text form)
@@ -67,6 +82,7 @@ SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-81
 SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "session", "session_id": "' || repeat('s', 257) || '"}]'));
 SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "workflow", "workflow_id": "' || repeat('w', 257) || '"}]'));
 SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "workflow", "execution_id": "' || repeat('e', 257) || '"}]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "workflow", "workflow_type": "' || repeat('t', 257) || '"}]'));
 SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "api_call", "success": false, "error_code": "' || repeat('c', 129) || '"}]'));
 SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "api_call", "attributes": {"k": "' || repeat('a', 65530) || '"}}]'));
 -- the accepted time window: the start of the UTC day raw_retention_days ago
@@ -101,8 +117,30 @@ INSERT INTO analytics.usage_events (tenant_id, occurred_at, event_type, count) V
 INSERT INTO analytics.usage_events (tenant_id, occurred_at, event_type, latency_ms) VALUES ('11111111-1111-4111-8111-111111111111', '2031-03-01 10:00+00', 'api_call', 'NaN');
 INSERT INTO analytics.usage_events (tenant_id, occurred_at, event_type, input_tokens) VALUES ('11111111-1111-4111-8111-111111111111', '2031-03-01 10:00+00', 'llm_call', -1);
 INSERT INTO analytics.usage_events (tenant_id, occurred_at, event_type) VALUES ('11111111-1111-4111-8111-111111111111', 'infinity', 'api_call');
+INSERT INTO analytics.usage_events (tenant_id, occurred_at, event_type, input_tokens, cached_input_tokens) VALUES ('11111111-1111-4111-8111-111111111111', '2031-03-01 10:00+00', 'llm_call', 10, -1);
+INSERT INTO analytics.usage_events (tenant_id, occurred_at, event_type, input_tokens, cache_write_tokens) VALUES ('11111111-1111-4111-8111-111111111111', '2031-03-01 10:00+00', 'llm_call', 10, -1);
+INSERT INTO analytics.usage_events (tenant_id, occurred_at, event_type, input_tokens, cached_input_tokens, cache_write_tokens) VALUES ('11111111-1111-4111-8111-111111111111', '2031-03-01 10:00+00', 'llm_call', 100, 60, 41);
+INSERT INTO analytics.usage_events (tenant_id, occurred_at, event_type, cached_input_tokens) VALUES ('11111111-1111-4111-8111-111111111111', '2031-03-01 10:00+00', 'llm_call', 0);
+INSERT INTO analytics.usage_events (tenant_id, occurred_at, event_type, cache_write_tokens) VALUES ('11111111-1111-4111-8111-111111111111', '2031-03-01 10:00+00', 'llm_call', 5);
+INSERT INTO analytics.usage_events (tenant_id, occurred_at, event_type, workflow_type) VALUES ('11111111-1111-4111-8111-111111111111', '2031-03-01 10:00+00', 'workflow', repeat('t', 257));
 SELECT count(*) - :before AS stored_by_bad_statements FROM analytics.usage_events;
 \set VERBOSITY default
+
+-- A database still on 0.2.0 SQL (library updated, ALTER EXTENSION not yet
+-- run; here the table of 0.2.0, in a transaction rolled back): events
+-- without the fields of 0.3.0 are stored as before, a field of 0.3.0 is
+-- refused (42703), JSON null for one is the same as leaving it out.
+BEGIN;
+ALTER TABLE analytics.usage_events DROP COLUMN cached_input_tokens, DROP COLUMN cache_write_tokens, DROP COLUMN workflow_type;
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "llm_call", "input_tokens": 10, "workflow_type": null}]'));
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "llm_call", "input_tokens": 10}, {"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "llm_call", "input_tokens": 10, "cached_input_tokens": 5}]'));
+ROLLBACK;
+-- with the columns back, the fields are stored again (rolled back too)
+BEGIN;
+SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "workflow", "workflow_type": "after the update"}]'));
+SELECT event_type, workflow_type FROM analytics.usage_events WHERE workflow_type = 'after the update';
+ROLLBACK;
+SELECT count(*) - :before AS stored_by_bad_batches FROM analytics.usage_events;
 
 -- registries
 SELECT analytics.upsert_tenant('44444444-4444-4444-8444-444444444444', 'Bad Tier', 'gold');

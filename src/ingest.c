@@ -21,6 +21,7 @@
  */
 #include "analytics.h"
 
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "nodes/value.h"
@@ -42,8 +43,8 @@
 
 PG_FUNCTION_INFO_V1(analytics_record_events);
 
-/* Cached plans, prepared on first use. */
-static SPIPlanPtr ingest_insert_plan = NULL;
+/* Cached plans, prepared on first use; the INSERT for a 0.2.0 table and the current one. */
+static SPIPlanPtr ingest_insert_plan[2] = {NULL, NULL};
 static SPIPlanPtr ingest_tenant_plan = NULL;
 static SPIPlanPtr ingest_agent_register_plan = NULL;
 static SPIPlanPtr ingest_agent_check_plan = NULL;
@@ -566,11 +567,30 @@ ingest_mark_days(Datum *ts, int n)
 		elog(ERROR, "%s failed: %s", days_fn, SPI_result_code_string(rc));
 }
 
-/* INSERT INTO usage_events (the fields) SELECT unnest($1), ..., from ingest_fields. */
-static SPIPlanPtr
-ingest_insert(void)
+/*
+ * How many of ingest_fields the table has: all of them, or the first
+ * ING_NFIELDS_020 in a database still on 0.2.0 SQL (library updated, ALTER
+ * EXTENSION not yet run), where the fields added in 0.3.0 are refused and
+ * the others stored as before.  Looked up at each call (two syscache
+ * lookups), so an update in the middle of a session is seen at once.
+ */
+static int
+ingest_table_nfields(void)
 {
-	if (ingest_insert_plan == NULL)
+	Oid			rel = get_relname_relid("usage_events", get_namespace_oid("analytics", false));
+
+	if (OidIsValid(rel) && get_attnum(rel, ingest_fields[ING_NFIELDS_020].name) == InvalidAttrNumber)
+		return ING_NFIELDS_020;
+	return ING_NFIELDS;
+}
+
+/* INSERT INTO usage_events (the first nfields fields) SELECT unnest($1), ..., from ingest_fields. */
+static SPIPlanPtr
+ingest_insert(int nfields)
+{
+	SPIPlanPtr *slot = &ingest_insert_plan[nfields == ING_NFIELDS];
+
+	if (*slot == NULL)
 	{
 		StringInfoData sql;
 		Oid			argtypes[ING_NFIELDS];
@@ -578,17 +598,17 @@ ingest_insert(void)
 
 		initStringInfo(&sql);
 		appendStringInfoString(&sql, "INSERT INTO analytics.usage_events (");
-		for (i = 0; i < ING_NFIELDS; i++)
+		for (i = 0; i < nfields; i++)
 			appendStringInfo(&sql, "%s%s", i > 0 ? ", " : "", ingest_fields[i].name);
 		appendStringInfoString(&sql, ") SELECT ");
-		for (i = 0; i < ING_NFIELDS; i++)
+		for (i = 0; i < nfields; i++)
 		{
 			appendStringInfo(&sql, "%spg_catalog.unnest($%d)", i > 0 ? ", " : "", i + 1);
 			argtypes[i] = get_array_type(ingest_kind_typid(ingest_fields[i].kind));
 		}
-		ingest_plan(&ingest_insert_plan, sql.data, ING_NFIELDS, argtypes);
+		ingest_plan(slot, sql.data, nfields, argtypes);
 	}
-	return ingest_insert_plan;
+	return *slot;
 }
 
 /* analytics.record_events(events jsonb) returns bigint */
@@ -602,6 +622,7 @@ analytics_record_events(PG_FUNCTION_ARGS)
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	int			retention_days = analytics_setting_int("raw_retention_days");
 	int			future_seconds = analytics_setting_int("max_event_future_seconds");
+	int			nfields = ingest_table_nfields();
 	ing_element elem;
 	ing_error	err;
 	int			n;
@@ -677,17 +698,20 @@ analytics_record_events(PG_FUNCTION_ARGS)
 			tok = JsonbIteratorNext(&it, &v, true);
 			Assert(tok == WJB_VALUE);
 			type = ingest_json_type(&v);
+			if (f >= nfields && type != ING_JSON_NULL)
+				ereport(ERROR,
+						errcode(ERRCODE_UNDEFINED_COLUMN),
+						errmsg("event %d: field \"%s\" needs version 0.3.0 of the extension", i,
+							   ingest_fields[f].name),
+						errdetail("Element index %d, field \"%s\".", i, ingest_fields[f].name),
+						errhint("Nothing of the batch was stored; run ALTER EXTENSION analytics UPDATE."));
 			text = ingest_value_text(&v, type, &len);
 			if (ing_element_set(&elem, f, type, text, len, ingest_charlen, &err))
 				ingest_core_error(&err, i, f);
 			values[f] = v;
 		}
 		if (ing_element_finish(&elem, &err))
-		{
-			for (f = 0; f < ING_NFIELDS && !(elem.v[f].isnull && ingest_fields[f].required); f++)
-				;
-			ingest_core_error(&err, i, f);
-		}
+			ingest_core_error(&err, i, err.field);
 		for (f = 0; f < ING_NFIELDS; f++)
 			ingest_store(&elem.v[f], &values[f], f, i, &vals[f][i], &nulls[f][i],
 						 now, retention_days, future_seconds);
@@ -697,7 +721,7 @@ analytics_record_events(PG_FUNCTION_ARGS)
 	ingest_check_tenants(vals, nulls, n);
 	ingest_register_agents(vals, nulls, n);
 
-	for (i = 0; i < ING_NFIELDS; i++)
+	for (i = 0; i < nfields; i++)
 	{
 		Oid			typid = ingest_kind_typid(ingest_fields[i].kind);
 		int16		typlen;
@@ -710,7 +734,7 @@ analytics_record_events(PG_FUNCTION_ARGS)
 		args[i] = PointerGetDatum(construct_md_array(vals[i], nulls[i], 1, dims, lbs,
 													 typid, typlen, typbyval, typalign));
 	}
-	rc = SPI_execute_plan(ingest_insert(), args, NULL, false, 0);
+	rc = SPI_execute_plan(ingest_insert(nfields), args, NULL, false, 0);
 	if (rc != SPI_OK_INSERT)
 		elog(ERROR, "insert into usage_events failed: %s", SPI_result_code_string(rc));
 	ingest_mark_days(vals[ING_F_OCCURRED], n);

@@ -35,6 +35,9 @@ const ing_field ingest_fields[ING_NFIELDS] = {
 	[ING_F_EXECUTION] = {"execution_id", ING_TEXT, 0, ING_MAX_ID},
 	[ING_F_ERROR_CODE] = {"error_code", ING_TEXT, 0, ING_MAX_ERROR_CODE},
 	[ING_F_ATTRIBUTES] = {"attributes", ING_OBJECT, 0, ING_MAX_ATTRIBUTES},
+	[ING_F_CACHED_INPUT_TOKENS] = {"cached_input_tokens", ING_TOKENS, 0, 0},
+	[ING_F_CACHE_WRITE_TOKENS] = {"cache_write_tokens", ING_TOKENS, 0, 0},
+	[ING_F_WORKFLOW_TYPE] = {"workflow_type", ING_TEXT, 0, ING_MAX_NAME},
 };
 
 const char *const ingest_event_types[ING_NEVENT_TYPES] = {
@@ -262,6 +265,7 @@ ing_element_set(ing_element *e, int fi, ing_json type, const char *text, size_t 
 	int			i;
 
 	v->isnull = 1;
+	err->field = fi;
 	if (type == ING_JSON_NULL)
 		return 0;
 	switch (f->kind)
@@ -338,12 +342,34 @@ ing_element_set(ing_element *e, int fi, ing_json type, const char *text, size_t 
 int
 ing_element_finish(ing_element *e, ing_error *err)
 {
+	const ing_value *cached = &e->v[ING_F_CACHED_INPUT_TOKENS];
+	const ing_value *written = &e->v[ING_F_CACHE_WRITE_TOKENS];
+	const ing_value *input = &e->v[ING_F_INPUT_TOKENS];
 	int			f;
 
 	for (f = 0; f < ING_NFIELDS; f++)
 	{
 		if (e->v[f].isnull && ingest_fields[f].required)
+		{
+			err->field = f;
 			return ing_fail(err, ING_ERR_REQUIRED, "%s is required", ingest_fields[f].name);
+		}
+	}
+	/* cache tokens are part of input_tokens (each at most 10^12: no overflow) */
+	if (!cached->isnull || !written->isnull)
+	{
+		if (input->isnull)
+		{
+			err->field = ING_F_INPUT_TOKENS;
+			return ing_fail(err, ING_ERR_REQUIRED,
+							"input_tokens is required when cached_input_tokens or cache_write_tokens is set");
+		}
+		if ((cached->isnull ? 0 : cached->i) + (written->isnull ? 0 : written->i) > input->i)
+		{
+			err->field = cached->isnull ? ING_F_CACHE_WRITE_TOKENS : ING_F_CACHED_INPUT_TOKENS;
+			return ing_fail(err, ING_ERR_LIMIT,
+							"cached_input_tokens + cache_write_tokens must not exceed input_tokens");
+		}
 	}
 	if (e->v[ING_F_SUCCESS].isnull)
 	{

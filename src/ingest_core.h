@@ -14,7 +14,8 @@
  * here as plain bytes: a key to ing_field_lookup, a value with its JSON type
  * to ing_element_set (numbers as their canonical text followed by a NUL, strings as their
  * bytes, an object as the byte length of its text form); then
- * ing_element_finish checks the required fields and applies the defaults.
+ * ing_element_finish checks the required fields and that the prompt-cache
+ * tokens are part of input_tokens, and applies the defaults.
  * Timestamps are only type-checked here: the glue parses them (any form of
  * timestamptz input) and checks them with ing_check_window.
  */
@@ -32,7 +33,7 @@
 #define ING_MAX_ATTRIBUTES		65536	/* bytes of the text form */
 #define ING_MAX_ENDPOINT		1024	/* characters */
 #define ING_MAX_METHOD			16
-#define ING_MAX_NAME			256 /* tool_name, mcp_server, model */
+#define ING_MAX_NAME			256 /* tool_name, mcp_server, model, workflow_type */
 #define ING_MAX_ID				256 /* user_id, session_id, workflow_id, execution_id */
 #define ING_MAX_ERROR_CODE		128
 #define ING_STATUS_MIN			100
@@ -82,8 +83,13 @@ enum
 	ING_F_MCP, ING_F_MODEL, ING_F_INPUT_TOKENS, ING_F_OUTPUT_TOKENS,
 	ING_F_LATENCY, ING_F_USER, ING_F_SESSION, ING_F_WORKFLOW, ING_F_EXECUTION,
 	ING_F_ERROR_CODE, ING_F_ATTRIBUTES,
+	/* added in 0.3.0: last, as in the table */
+	ING_F_CACHED_INPUT_TOKENS, ING_F_CACHE_WRITE_TOKENS, ING_F_WORKFLOW_TYPE,
 	ING_NFIELDS
 };
+
+/* The fields of a 0.2.0 table: the first ING_NFIELDS_020 (ingest.c). */
+#define ING_NFIELDS_020 ING_F_CACHED_INPUT_TOKENS
 
 extern const ing_field ingest_fields[ING_NFIELDS];
 
@@ -98,14 +104,17 @@ typedef enum ing_status
 	ING_ERR_UUID,				/* malformed uuid (22P02) */
 	ING_ERR_EVENT_TYPE,			/* unknown event type (22023) */
 	ING_ERR_FRACTION,			/* a whole number has a fractional part (22023) */
-	ING_ERR_LIMIT,				/* outside the field's limits (23514) */
-	ING_ERR_REQUIRED,			/* a required field is missing (23502) */
+	ING_ERR_LIMIT,				/* outside the field's limits, or cached_input_tokens +
+								 * cache_write_tokens > input_tokens (23514) */
+	ING_ERR_REQUIRED,			/* a required field is missing, or input_tokens
+								 * with cache tokens (23502) */
 	ING_ERR_WINDOW				/* occurred_at outside the accepted window (22008) */
 } ing_status;
 
 typedef struct ing_error
 {
 	ing_status	code;
+	int			field;			/* the field at fault */
 	char		message[200];	/* e.g. "count must be at most 1000000" */
 } ing_error;
 
@@ -148,7 +157,12 @@ extern void ing_element_reset(ing_element *e);
 extern int	ing_element_set(ing_element *e, int f, ing_json type, const char *text,
 							size_t len, ing_charlen_fn charlen, ing_error *err);
 
-/* Required fields present; success and count defaulted.  0 or -1. */
+/*
+ * Required fields present; input_tokens present and at least
+ * cached_input_tokens + cache_write_tokens when either is set; success and
+ * count defaulted.  0, or -1 with err filled and err->field the field at
+ * fault.
+ */
 extern int	ing_element_finish(ing_element *e, ing_error *err);
 
 /*

@@ -89,7 +89,21 @@ CREATE TABLE analytics.usage_events (
                   CONSTRAINT usage_events_error_code_check CHECK (length(error_code) <= 128),
     attributes    jsonb
                   CONSTRAINT usage_events_attributes_check CHECK (octet_length(attributes::text) <= 65536),
-    ingested_at   timestamptz NOT NULL DEFAULT now()
+    ingested_at   timestamptz NOT NULL DEFAULT now(),
+    -- Added in 0.3.0, so at the end (an updated table has them there too).
+    -- Prompt-cache tokens are part of input_tokens: with either set,
+    -- input_tokens is set and at least their sum (each at most 10^12, so the
+    -- sum cannot overflow once their own checks hold).
+    cached_input_tokens bigint
+                  CONSTRAINT usage_events_cached_input_tokens_check CHECK (cached_input_tokens >= 0 AND cached_input_tokens <= 1000000000000),
+    cache_write_tokens bigint
+                  CONSTRAINT usage_events_cache_write_tokens_check CHECK (cache_write_tokens >= 0 AND cache_write_tokens <= 1000000000000),
+    workflow_type text
+                  CONSTRAINT usage_events_workflow_type_check CHECK (length(workflow_type) <= 256),
+    CONSTRAINT usage_events_cache_tokens_within_input_check CHECK (
+        (cached_input_tokens IS NULL AND cache_write_tokens IS NULL)
+        OR (input_tokens IS NOT NULL
+            AND coalesce(cached_input_tokens, 0) + coalesce(cache_write_tokens, 0) <= input_tokens))
 ) PARTITION BY RANGE (occurred_at);
 COMMENT ON TABLE analytics.usage_events IS
     'Usage events, one row per event or pre-counted batch; partitioned by UTC day (usage_events_pYYYYMMDD), with a default partition that catches days not yet partitioned';

@@ -92,3 +92,19 @@ AS 'MODULE_PATHNAME', 'daycounts_jsonb'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION analytics.daycounts_jsonb(analytics.daycounts, text[]) IS
     'The daily series of a daycounts as a jsonb array, one object per day of its period, oldest first, zero-filled: {"date": "YYYY-MM-DD", keys[1]: counter 1, ...}; one key per counter, 1 to 64 bytes, distinct, not "date"';
+
+-- Prompt-cache tokens and the workflow type (issue 16), at the end of the
+-- columns as in a fresh install, with the same checks.  Adding the columns
+-- rewrites nothing (they are NULL); the new checks are verified by one scan
+-- of the events.
+ALTER TABLE analytics.usage_events
+    ADD COLUMN cached_input_tokens bigint
+        CONSTRAINT usage_events_cached_input_tokens_check CHECK (cached_input_tokens >= 0 AND cached_input_tokens <= 1000000000000),
+    ADD COLUMN cache_write_tokens bigint
+        CONSTRAINT usage_events_cache_write_tokens_check CHECK (cache_write_tokens >= 0 AND cache_write_tokens <= 1000000000000),
+    ADD COLUMN workflow_type text
+        CONSTRAINT usage_events_workflow_type_check CHECK (length(workflow_type) <= 256),
+    ADD CONSTRAINT usage_events_cache_tokens_within_input_check CHECK (
+        (cached_input_tokens IS NULL AND cache_write_tokens IS NULL)
+        OR (input_tokens IS NOT NULL
+            AND coalesce(cached_input_tokens, 0) + coalesce(cache_write_tokens, 0) <= input_tokens));

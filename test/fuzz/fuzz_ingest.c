@@ -5,7 +5,9 @@
  * element in turn (a field byte past the last field looks its value up as a
  * field name), then finished; 16 more bytes, if left, give a time and a
  * "now" for the window check.  Every accepted value must lie within its
- * field's limits, every refusal must leave the field unset and say why.
+ * field's limits, every refusal must leave the field unset and say why; a
+ * finished element has its required fields and its cache tokens within
+ * input_tokens, a refused one names the field at fault.
  * Run with tools/fuzz.sh (make fuzz).
  */
 #include "ingest_core.h"
@@ -122,16 +124,31 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fuzz_check_accepted(&e, f);
 		else if (rc == 0 ? !e.v[f].isnull : (err.code == ING_OK || err.message[0] == '\0' || !e.v[f].isnull))
 			abort();
-		/* keep no pointer into buf past this record */
-		e.v[f].isnull = 1;
+		/* keep no pointer into buf past this record; the value stays set */
+		e.v[f].str = NULL;
 		free(buf);
 	}
+	err.field = -1;
 	if (ing_element_finish(&e, &err) == 0)
 	{
+		const ing_value *input = &e.v[ING_F_INPUT_TOKENS];
+		const ing_value *cached = &e.v[ING_F_CACHED_INPUT_TOKENS];
+		const ing_value *written = &e.v[ING_F_CACHE_WRITE_TOKENS];
+
 		for (f = 0; f < ING_NFIELDS; f++)
 			if (ingest_fields[f].required && e.v[f].isnull)
 				abort();
+		/* cache tokens are part of input_tokens */
+		if ((!cached->isnull || !written->isnull) &&
+			(input->isnull ||
+			 (cached->isnull ? 0 : cached->i) + (written->isnull ? 0 : written->i) > input->i))
+			abort();
+		if (e.v[ING_F_SUCCESS].isnull || e.v[ING_F_COUNT].isnull)
+			abort();
 	}
+	else if (err.field < 0 || err.field >= ING_NFIELDS || err.message[0] == '\0' ||
+			 (err.code != ING_ERR_REQUIRED && err.code != ING_ERR_LIMIT))
+		abort();
 	if (size >= 16)
 	{
 		int64_t		ts,

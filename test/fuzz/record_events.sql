@@ -23,11 +23,13 @@ DECLARE
     fields   text[] := ARRAY['tenant_id', 'agent_id', 'occurred_at', 'event_type', 'success', 'count', 'endpoint',
                              'method', 'status_code', 'tool_name', 'mcp_server', 'model', 'input_tokens',
                              'output_tokens', 'latency_ms', 'user_id', 'session_id', 'workflow_id',
-                             'execution_id', 'error_code', 'attributes', 'ocurred_at', ''];
+                             'execution_id', 'error_code', 'attributes', 'cached_input_tokens',
+                             'cache_write_tokens', 'workflow_type', 'ocurred_at', ''];
     -- every tenant id the batches can name validly (the third is not registered)
     ours     uuid[] := ARRAY['f0220000-0000-4000-8000-000000000001', 'f0220000-0000-4000-8000-000000000002',
                              'f0220000-0000-4000-8000-00000000000f'];
     oddities jsonb[];
+    tokens   jsonb[] := ARRAY['0', '1', '2', '1000000', '1000000000000', '1000000000001', '-1', '1.5', 'null'];
     batch    jsonb;
     elem     jsonb;
     n_before bigint;
@@ -69,6 +71,12 @@ BEGIN
                     elem := elem - fields[1 + floor(random() * 4)::int];
                 ELSIF random() < 0.05 THEN
                     elem := jsonb_build_object('tenant_id', tenants[1 + floor(random() * 5)::int]) || elem;
+                ELSIF random() < 0.2 THEN
+                    -- a cache token count with an input_tokens: the sum rule
+                    elem := elem || jsonb_build_object(
+                        'input_tokens', tokens[1 + floor(random() * array_length(tokens, 1))::int],
+                        (ARRAY['cached_input_tokens', 'cache_write_tokens'])[1 + floor(random() * 2)::int],
+                        tokens[1 + floor(random() * array_length(tokens, 1))::int]);
                 ELSE
                     elem := elem || jsonb_build_object(fields[1 + floor(random() * array_length(fields, 1))::int],
                                                        oddities[1 + floor(random() * array_length(oddities, 1))::int]);
@@ -101,6 +109,10 @@ BEGIN
       AND NOT (e.count BETWEEN 1 AND 1000000
                AND coalesce(e.input_tokens, 0) BETWEEN 0 AND 1000000000000
                AND coalesce(e.output_tokens, 0) BETWEEN 0 AND 1000000000000
+               AND (coalesce(e.cached_input_tokens, e.cache_write_tokens) IS NULL
+                    OR coalesce(e.cached_input_tokens, 0) + coalesce(e.cache_write_tokens, 0) <= coalesce(e.input_tokens, -1))
+               AND coalesce(e.cached_input_tokens, 0) >= 0 AND coalesce(e.cache_write_tokens, 0) >= 0
+               AND coalesce(char_length(e.workflow_type), 0) <= 256
                AND coalesce(e.latency_ms, 0) BETWEEN 0 AND 1e10
                AND coalesce(char_length(e.endpoint), 0) <= 1024 AND coalesce(char_length(e.method), 0) <= 16
                AND coalesce(char_length(e.model), 0) <= 256 AND coalesce(char_length(e.error_code), 0) <= 128

@@ -5,7 +5,7 @@
 \pset tuples_only true
 \pset pager off
 BEGIN;
-SELECT plan(63);
+SELECT plan(66);
 
 SELECT has_extension('analytics');
 SELECT has_schema('analytics');
@@ -40,7 +40,8 @@ FROM (VALUES ('tenant_id', 'uuid'), ('agent_id', 'uuid'), ('occurred_at', 'times
              ('model', 'text'), ('input_tokens', 'bigint'), ('output_tokens', 'bigint'),
              ('latency_ms', 'double precision'), ('user_id', 'text'), ('session_id', 'text'),
              ('workflow_id', 'text'), ('execution_id', 'text'), ('error_code', 'text'),
-             ('attributes', 'jsonb')) AS c(col, typ);
+             ('attributes', 'jsonb'), ('cached_input_tokens', 'bigint'), ('cache_write_tokens', 'bigint'),
+             ('workflow_type', 'text')) AS c(col, typ);
 SELECT col_not_null('analytics', 'usage_events', 'tenant_id', 'tenant_id is required');
 SELECT col_not_null('analytics', 'usage_events', 'occurred_at', 'occurred_at is required');
 SELECT col_not_null('analytics', 'usage_events', 'event_type', 'event_type is required');

@@ -7,7 +7,7 @@
 \pset tuples_only true
 \pset pager off
 BEGIN;
-SELECT plan(52);
+SELECT plan(75);
 SET LOCAL timezone = 'UTC';
 -- The events here are years old: widen the accepted window of record_events.
 SET LOCAL analytics.raw_retention_days = 36500;
@@ -74,10 +74,17 @@ SELECT lives_ok($$SELECT * FROM analytics_datagen.generate(3000, 3, '2014-06-03'
 CREATE TEMP TABLE src AS
 SELECT tenant_id, agent_id, occurred_at, event_type, success, count, endpoint, method, status_code,
        tool_name, mcp_server, model, input_tokens, output_tokens, latency_ms, user_id, session_id,
-       workflow_id, execution_id, error_code, attributes
+       workflow_id, execution_id, error_code, attributes, cached_input_tokens, cache_write_tokens, workflow_type
 FROM analytics.usage_events WHERE occurred_at >= '2014-06-01' AND occurred_at < '2014-06-04';
 DELETE FROM analytics.usage_events WHERE occurred_at >= '2014-06-01' AND occurred_at < '2014-06-04';
 SELECT is((SELECT count(*) FROM src), 3000::bigint, '3000 source events');
+-- (the generator writes no cache tokens nor workflow types: give some rows them)
+UPDATE src SET cached_input_tokens = input_tokens / 2, cache_write_tokens = CASE WHEN input_tokens % 3 = 0 THEN input_tokens / 4 END
+WHERE input_tokens IS NOT NULL;
+UPDATE src SET workflow_type = (ARRAY['multi_agent', 'pipeline'])[1 + length(workflow_id) % 2] WHERE event_type = 'workflow';
+SELECT ok((SELECT count(*) FILTER (WHERE cached_input_tokens > 0) > 0 AND count(*) FILTER (WHERE cache_write_tokens > 0) > 0
+                  AND count(*) FILTER (WHERE workflow_type IS NOT NULL) > 0 FROM src),
+          'some source events carry cache tokens and a workflow type');
 
 SELECT is(sum(analytics.record_events(b)), 3000::numeric, 'record_events in batches of 1000 stores them all')
 FROM (SELECT jsonb_agg(jsonb_strip_nulls(to_jsonb(s) - 'batch')) AS b
@@ -85,7 +92,7 @@ FROM (SELECT jsonb_agg(jsonb_strip_nulls(to_jsonb(s) - 'batch')) AS b
 CREATE TEMP TABLE via_json AS
 SELECT tenant_id, agent_id, occurred_at, event_type, success, count, endpoint, method, status_code,
        tool_name, mcp_server, model, input_tokens, output_tokens, latency_ms, user_id, session_id,
-       workflow_id, execution_id, error_code, attributes
+       workflow_id, execution_id, error_code, attributes, cached_input_tokens, cache_write_tokens, workflow_type
 FROM analytics.usage_events WHERE occurred_at >= '2014-06-01' AND occurred_at < '2014-06-04';
 DELETE FROM analytics.usage_events WHERE occurred_at >= '2014-06-01' AND occurred_at < '2014-06-04';
 
@@ -96,13 +103,14 @@ BEGIN
     EXECUTE format('COPY src TO %L', f);
     EXECUTE format('COPY analytics.usage_events (tenant_id, agent_id, occurred_at, event_type, success, count, endpoint, '
                    'method, status_code, tool_name, mcp_server, model, input_tokens, output_tokens, latency_ms, user_id, '
-                   'session_id, workflow_id, execution_id, error_code, attributes) FROM %L', f);
+                   'session_id, workflow_id, execution_id, error_code, attributes, cached_input_tokens, cache_write_tokens, '
+                   'workflow_type) FROM %L', f);
 END
 $$;
 CREATE TEMP TABLE via_copy AS
 SELECT tenant_id, agent_id, occurred_at, event_type, success, count, endpoint, method, status_code,
        tool_name, mcp_server, model, input_tokens, output_tokens, latency_ms, user_id, session_id,
-       workflow_id, execution_id, error_code, attributes
+       workflow_id, execution_id, error_code, attributes, cached_input_tokens, cache_write_tokens, workflow_type
 FROM analytics.usage_events WHERE occurred_at >= '2014-06-01' AND occurred_at < '2014-06-04';
 
 SELECT bag_eq('SELECT * FROM via_json', 'SELECT * FROM src', 'record_events stored exactly the source rows');
@@ -193,6 +201,74 @@ SELECT throws_ok($$INSERT INTO analytics.usage_events (tenant_id, occurred_at, e
 SELECT throws_ok($$INSERT INTO analytics.usage_events (tenant_id, occurred_at, event_type, latency_ms)
                    VALUES ('5a000000-0000-4000-8000-000000000001', '2013-05-05T10:00:00Z', 'api_call', 'NaN')$$,
                  '23514', NULL, 'INSERT: a NaN latency is refused by the CHECK constraint');
+
+-- Prompt-cache tokens and the workflow type (API.md §2): stored by
+-- record_events and INSERT; the cache tokens are part of input_tokens (their
+-- sum at most input_tokens, which must be set), each 0 to 10^12.
+SELECT is(analytics.record_events(jsonb_build_array(
+              pg_temp.ev_at('2013-05-06T10:00:00Z') || '{"event_type": "llm_call", "endpoint": "/cache", "input_tokens": 100, "cached_input_tokens": 60, "cache_write_tokens": 40}',
+              pg_temp.ev_at('2013-05-06T10:01:00Z') || '{"event_type": "llm_call", "endpoint": "/cache", "input_tokens": 1000000000000, "cached_input_tokens": 1000000000000}',
+              pg_temp.ev_at('2013-05-06T10:02:00Z') || '{"event_type": "llm_call", "endpoint": "/cache", "input_tokens": 1000000000000, "cache_write_tokens": 1000000000000}',
+              pg_temp.ev_at('2013-05-06T10:03:00Z') || jsonb_build_object('event_type', 'workflow', 'endpoint', '/cache', 'workflow_type', repeat('w', 256)))),
+          4::bigint, 'record_events: cache tokens summing to input_tokens, each at 10^12, a 256-character workflow_type are accepted');
+SELECT results_eq($$SELECT input_tokens, cached_input_tokens, cache_write_tokens, workflow_type FROM analytics.usage_events
+                    WHERE endpoint = '/cache' ORDER BY occurred_at$$,
+                  $$VALUES (100::bigint, 60::bigint, 40::bigint, NULL::text), (1000000000000, 1000000000000, NULL, NULL),
+                           (1000000000000, NULL, 1000000000000, NULL), (NULL, NULL, NULL, repeat('w', 256))$$,
+                  'record_events stored cached_input_tokens, cache_write_tokens and workflow_type');
+SELECT lives_ok($$INSERT INTO analytics.usage_events (tenant_id, occurred_at, event_type, endpoint, input_tokens, cached_input_tokens,
+                                                      cache_write_tokens, workflow_type)
+                  VALUES ('5a000000-0000-4000-8000-000000000001', '2013-05-06T11:00:00Z', 'llm_call', '/cache-insert', 50, 20, 30, NULL),
+                         ('5a000000-0000-4000-8000-000000000001', '2013-05-06T11:01:00Z', 'llm_call', '/cache-insert', 1000000000000, 1000000000000, 0, NULL),
+                         ('5a000000-0000-4000-8000-000000000001', '2013-05-06T11:02:00Z', 'workflow', '/cache-insert', NULL, NULL, NULL, 'multi_agent')$$,
+                'INSERT: cache tokens summing to input_tokens, at 10^12, and a workflow_type are accepted');
+SELECT results_eq($$SELECT input_tokens, cached_input_tokens, cache_write_tokens, workflow_type FROM analytics.usage_events
+                    WHERE endpoint = '/cache-insert' ORDER BY occurred_at$$,
+                  $$VALUES (50::bigint, 20::bigint, 30::bigint, NULL::text), (1000000000000, 1000000000000, 0, NULL),
+                           (NULL, NULL, NULL, 'multi_agent')$$,
+                  'INSERT stored the three columns');
+-- Refused, the bad element second: SQLSTATE and message, index 1.
+SELECT throws_ok(format('SELECT analytics.record_events(%L)',
+                        jsonb_build_array(pg_temp.ev_at('2013-05-06T12:00:00Z'), pg_temp.ev_at('2013-05-06T12:00:00Z') || j)),
+                 st, 'event 1: ' || msg, format('record_events refuses %s: %s', left(j::text, 80), st))
+FROM (VALUES ('{"input_tokens": 100, "cached_input_tokens": 60, "cache_write_tokens": 41}'::jsonb, '23514',
+              'cached_input_tokens + cache_write_tokens must not exceed input_tokens'),
+             ('{"input_tokens": 100, "cached_input_tokens": 101}', '23514', 'cached_input_tokens + cache_write_tokens must not exceed input_tokens'),
+             ('{"input_tokens": 100, "cache_write_tokens": 101}', '23514', 'cached_input_tokens + cache_write_tokens must not exceed input_tokens'),
+             ('{"cached_input_tokens": 0}', '23502', 'input_tokens is required when cached_input_tokens or cache_write_tokens is set'),
+             ('{"input_tokens": 1000000000000, "cached_input_tokens": 1000000000001}', '23514', 'cached_input_tokens must be at most 1000000000000'),
+             ('{"input_tokens": 10, "cache_write_tokens": -1}', '23514', 'cache_write_tokens must not be negative'),
+             ('{"input_tokens": 10, "cached_input_tokens": 2.5}', '22023', 'cached_input_tokens must be a whole number'),
+             ('{"input_tokens": 10, "cache_write_tokens": "3"}', '22023', 'cache_write_tokens must be a number, not a JSON string'),
+             (jsonb_build_object('workflow_type', repeat('w', 257)), '23514', 'workflow_type is longer than 256 characters'),
+             ('{"workflow_type": ["a"]}', '22023', 'workflow_type must be a string, not a JSON array')) v(j, st, msg);
+SELECT is(pg_temp.err(format('SELECT analytics.record_events(%L)', jsonb_build_array(pg_temp.ev_at('2013-05-06T12:00:00Z')
+              || '{"input_tokens": 10, "cache_write_tokens": 11}'))),
+          '23514 | event 0: cached_input_tokens + cache_write_tokens must not exceed input_tokens | Element index 0, field "cache_write_tokens".',
+          'the sum rule names the element and the cache field in the detail');
+SELECT is((SELECT count(*) FROM analytics.usage_events WHERE occurred_at = '2013-05-06T12:00:00Z'), 0::bigint,
+          'nothing of the refused batches was stored');
+-- INSERT: the table's checks, by name.
+CREATE FUNCTION pg_temp.violated(sql text) RETURNS text LANGUAGE plpgsql AS $f$
+DECLARE st text; con text;
+BEGIN
+    EXECUTE sql;
+    RETURN 'ok';
+EXCEPTION WHEN others THEN
+    GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, con = CONSTRAINT_NAME;
+    RETURN st || ' ' || con;
+END
+$f$;
+SELECT is(pg_temp.violated(format($$INSERT INTO analytics.usage_events (tenant_id, occurred_at, event_type, input_tokens, cached_input_tokens,
+                                                                        cache_write_tokens, workflow_type)
+                                    VALUES ('5a000000-0000-4000-8000-000000000001', '2013-05-06T12:00:00Z', 'llm_call', %s)$$, v)),
+          '23514 ' || con, format('INSERT (%s) violates %s', v, con))
+FROM (VALUES ('100, 60, 41, NULL', 'usage_events_cache_tokens_within_input_check'),
+             ('NULL, 0, NULL, NULL', 'usage_events_cache_tokens_within_input_check'),
+             ('NULL, NULL, 1, NULL', 'usage_events_cache_tokens_within_input_check'),
+             ('10, -1, NULL, NULL', 'usage_events_cached_input_tokens_check'),
+             ('10, NULL, -1, NULL', 'usage_events_cache_write_tokens_check'),
+             ($$NULL, NULL, NULL, repeat('w', 257)$$, 'usage_events_workflow_type_check')) x(v, con);
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -49,6 +49,11 @@ test_fields(void)
 
 	CHECK(ing_field_lookup("tenant_id", 9) == ING_F_TENANT);
 	CHECK(ing_field_lookup("attributes", 10) == ING_F_ATTRIBUTES);
+	CHECK(ing_field_lookup("cached_input_tokens", 19) == ING_F_CACHED_INPUT_TOKENS);
+	CHECK(ing_field_lookup("cache_write_tokens", 18) == ING_F_CACHE_WRITE_TOKENS);
+	CHECK(ing_field_lookup("workflow_type", 13) == ING_F_WORKFLOW_TYPE);
+	/* the fields of 0.2.0 come first, the ones added in 0.3.0 after them */
+	CHECK(ING_NFIELDS_020 == 21 && ING_F_ATTRIBUTES == ING_NFIELDS_020 - 1);
 	CHECK(ing_field_lookup("tenant_i", 8) == -1);
 	CHECK(ing_field_lookup("tenant_idx", 10) == -1);
 	CHECK(ing_field_lookup("", 0) == -1);
@@ -101,6 +106,18 @@ test_numbers(void)
 	CHECK(one("output_tokens", ING_JSON_NUMBER, "9223372036854775807") == ING_ERR_LIMIT);
 	CHECK(one("output_tokens", ING_JSON_NUMBER, "-1") == ING_ERR_LIMIT);
 	CHECK(one("output_tokens", ING_JSON_NUMBER, "-99999999999999999999999") == ING_ERR_LIMIT);
+	/* the cache token counts: the same kind and limits as input_tokens */
+	CHECK(one("cached_input_tokens", ING_JSON_NUMBER, "0") == ING_OK);
+	CHECK(one("cached_input_tokens", ING_JSON_NUMBER, "1000000000000") == ING_OK);
+	CHECK(one("cached_input_tokens", ING_JSON_NUMBER, "1000000000001") == ING_ERR_LIMIT);
+	CHECK(one("cached_input_tokens", ING_JSON_NUMBER, "-1") == ING_ERR_LIMIT);
+	CHECK(one("cached_input_tokens", ING_JSON_NUMBER, "2.5") == ING_ERR_FRACTION);
+	CHECK(one("cached_input_tokens", ING_JSON_STRING, "12") == ING_ERR_TYPE);
+	CHECK(one("cache_write_tokens", ING_JSON_NUMBER, "1000000000000.0") == ING_OK);
+	CHECK(one("cache_write_tokens", ING_JSON_NUMBER, "1000000000001") == ING_ERR_LIMIT);
+	CHECK(one("cache_write_tokens", ING_JSON_NUMBER, "-99999999999999999999999") == ING_ERR_LIMIT);
+	CHECK(one("cache_write_tokens", ING_JSON_NUMBER, "0.5") == ING_ERR_FRACTION);
+	CHECK(one("cache_write_tokens", ING_JSON_BOOL, "true") == ING_ERR_TYPE);
 	CHECK(one("status_code", ING_JSON_NUMBER, "100") == ING_OK);
 	CHECK(one("status_code", ING_JSON_NUMBER, "599") == ING_OK);
 	CHECK(one("status_code", ING_JSON_NUMBER, "99") == ING_ERR_LIMIT);
@@ -153,6 +170,9 @@ test_text(void)
 	buf[257] = '\0';
 	CHECK(one("model", ING_JSON_STRING, buf) == ING_ERR_LIMIT);
 	CHECK(one("session_id", ING_JSON_STRING, buf) == ING_ERR_LIMIT);
+	CHECK(one("workflow_type", ING_JSON_STRING, buf) == ING_ERR_LIMIT);
+	CHECK(one("workflow_type", ING_JSON_STRING, buf + 1) == ING_OK);
+	CHECK(one("workflow_type", ING_JSON_NUMBER, "3") == ING_ERR_TYPE);
 	CHECK(one("error_code", ING_JSON_STRING, buf + 257 - 128) == ING_OK);
 	CHECK(one("error_code", ING_JSON_STRING, buf + 257 - 129) == ING_ERR_LIMIT);
 	CHECK(ing_utf8_charlen("\xe2\x82\xac", 3) == 1);
@@ -179,7 +199,7 @@ test_element(void)
 	CHECK(set(&e, "tenant_id", ING_JSON_STRING, "11111111-1111-4111-8111-111111111111") == ING_OK);
 	CHECK(set(&e, "event_type", ING_JSON_STRING, "api_call") == ING_OK);
 	CHECK(ing_element_finish(&e, &err) == -1 && err.code == ING_ERR_REQUIRED &&
-		  strcmp(err.message, "occurred_at is required") == 0);
+		  strcmp(err.message, "occurred_at is required") == 0 && err.field == ING_F_OCCURRED);
 	CHECK(set(&e, "occurred_at", ING_JSON_STRING, "2026-01-01Z") == ING_OK);
 	/* JSON null is the same as leaving the key out */
 	CHECK(set(&e, "event_type", ING_JSON_NULL, NULL) == ING_OK);
@@ -191,6 +211,73 @@ test_element(void)
 	CHECK(e.v[ING_F_AGENT].isnull && e.v[ING_F_ATTRIBUTES].isnull);
 	ing_element_reset(&e);
 	CHECK(set(&e, "success", ING_JSON_BOOL, "false") == ING_OK && e.v[ING_F_SUCCESS].i == 0);
+}
+
+/* A valid llm_call element with the given token fields (NULL: left out). */
+static int
+cache_case(const char *input, const char *cached, const char *written, ing_error *err)
+{
+	ing_element e;
+
+	ing_element_reset(&e);
+	set(&e, "tenant_id", ING_JSON_STRING, "11111111-1111-4111-8111-111111111111");
+	set(&e, "occurred_at", ING_JSON_STRING, "2026-01-01Z");
+	set(&e, "event_type", ING_JSON_STRING, "llm_call");
+	if (input)
+		set(&e, "input_tokens", ING_JSON_NUMBER, input);
+	if (cached)
+		set(&e, "cached_input_tokens", ING_JSON_NUMBER, cached);
+	if (written)
+		set(&e, "cache_write_tokens", ING_JSON_NUMBER, written);
+	err->code = ING_OK;
+	err->field = -1;
+	err->message[0] = '\0';
+	return ing_element_finish(&e, err);
+}
+
+static void
+test_cache_tokens(void)
+{
+	ing_error	err;
+
+	/* no cache tokens: no rule */
+	CHECK(cache_case(NULL, NULL, NULL, &err) == 0);
+	CHECK(cache_case("5", NULL, NULL, &err) == 0);
+	/* the sum at its bound is accepted, one more is refused */
+	CHECK(cache_case("100", "60", "40", &err) == 0);
+	CHECK(cache_case("100", "60", "41", &err) == -1 && err.code == ING_ERR_LIMIT &&
+		  err.field == ING_F_CACHED_INPUT_TOKENS &&
+		  strcmp(err.message, "cached_input_tokens + cache_write_tokens must not exceed input_tokens") == 0);
+	CHECK(cache_case("100", "100", NULL, &err) == 0);
+	CHECK(cache_case("100", "101", NULL, &err) == -1 && err.code == ING_ERR_LIMIT &&
+		  err.field == ING_F_CACHED_INPUT_TOKENS);
+	CHECK(cache_case("100", NULL, "100", &err) == 0);
+	CHECK(cache_case("100", NULL, "101", &err) == -1 && err.code == ING_ERR_LIMIT &&
+		  err.field == ING_F_CACHE_WRITE_TOKENS);
+	CHECK(cache_case("0", "0", "0", &err) == 0);
+	/* at the limits: 10^12 each, the sum over input_tokens' own limit */
+	CHECK(cache_case("1000000000000", "1000000000000", NULL, &err) == 0);
+	CHECK(cache_case("1000000000000", "999999999999", "1", &err) == 0);
+	CHECK(cache_case("1000000000000", "1000000000000", "1000000000000", &err) == -1 && err.code == ING_ERR_LIMIT);
+	/* cache tokens without input_tokens */
+	CHECK(cache_case(NULL, "0", NULL, &err) == -1 && err.code == ING_ERR_REQUIRED &&
+		  err.field == ING_F_INPUT_TOKENS &&
+		  strcmp(err.message, "input_tokens is required when cached_input_tokens or cache_write_tokens is set") == 0);
+	CHECK(cache_case(NULL, NULL, "7", &err) == -1 && err.code == ING_ERR_REQUIRED && err.field == ING_F_INPUT_TOKENS);
+	/* a required field is reported before the cache rule */
+	{
+		ing_element e;
+
+		ing_element_reset(&e);
+		CHECK(set(&e, "cached_input_tokens", ING_JSON_NUMBER, "5") == ING_OK);
+		CHECK(ing_element_finish(&e, &err) == -1 && err.code == ING_ERR_REQUIRED && err.field == ING_F_TENANT);
+		/* JSON null for a cache field is the same as leaving it out */
+		set(&e, "tenant_id", ING_JSON_STRING, "11111111-1111-4111-8111-111111111111");
+		set(&e, "occurred_at", ING_JSON_STRING, "2026-01-01Z");
+		set(&e, "event_type", ING_JSON_STRING, "llm_call");
+		CHECK(set(&e, "cached_input_tokens", ING_JSON_NULL, NULL) == ING_OK);
+		CHECK(ing_element_finish(&e, &err) == 0);
+	}
 }
 
 static void
@@ -220,6 +307,7 @@ main(void)
 	test_numbers();
 	test_text();
 	test_element();
+	test_cache_tokens();
 	test_window();
 	if (failures)
 	{
