@@ -152,6 +152,15 @@ single -c "$LATE" >/dev/null || fail late-events-single "record_events on one no
 [[ $(coord -At -c "SELECT tenant_id FROM analytics.agents WHERE agent_id = '00000000-0000-4000-aaaa-000000000001'") == 00000000-0000-4000-8000-000000000002 ]] \
   && pass "an unknown agent is registered on Citus" || fail unknown-agent "the unknown agent is not registered on Citus"
 same api-late-unrolled "$API"
+# The minute job: today's rollups and the late day's, merged increments
+# (the watermark trails the clock by a second).
+sleep 1.2
+coord -c "CALL analytics.increment_job()" >/dev/null || fail increments "increment_job() on Citus"
+single -c "CALL analytics.increment_job()" >/dev/null || fail increments-single "increment_job() on one node"
+[[ $(coord -At -c "SELECT count(*) FROM analytics.rollup_days WHERE NOT complete") -ge 1 \
+   && $(coord -At -c "SELECT count(*) FROM analytics.changed_days") == 0 ]] \
+  && pass "increment_job() on Citus merged the appended days" || fail increments-merged "increment_job() left days unmerged on Citus"
+same api-increments "$API"
 coord -c "CALL analytics.rollup_job()" >/dev/null \
   || { fail rollup-job-late "rollup_job() after late events on Citus"; coord -c "SELECT target_date, left(error, 200) AS error FROM analytics.job_runs WHERE status = 'failed' ORDER BY 1 LIMIT 5"; }
 single -c "CALL analytics.rollup_job()" >/dev/null
