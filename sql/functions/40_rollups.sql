@@ -93,7 +93,9 @@ BEGIN
     RETURN least(clock,
                  (SELECT min(a.xact_start) FROM pg_catalog.pg_stat_activity a
                   WHERE a.xact_start IS NOT NULL AND a.datname = pg_catalog.current_database()
-                    AND a.pid <> pg_catalog.pg_backend_pid()),
+                    AND a.pid <> pg_catalog.pg_backend_pid()
+                    -- (autovacuum writes no events)
+                    AND a.backend_type NOT IN ('autovacuum worker', 'autovacuum launcher')),
                  (SELECT min(p.prepared) FROM pg_catalog.pg_prepared_xacts p
                   WHERE p.database = pg_catalog.current_database()));
 END
@@ -398,6 +400,15 @@ BEGIN
     WHERE NOT EXISTS (SELECT 1 FROM analytics.agents g WHERE g.agent_id = u.a)
     ON CONFLICT (agent_id) DO NOTHING;
 
+    -- Events already visible but ingested at or after the watermark (by a
+    -- transaction that began while an older one was still under way, which
+    -- held the watermark back) are not in the rows: log the day as appended,
+    -- so readers add them at once and the minute job merges them in.
+    IF EXISTS (SELECT 1 FROM analytics.usage_events e
+               WHERE e.occurred_at >= lo AND e.occurred_at < hi AND e.ingested_at >= w) THEN
+        INSERT INTO analytics.changed_days AS c (day, changed_at, appended) VALUES (rollup_day.day, stamp, true)
+        ON CONFLICT ON CONSTRAINT changed_days_pkey DO NOTHING;
+    END IF;
     INSERT INTO analytics.rollup_days AS r (day, rolled_at, events, rows_written, watermark, complete)
     VALUES (day, stamp, events, rows_written, w, true)
     ON CONFLICT ON CONSTRAINT rollup_days_pkey DO UPDATE

@@ -14,7 +14,7 @@
 \pset pager off
 SET timezone = 'UTC';
 SET client_min_messages = warning;
-SELECT plan(37);
+SELECT plan(44);
 
 SELECT analytics.utc_today() AS d0, analytics.utc_today() - 1 AS d1, analytics.utc_today() - 6 AS d6 \gset
 \set tid '''1c000000-0000-4000-8000-000000000001'''
@@ -163,6 +163,28 @@ SELECT pg_sleep(1.1);
 CALL analytics.increment_job();
 SELECT is((SELECT count(*) FROM analytics.changed_days WHERE day = :'d6'), 0::bigint, 'the increment takes day -6 out of the log');
 SELECT is((SELECT complete FROM analytics.rollup_days WHERE day = :'d6'), false, 'day -6 holds merged increments');
+SELECT is(pg_temp.differences(:'d6', :'d0'), 0::bigint, 'the readers equal the raw events');
+
+-- A transaction under way holds the watermark back: a rollup then leaves
+-- out the visible events ingested after it, and logs the day as appended so
+-- that readers add them (and the minute job merges them).
+SELECT :'d0'::date - 5 AS d5 \gset
+SELECT lives_ok(format($$SELECT analytics.record_events(pg_temp.batch(%L, 0, 12))$$, :'d5'), 'events of day -5');
+SELECT dblink_connect('hold', format('dbname=%s host=%s port=%s user=%s', current_database(),
+                      split_part(current_setting('unix_socket_directories'), ',', 1), current_setting('port'), current_user)) AS held \gset
+SELECT dblink_exec('hold', 'BEGIN') AS began \gset
+SELECT * FROM dblink('hold', 'SELECT 1') AS t(x integer) \gset
+SELECT pg_sleep(0.1);
+SELECT lives_ok(format($$SELECT analytics.record_events(pg_temp.batch(%L, 20, 9))$$, :'d5'), 'more events of day -5, after the other transaction began');
+SELECT is(analytics.run_rollup(:'d5') > 0, true, 'day -5 rolled up while the other transaction is under way');
+SELECT is((SELECT appended FROM analytics.changed_days WHERE day = :'d5'), true,
+          'the rollup logs the day as appended: it holds events ingested after its watermark');
+SELECT is(pg_temp.differences(:'d6', :'d0'), 0::bigint, 'the readers add them: equal to the raw events');
+SELECT dblink_exec('hold', 'COMMIT') AS committed \gset
+SELECT dblink_disconnect('hold') AS disconnected \gset
+SELECT pg_sleep(1.1);
+CALL analytics.increment_job();
+SELECT is((SELECT count(*) FROM analytics.changed_days WHERE day = :'d5'), 0::bigint, 'the minute job merges them');
 SELECT is(pg_temp.differences(:'d6', :'d0'), 0::bigint, 'the readers equal the raw events');
 
 -- A rewrite (a delete, logged by mark_days_changed) is read raw whole and
