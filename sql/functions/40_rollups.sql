@@ -735,17 +735,17 @@ $$;
 COMMENT ON FUNCTION analytics.rollup_increment(date) IS
     'Merges into a rolled day''s rollups the events ingested since its watermark and moves the watermark (a day not rolled, or rewritten, is rolled up whole); status merged, rolled or skipped';
 
--- How readers read the days of [from, to]: the days listed are read from
--- raw events, whole (since NULL: never rolled, or rewritten since) or only
--- the events ingested since the day's watermark on top of its rollup rows
--- (today and yesterday, and days with events added since their rollup);
--- days not listed are read from their rollup rows alone.  Oldest first.
-CREATE OR REPLACE FUNCTION analytics.read_plan("from" date, "to" date)
-RETURNS TABLE (day date, since timestamptz)
+-- How readers read the days of [from, to]: days listed in "days" are read
+-- from raw events, whole (since[i] NULL: never rolled, or rewritten since)
+-- or only the events ingested since the day's watermark, since[i], on top
+-- of its rollup rows (today and yesterday, and days with events appended
+-- since their rollup); "whole" repeats the days read whole; days not
+-- listed are read from their rollup rows alone.  Oldest first.
+CREATE OR REPLACE FUNCTION analytics.read_plan("from" date, "to" date,
+                                               OUT days date[], OUT since timestamptz[], OUT whole date[])
 LANGUAGE plpgsql STABLE STRICT
 SET search_path = pg_catalog, pg_temp
 AS $$
-#variable_conflict use_column
 DECLARE
     lo    date := read_plan."from";
     hi    date := read_plan."to";
@@ -753,15 +753,16 @@ DECLARE
 BEGIN
     -- (PL/pgSQL: the plan is kept for the session, and the rolled days come
     -- from the primary key, a range scan)
-    RETURN QUERY
-    SELECT g.d,
-           CASE WHEN r.day IS NULL OR (c.day IS NOT NULL AND NOT c.appended) THEN NULL ELSE r.watermark END
-    FROM (SELECT x::date AS d FROM generate_series(lo::timestamp, hi::timestamp, interval '1 day') x) g
-    LEFT JOIN (SELECT rd.day, rd.watermark FROM analytics.rollup_days rd WHERE rd.day BETWEEN lo AND hi) r ON r.day = g.d
-    LEFT JOIN (SELECT cd.day, cd.appended FROM analytics.changed_days cd WHERE cd.day BETWEEN lo AND hi) c ON c.day = g.d
-    WHERE r.day IS NULL OR c.day IS NOT NULL OR g.d >= live
-    ORDER BY g.d;
+    SELECT coalesce(array_agg(p.d ORDER BY p.d), '{}'), coalesce(array_agg(p.s ORDER BY p.d), '{}'),
+           coalesce(array_agg(p.d ORDER BY p.d) FILTER (WHERE p.s IS NULL), '{}')
+    INTO days, since, whole
+    FROM (SELECT g.d,
+                 CASE WHEN r.day IS NULL OR (c.day IS NOT NULL AND NOT c.appended) THEN NULL ELSE r.watermark END AS s
+          FROM (SELECT x::date AS d FROM generate_series(lo::timestamp, hi::timestamp, interval '1 day') x) g
+          LEFT JOIN (SELECT rd.day, rd.watermark FROM analytics.rollup_days rd WHERE rd.day BETWEEN lo AND hi) r ON r.day = g.d
+          LEFT JOIN (SELECT cd.day, cd.appended FROM analytics.changed_days cd WHERE cd.day BETWEEN lo AND hi) c ON c.day = g.d
+          WHERE r.day IS NULL OR c.day IS NOT NULL OR g.d >= live) p;
 END
 $$;
 COMMENT ON FUNCTION analytics.read_plan(date, date) IS
-    'The days of [from, to] that readers take (partly) from raw events: since NULL for a whole day (never rolled, or rewritten since its rollup), else the watermark above which events are added to the day''s rollup rows; other days are read from rollups alone';
+    'How readers take the days of [from, to]: days (oldest first) are read from raw events, whole where since[i] is NULL (never rolled, or rewritten since its rollup; also listed in whole), else the events ingested at or after since[i] on top of the day''s rollup rows; days not listed are read from rollups alone';

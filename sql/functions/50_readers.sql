@@ -85,9 +85,7 @@ DECLARE
     whole date[];
     rolled analytics.tenant_daily[];
 BEGIN
-    SELECT coalesce(array_agg(p.day), '{}'), coalesce(array_agg(p.since), '{}'),
-           coalesce(array_agg(p.day) FILTER (WHERE p.since IS NULL), '{}')
-    INTO days, since, whole FROM analytics.read_plan(lo, hi) p;
+    SELECT p.days, p.since, p.whole INTO days, since, whole FROM analytics.read_plan(lo, hi) p;
     -- Days read from their rollup rows alone, as they are.
     RETURN QUERY
     SELECT t.date, t.api_calls, t.token_issuances, t.token_failures, t.credential_rotations,
@@ -178,9 +176,7 @@ DECLARE
     whole date[];
     rolled analytics.agent_daily[];
 BEGIN
-    SELECT coalesce(array_agg(p.day), '{}'), coalesce(array_agg(p.since), '{}'),
-           coalesce(array_agg(p.day) FILTER (WHERE p.since IS NULL), '{}')
-    INTO days, since, whole FROM analytics.read_plan(lo, hi) p;
+    SELECT p.days, p.since, p.whole INTO days, since, whole FROM analytics.read_plan(lo, hi) p;
     -- Days read from their rollup rows alone, as they are.
     RETURN QUERY
     SELECT a.date, a.agent_id, a.api_calls, a.token_issuances, a.token_failures, a.credential_rotations,
@@ -242,9 +238,7 @@ DECLARE
     -- distributed reads refused there.
     e_ends text[]; e_meths text[]; e_calls bigint[]; e_succ bigint[]; e_lat analytics.qsketch[];
 BEGIN
-    SELECT coalesce(array_agg(p.day), '{}'), coalesce(array_agg(p.since), '{}'),
-           coalesce(array_agg(p.day) FILTER (WHERE p.since IS NULL), '{}')
-    INTO days, since, whole FROM analytics.read_plan(lo, hi) p;
+    SELECT p.days, p.since, p.whole INTO days, since, whole FROM analytics.read_plan(lo, hi) p;
     -- (merged per endpoint where the rows are, so a handful of rows travel)
     SELECT array_agg(g.endpoint), array_agg(g.method), array_agg(g.calls), array_agg(g.successes), array_agg(g.latency)
     INTO e_ends, e_meths, e_calls, e_succ, e_lat
