@@ -77,38 +77,54 @@ COMMENT ON PROCEDURE analytics.rollup_job() IS
 -- found by the nightly job), the events ingested since their watermark,
 -- one transaction per day, so that readers add only the events of the last
 -- minute or so to rollup rows.  A live day not rolled yet is rolled up
--- whole once.  Raises at the end if a day failed (pg_cron records it).
-CREATE OR REPLACE PROCEDURE analytics.increment_job()
+-- whole once.  With passes > 1 it does so that many times, evenly spread
+-- over the minute (pg_cron's finest schedule is a minute): at a steady
+-- ingest, readers then add at most 60/passes seconds of raw events.
+-- Raises at the end if a day failed (pg_cron records it).
+CREATE OR REPLACE PROCEDURE analytics.increment_job(passes integer DEFAULT 1)
 LANGUAGE plpgsql
 AS $$
 DECLARE
-    today  date := analytics.utc_today();
+    t0     timestamptz := clock_timestamp();
+    today  date;
     d      date;
     r      record;
     failed integer := 0;
     msg    text;
 BEGIN
-    FOR d IN SELECT today - 1 UNION SELECT today
-             UNION SELECT c.day FROM analytics.changed_days c
-                   JOIN analytics.rollup_days rd ON rd.day = c.day
-                   WHERE c.appended AND NOT rd.raw_dropped AND c.day <= today
-             ORDER BY 1 LOOP
-        BEGIN
-            r := analytics.rollup_increment(d);
-        EXCEPTION WHEN OTHERS THEN
-            GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
-            RAISE WARNING 'the increment of % failed: %', d, msg;
-            failed := failed + 1;
-        END;
-        COMMIT;
+    IF passes IS NULL OR passes < 1 OR passes > 12 THEN
+        RAISE EXCEPTION 'passes must be between 1 and 12, not %', coalesce(passes::text, 'NULL')
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    FOR pass IN 1..passes LOOP
+        IF pass > 1 THEN
+            -- (until the pass's share of the minute, counted from the start)
+            PERFORM pg_catalog.pg_sleep(greatest(0, extract(epoch FROM t0 + (pass - 1) * interval '60 seconds' / passes
+                                                                     - clock_timestamp())));
+        END IF;
+        today := analytics.utc_today();
+        FOR d IN SELECT today - 1 UNION SELECT today
+                 UNION SELECT c.day FROM analytics.changed_days c
+                       JOIN analytics.rollup_days rd ON rd.day = c.day
+                       WHERE c.appended AND NOT rd.raw_dropped AND c.day <= today
+                 ORDER BY 1 LOOP
+            BEGIN
+                r := analytics.rollup_increment(d);
+            EXCEPTION WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+                RAISE WARNING 'the increment of % failed: %', d, msg;
+                failed := failed + 1;
+            END;
+            COMMIT;
+        END LOOP;
     END LOOP;
     IF failed > 0 THEN
         RAISE EXCEPTION '% day(s) failed to merge their increments', failed;
     END IF;
 END
 $$;
-COMMENT ON PROCEDURE analytics.increment_job() IS
-    'The minute job: merges the events ingested since their watermark into the rollups of yesterday, today and every rolled day with events added since (analytics.rollup_increment), one transaction per day';
+COMMENT ON PROCEDURE analytics.increment_job(integer) IS
+    'The minute job: merges the events ingested since their watermark into the rollups of yesterday, today and every rolled day with events added since (analytics.rollup_increment), one transaction per day; passes (1 to 12) times, spread evenly over the minute';
 
 -------------------------------------------------------------------------------
 -- Retention
@@ -260,12 +276,20 @@ LANGUAGE sql VOLATILE
 AS $$ SELECT analytics.unschedule_job('analytics-rollup') $$;
 COMMENT ON FUNCTION analytics.unschedule_rollup() IS 'Removes the rollup job; false when it was not scheduled';
 
-CREATE OR REPLACE FUNCTION analytics.schedule_increments(schedule text DEFAULT '* * * * *')
+CREATE OR REPLACE FUNCTION analytics.schedule_increments(schedule text DEFAULT '* * * * *', passes integer DEFAULT 4)
 RETURNS bigint
-LANGUAGE sql VOLATILE STRICT
-AS $$ SELECT analytics.schedule_job('analytics-increments', schedule, 'CALL analytics.increment_job()') $$;
-COMMENT ON FUNCTION analytics.schedule_increments(text) IS
-    'Registers the minute job that keeps today''s rollups current with pg_cron (job name analytics-increments, default every minute); calling it again updates the job; returns the job id';
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF passes < 1 OR passes > 12 THEN
+        RAISE EXCEPTION 'passes must be between 1 and 12, not %', passes USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    RETURN analytics.schedule_job('analytics-increments', schedule, format('CALL analytics.increment_job(%s)', passes));
+END
+$$;
+COMMENT ON FUNCTION analytics.schedule_increments(text, integer) IS
+    'Registers the job that keeps today''s rollups current with pg_cron (job name analytics-increments, default every minute in 4 passes, so readers add at most 15 seconds of raw events); calling it again updates the job; returns the job id';
 
 CREATE OR REPLACE FUNCTION analytics.unschedule_increments()
 RETURNS boolean

@@ -14,7 +14,7 @@
 \pset pager off
 SET timezone = 'UTC';
 SET client_min_messages = warning;
-SELECT plan(44);
+SELECT plan(50);
 
 SELECT analytics.utc_today() AS d0, analytics.utc_today() - 1 AS d1, analytics.utc_today() - 6 AS d6 \gset
 \set tid '''1c000000-0000-4000-8000-000000000001'''
@@ -201,6 +201,15 @@ SELECT pg_sleep(1.1);
 CALL analytics.increment_job();
 SELECT is((SELECT complete FROM analytics.rollup_days WHERE day = :'d0'), true, 'the increment rolled the rewritten day up whole');
 SELECT is(pg_temp.differences(:'d6', :'d0'), 0::bigint, 'the readers equal the raw events');
+
+-- The job's passes and its schedule (a schedule that never fires: 31 February).
+SELECT throws_ok($$CALL analytics.increment_job(0)$$, '22023', 'passes must be between 1 and 12, not 0', 'increment_job refuses 0 passes');
+SELECT throws_ok($$CALL analytics.increment_job(13)$$, '22023', 'passes must be between 1 and 12, not 13', 'and 13');
+SELECT throws_ok($$SELECT analytics.schedule_increments('0 0 31 2 *', 13)$$, '22023', NULL, 'schedule_increments refuses 13 passes');
+SELECT ok(analytics.schedule_increments('0 0 31 2 *') > 0, 'schedule_increments() returns the job id');
+SELECT is((SELECT command FROM cron.job WHERE jobname = 'analytics-increments'), 'CALL analytics.increment_job(4)',
+          'the job runs increment_job in 4 passes a minute by default');
+SELECT ok(analytics.unschedule_increments(), 'unschedule_increments() removes it');
 
 SELECT * FROM finish();
 
