@@ -30,7 +30,7 @@ else
   bench_setup "$N"
 fi
 
-unclean=$(bench_psql -tA -c "SELECT cardinality(analytics.unclean_days(current_date - 364, current_date - 1))")
+unclean=$(bench_psql -tA -c "SELECT cardinality(whole) FROM analytics.read_plan(current_date - 364, current_date - 2)")
 if [[ $unclean != 0 ]]; then
   echo "bench: rolling up $unclean days (CALL analytics.rollup_job())" >&2
   bench_psql -c "CALL analytics.rollup_job()" >/dev/null

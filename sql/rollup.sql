@@ -12,15 +12,15 @@ RESET client_min_messages;
 SELECT * FROM analytics_datagen.generate(20000, 7, '2020-01-07', 0.3);
 
 -- INSERT logs no day (record_events does); none is rolled, so every day
--- is read from raw events.
+-- is read from raw events whole.
 SELECT count(*) AS changed FROM analytics.changed_days WHERE day BETWEEN '2020-01-01' AND '2020-01-07';
-SELECT cardinality(analytics.unclean_days('2020-01-01', '2020-01-07')) AS unclean;
+SELECT cardinality(whole) AS unclean FROM analytics.read_plan('2020-01-01', '2020-01-07');
 SELECT count(*) AS rolled FROM analytics.rollup_days WHERE day BETWEEN '2020-01-01' AND '2020-01-07';
 
 SELECT d::date AS day, analytics.run_rollup(d::date) > 0 AS wrote_rows
 FROM generate_series('2020-01-01'::date, '2020-01-07', interval '1 day') d;
 SELECT count(*) AS still_changed FROM analytics.changed_days WHERE day BETWEEN '2020-01-01' AND '2020-01-07';
-SELECT cardinality(analytics.unclean_days('2020-01-01', '2020-01-07')) AS unclean_after_rollup;
+SELECT cardinality(days) AS unclean_after_rollup FROM analytics.read_plan('2020-01-01', '2020-01-07');
 
 -- The rollup equals the raw counts for every (tenant, agent, day, metric):
 -- rows that disagree are printed (none).

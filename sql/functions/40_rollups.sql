@@ -1,12 +1,15 @@
 -------------------------------------------------------------------------------
--- functions/40_rollups.sql (layer 40, rollups): which days are clean, the
--- rollup of one day, run_rollup, and finding days that INSERT or COPY
--- changed.  Re-runnable: part of the install script and of every upgrade.
+-- functions/40_rollups.sql (layer 40, rollups): the log of appended days,
+-- which days are clean, the watermark, the rollup of one day, run_rollup,
+-- finding days that INSERT or COPY changed, the increments of the minute
+-- job, and the read plan of the readers.  Re-runnable: part of the install
+-- script and of every upgrade.
 -------------------------------------------------------------------------------
 
 -- Log days to which this transaction added events (record_events, in
--- layer 10, calls it by name): their rollup rows stay valid, and reads add the events ingested
--- since the day's watermark until the minute rollup merges them in.
+-- layer 10, calls it by name): their rollup rows stay valid, and reads add
+-- the events ingested since the day's watermark until the minute job merges
+-- them in.
 CREATE OR REPLACE FUNCTION analytics.mark_days_appended(days date[])
 RETURNS integer
 LANGUAGE plpgsql VOLATILE STRICT
@@ -49,22 +52,6 @@ AS $$
 $$;
 COMMENT ON FUNCTION analytics.day_is_clean(date) IS
     'True when the day is rolled up and none of its events changed since';
-
--- The days of [from, to] that are not clean (their rollups are missing or
--- stale), oldest first.
-CREATE OR REPLACE FUNCTION analytics.unclean_days("from" date, "to" date)
-RETURNS date[]
-LANGUAGE sql STABLE STRICT PARALLEL SAFE
-AS $$
-    SELECT ARRAY(
-        SELECT g::date
-        FROM pg_catalog.generate_series($1::timestamp, $2::timestamp, interval '1 day') g
-        WHERE NOT EXISTS (SELECT 1 FROM analytics.rollup_days r WHERE r.day = g::date)
-           OR EXISTS (SELECT 1 FROM analytics.changed_days c WHERE c.day = g::date)
-        ORDER BY 1)
-$$;
-COMMENT ON FUNCTION analytics.unclean_days(date, date) IS
-    'The days of [from, to] whose rollups are missing or stale (not analytics.day_is_clean), oldest first';
 
 -- The ingestion watermark of a rollup that starts now: no other
 -- transaction of this database still under way began before it, so every

@@ -321,4 +321,4 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION analytics.daily_counts(uuid, date, date) IS
-    'Daily metric counts of a tenant for every day of [from, to], zero-filled, oldest first, up to the moment of the call: clean days from the rollups, other days (today, late events, never rolled) from raw events';
+    'Daily metric counts of a tenant for every day of [from, to], zero-filled, oldest first, up to the moment of the call: rollup rows plus the raw events analytics.read_plan names';

@@ -4,8 +4,10 @@
 --
 -- Vocabulary: a day is "rolled" when analytics.rollup_days has it, and
 -- "clean" when it is rolled and not changed since (analytics.changed_days
--- does not have it).  Readers (layer 50) take clean days from the rollups
--- and every other day from raw events.
+-- does not have it).  A rolled day's rows hold exactly its events ingested
+-- before its watermark; readers (layer 50) add the events since where
+-- analytics.read_plan says so, and read days never rolled, or rewritten,
+-- from raw events.
 -------------------------------------------------------------------------------
 
 -- Days that have been rolled up.

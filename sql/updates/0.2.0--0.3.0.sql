@@ -76,8 +76,10 @@ FROM analytics.usage_stats_daily s
 WHERE s.event_type = 'api_call'
 GROUP BY s.tenant_id, s.date, s.endpoint, s.method;
 
--- read_raw_groups takes the watermark of each day now.
+-- read_raw_groups takes the watermark of each day now; the readers ask
+-- read_plan which days to read how, not unclean_days.
 DROP FUNCTION analytics.read_raw_groups(uuid, date[], boolean);
+DROP FUNCTION analytics.unclean_days(date, date);
 
 -- The BRIN index on ingested_at in ranges of 8 pages instead of 128: readers
 -- now read the last minute's events by it.  (Rebuilt on every partition: a
