@@ -8,8 +8,8 @@
 # The install script sql/analytics--$(EXTVERSION).sql is schema/ then
 # functions/, each in name order; the upgrade script from the previous
 # release is its updates/ file then functions/.  Released install and
-# upgrade scripts (sql/analytics--0.1.0.sql, sql/analytics--0.2.0.sql,
-# sql/analytics--0.1.0--0.2.0.sql) are frozen and kept as they shipped, so
+# upgrade scripts (sql/analytics--0.1.0.sql, ..., sql/analytics--0.3.0.sql,
+# sql/analytics--0.1.0--0.2.0.sql, sql/analytics--0.2.0--0.3.0.sql) are frozen and kept as they shipped, so
 # an old release updates along the chain 0.1.0 -> 0.2.0 -> ... -> current.
 
 EXTENSION  = analytics
@@ -24,12 +24,13 @@ OBJS_HEATMAP = src/heatmap.o src/heatmap_core.o
 OBJS_TREND   = src/trend.o src/trend_core.o
 OBJS = $(OBJS_CORE) $(OBJS_QSKETCH) $(OBJS_HEATMAP) $(OBJS_TREND)
 
-PREVIOUS_VERSION = 0.2.0
+PREVIOUS_VERSION = 0.3.0
 SCHEMA_PIECES    = $(sort $(wildcard sql/schema/*.sql))
 FUNCTION_PIECES  = $(sort $(wildcard sql/functions/*.sql))
 UPGRADE_SCRIPT   = sql/$(EXTENSION)--$(PREVIOUS_VERSION)--$(EXTVERSION).sql
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql $(UPGRADE_SCRIPT)
-DATA = sql/$(EXTENSION)--0.1.0.sql sql/$(EXTENSION)--0.2.0.sql sql/$(EXTENSION)--0.1.0--0.2.0.sql
+DATA = sql/$(EXTENSION)--0.1.0.sql sql/$(EXTENSION)--0.2.0.sql sql/$(EXTENSION)--0.3.0.sql \
+       sql/$(EXTENSION)--0.1.0--0.2.0.sql sql/$(EXTENSION)--0.2.0--0.3.0.sql
 
 # pg_regress: an explicit, ordered list; each concern owns its own line.
 REGRESS_CORE    = setup ingestion ingestion_errors rollup

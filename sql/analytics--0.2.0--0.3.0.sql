@@ -1,0 +1,2829 @@
+-------------------------------------------------------------------------------
+-- updates/0.2.0--0.3.0.sql: the hand-written part of the upgrade from 0.2.0
+-- to 0.3.0 (the Makefile appends every sql/functions/ piece).  0.3.0 keeps
+-- today's and other changed days' rollups current in small increments (the
+-- minute rollup) and adds the per-agent and per-endpoint read models; the
+-- tables they need are created and filled here from the existing rollups.
+-------------------------------------------------------------------------------
+
+\echo Use "ALTER EXTENSION analytics UPDATE TO '0.3.0'" to load this file. \quit
+
+-- Days whose changes are new events only (merged by the minute rollup).
+-- Existing log rows are recomputed whole, as 0.2.0 would have.
+ALTER TABLE analytics.changed_days ADD COLUMN appended boolean NOT NULL DEFAULT false;
+
+-- Days whose rollup the minute rollup has been merging into.
+ALTER TABLE analytics.rollup_days ADD COLUMN complete boolean NOT NULL DEFAULT true;
+COMMENT ON TABLE analytics.rollup_days IS
+    'Days rolled up: when, how many events, how many rollup rows the last run wrote, whether retention has dropped the raw events, the watermark (the rollup rows hold exactly the day''s events ingested before it), and complete: false while the minute rollup has been merging increments into the day (the nightly rollup then recomputes it once)';
+COMMENT ON TABLE analytics.changed_days IS
+    'Days with events written, updated or deleted since their last rollup; appended: only new events (merged by the minute rollup), else the next rollup recomputes the day';
+
+CREATE TABLE analytics.agent_daily (
+    tenant_id            uuid NOT NULL,
+    date                 date NOT NULL,
+    agent_id             uuid,
+    events               bigint NOT NULL,
+    api_calls            bigint NOT NULL,
+    token_issuances      bigint NOT NULL,
+    token_failures       bigint NOT NULL,
+    credential_rotations bigint NOT NULL,
+    tool_calls           bigint NOT NULL,
+    llm_calls            bigint NOT NULL,
+    updated_at           timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT agent_daily_key UNIQUE NULLS NOT DISTINCT (tenant_id, date, agent_id)
+);
+COMMENT ON TABLE analytics.agent_daily IS
+    'One row per tenant, day and agent with an event that day (NULL: events with no agent): its events and the six daily metrics side by side';
+
+CREATE TABLE analytics.endpoint_daily (
+    tenant_id  uuid NOT NULL,
+    date       date NOT NULL,
+    endpoint   text,
+    method     text,
+    calls      bigint NOT NULL,
+    successes  bigint NOT NULL,
+    latency    analytics.qsketch,
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT endpoint_daily_key UNIQUE NULLS NOT DISTINCT (tenant_id, date, endpoint, method)
+);
+COMMENT ON TABLE analytics.endpoint_daily IS
+    'Api calls per tenant, day, endpoint and method: calls, successes and the merged latency qsketch';
+SELECT pg_catalog.pg_extension_config_dump('analytics.agent_daily', '');
+SELECT pg_catalog.pg_extension_config_dump('analytics.endpoint_daily', '');
+
+-- Filled from the rollups of 0.2.0, so every rolled day reads as before.
+INSERT INTO analytics.agent_daily (tenant_id, date, agent_id, events, api_calls, token_issuances, token_failures,
+                                   credential_rotations, tool_calls, llm_calls)
+SELECT e.tenant_id, e.date, e.agent_id, e.events,
+       coalesce(m.api_calls, 0), coalesce(m.token_issuances, 0), coalesce(m.token_failures, 0),
+       coalesce(m.credential_rotations, 0), coalesce(m.tool_calls, 0), coalesce(m.llm_calls, 0)
+FROM (SELECT s.tenant_id, s.date, s.agent_id, sum(s.calls) AS events
+      FROM analytics.usage_stats_daily s GROUP BY s.tenant_id, s.date, s.agent_id) e
+LEFT JOIN (SELECT a.tenant_id, a.date, a.agent_id,
+                  sum(a.count) FILTER (WHERE a.metric_type = 'api_calls') AS api_calls,
+                  sum(a.count) FILTER (WHERE a.metric_type = 'token_issuances') AS token_issuances,
+                  sum(a.count) FILTER (WHERE a.metric_type = 'token_failures') AS token_failures,
+                  sum(a.count) FILTER (WHERE a.metric_type = 'credential_rotations') AS credential_rotations,
+                  sum(a.count) FILTER (WHERE a.metric_type = 'tool_calls') AS tool_calls,
+                  sum(a.count) FILTER (WHERE a.metric_type = 'llm_calls') AS llm_calls
+           FROM analytics.analytics_daily_aggregates a GROUP BY a.tenant_id, a.date, a.agent_id) m
+  ON m.tenant_id = e.tenant_id AND m.date = e.date AND m.agent_id IS NOT DISTINCT FROM e.agent_id;
+
+INSERT INTO analytics.endpoint_daily (tenant_id, date, endpoint, method, calls, successes, latency)
+SELECT s.tenant_id, s.date, s.endpoint, s.method, sum(s.calls), sum(s.successes), analytics.qsketch_merge(s.latency)
+FROM analytics.usage_stats_daily s
+WHERE s.event_type = 'api_call'
+GROUP BY s.tenant_id, s.date, s.endpoint, s.method;
+
+-- read_raw_groups takes the watermark of each day now; the readers ask
+-- read_plan which days to read how, not unclean_days.
+DROP FUNCTION analytics.read_raw_groups(uuid, date[], boolean);
+DROP FUNCTION analytics.unclean_days(date, date);
+
+-- The BRIN index on ingested_at in ranges of 8 pages instead of 128: readers
+-- now read the last minute's events by it.  (Rebuilt on every partition: a
+-- pass over the events, once.)
+DROP INDEX analytics.usage_events_ingested_at_idx;
+CREATE INDEX usage_events_ingested_at_idx ON analytics.usage_events USING brin (ingested_at) WITH (pages_per_range = 8);
+
+-- A daycounts as a jsonb daily series (agent_activity builds its answer with it).
+CREATE FUNCTION analytics.daycounts_jsonb(counts analytics.daycounts, keys text[])
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'daycounts_jsonb'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION analytics.daycounts_jsonb(analytics.daycounts, text[]) IS
+    'The daily series of a daycounts as a jsonb array, one object per day of its period, oldest first, zero-filled: {"date": "YYYY-MM-DD", keys[1]: counter 1, ...}; one key per counter, 1 to 64 bytes, distinct, not "date"';
+
+-- Prompt-cache tokens and the workflow type (issue 16), at the end of the
+-- columns as in a fresh install, with the same checks.  Adding the columns
+-- rewrites nothing (they are NULL); the new checks are verified by one scan
+-- of the events.
+ALTER TABLE analytics.usage_events
+    ADD COLUMN cached_input_tokens bigint
+        CONSTRAINT usage_events_cached_input_tokens_check CHECK (cached_input_tokens >= 0 AND cached_input_tokens <= 1000000000000),
+    ADD COLUMN cache_write_tokens bigint
+        CONSTRAINT usage_events_cache_write_tokens_check CHECK (cache_write_tokens >= 0 AND cache_write_tokens <= 1000000000000),
+    ADD COLUMN workflow_type text
+        CONSTRAINT usage_events_workflow_type_check CHECK (length(workflow_type) <= 256),
+    ADD CONSTRAINT usage_events_cache_tokens_within_input_check CHECK (
+        (cached_input_tokens IS NULL AND cache_write_tokens IS NULL)
+        OR (input_tokens IS NOT NULL
+            AND coalesce(cached_input_tokens, 0) + coalesce(cache_write_tokens, 0) <= input_tokens));
+-------------------------------------------------------------------------------
+-- functions/10_events.sql (layer 10, events and their ingestion): settings,
+-- the registries' upserts, day partitions, the changed-day log and
+-- record_events.  Every statement here is re-runnable: this file is part of
+-- the install script and of every upgrade script.
+--
+-- Vocabulary: a "day" is a UTC calendar day; the "accepted window" of
+-- record_events is analytics.raw_retention_days back from today to
+-- analytics.max_event_future_seconds ahead of now; a day is "changed" while
+-- analytics.changed_days has it.
+-------------------------------------------------------------------------------
+
+-- The current value of the setting analytics.<name>.  Being a C function,
+-- calling it loads the library, whose _PG_init defines the settings: SQL
+-- that reads settings through it works without shared_preload_libraries.
+CREATE OR REPLACE FUNCTION analytics.setting(name text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'analytics_setting'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION analytics.setting(text) IS
+    'The current value of the setting analytics.<name> (e.g. analytics.setting(''enabled'')), whether or not the library is preloaded';
+
+-- Today in the reporting time zone (UTC).
+CREATE OR REPLACE FUNCTION analytics.utc_today()
+RETURNS date
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$ SELECT (pg_catalog.now() AT TIME ZONE 'UTC')::date $$;
+COMMENT ON FUNCTION analytics.utc_today() IS 'Today (UTC), the reporting day';
+
+-- The transaction-level advisory lock of a day: writers of a day's events
+-- hold it shared (mark_days_changed), the rollup of the day exclusive, so a
+-- rollup reads the day only after every writer already under way has
+-- committed or aborted, and a writer that comes later logs the day again.
+CREATE OR REPLACE FUNCTION analytics.lock_day(day date, exclusive boolean)
+RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF exclusive THEN
+        PERFORM pg_advisory_xact_lock(hashtext('analytics.day'), day - date '2000-01-01');
+    ELSE
+        PERFORM pg_advisory_xact_lock_shared(hashtext('analytics.day'), day - date '2000-01-01');
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION analytics.lock_day(date, boolean) IS
+    'Takes the transaction advisory lock of a UTC day: shared for writers of its events, exclusive for its rollup';
+
+-- Log days whose events this transaction wrote, updated or deleted.
+CREATE OR REPLACE FUNCTION analytics.mark_days_changed(days date[])
+RETURNS integer
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    d date;
+    n     integer := 0;
+    stamp timestamptz := pg_catalog.now();
+BEGIN
+    -- In day order, so that two writers never wait for each other in a cycle.
+    FOR d IN SELECT DISTINCT u FROM unnest(days) u WHERE u IS NOT NULL ORDER BY 1 LOOP
+        PERFORM analytics.lock_day(d, false);
+        -- (a day logged as appended-only is now rewritten: recompute it whole)
+        INSERT INTO analytics.changed_days AS c (day, changed_at, appended) VALUES (d, stamp, false)
+        ON CONFLICT (day) DO UPDATE SET appended = false WHERE c.appended;
+        n := n + 1;
+    END LOOP;
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION analytics.mark_days_changed(date[]) IS
+    'Logs UTC days whose events the current transaction updated or deleted (or changed in any way other than adding events), so reads take them from raw events and the next rollup recomputes them whole; whoever updates or deletes events should call it; returns the number of days';
+
+
+-- Give a partition the row-level security of its parent (PostgreSQL does
+-- not carry policies over to partitions, which can be queried directly).
+CREATE OR REPLACE FUNCTION analytics.copy_row_security(parent regclass, child regclass)
+RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    p record;
+BEGIN
+    IF NOT (SELECT c.relrowsecurity FROM pg_class c WHERE c.oid = parent) THEN
+        RETURN;
+    END IF;
+    EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', child);
+    FOR p IN SELECT pol.polname, pol.polcmd, pol.polpermissive,
+                    pg_get_expr(pol.polqual, pol.polrelid) AS qual,
+                    pg_get_expr(pol.polwithcheck, pol.polrelid) AS chk
+             FROM pg_policy pol WHERE pol.polrelid = parent
+               AND NOT EXISTS (SELECT 1 FROM pg_policy q WHERE q.polrelid = child AND q.polname = pol.polname) LOOP
+        EXECUTE format('CREATE POLICY %I ON %s AS %s FOR %s%s%s', p.polname, child,
+                       CASE WHEN p.polpermissive THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END,
+                       CASE WHEN p.polcmd = 'r' THEN 'SELECT' WHEN p.polcmd = 'a' THEN 'INSERT'
+                            WHEN p.polcmd = 'w' THEN 'UPDATE' WHEN p.polcmd = 'd' THEN 'DELETE' ELSE 'ALL' END,
+                       coalesce(' USING (' || p.qual || ')', ''), coalesce(' WITH CHECK (' || p.chk || ')', ''));
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION analytics.copy_row_security(regclass, regclass) IS
+    'Enables row-level security on a partition and creates the policies of its parent that it lacks';
+
+CREATE OR REPLACE FUNCTION analytics.upsert_tenant(tenant_id uuid, name text, tier text DEFAULT 'free')
+RETURNS analytics.tenants
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    result analytics.tenants;
+    stamp  timestamptz := pg_catalog.now();
+BEGIN
+    IF tenant_id IS NULL THEN
+        RAISE EXCEPTION 'tenant_id must not be null' USING ERRCODE = 'not_null_violation';
+    END IF;
+    IF name IS NULL THEN
+        RAISE EXCEPTION 'tenant name must not be null' USING ERRCODE = 'not_null_violation';
+    END IF;
+    IF tier IS NULL OR tier NOT IN ('free', 'pro', 'enterprise') THEN
+        RAISE EXCEPTION 'invalid tier "%"', tier
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'The tier is one of free, pro, enterprise.';
+    END IF;
+    INSERT INTO analytics.tenants AS t (tenant_id, name, tier)
+    VALUES (upsert_tenant.tenant_id, upsert_tenant.name, upsert_tenant.tier)
+    ON CONFLICT ON CONSTRAINT tenants_pkey DO UPDATE
+        SET name = excluded.name, tier = excluded.tier, updated_at = stamp
+    RETURNING t.* INTO result;
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION analytics.upsert_tenant(uuid, text, text) IS
+    'Registers a tenant, or updates its name and tier; returns the row';
+
+CREATE OR REPLACE FUNCTION analytics.upsert_agent(agent_id uuid, tenant_id uuid, name text)
+RETURNS analytics.agents
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    result analytics.agents;
+    stamp  timestamptz := pg_catalog.now();
+BEGIN
+    IF agent_id IS NULL OR tenant_id IS NULL THEN
+        RAISE EXCEPTION 'agent_id and tenant_id must not be null' USING ERRCODE = 'not_null_violation';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM analytics.tenants t WHERE t.tenant_id = upsert_agent.tenant_id) THEN
+        RAISE EXCEPTION 'tenant % is not registered', tenant_id
+            USING ERRCODE = 'foreign_key_violation',
+                  HINT = 'Register the tenant first with analytics.upsert_tenant().';
+    END IF;
+    INSERT INTO analytics.agents AS a (agent_id, tenant_id, name)
+    VALUES (upsert_agent.agent_id, upsert_agent.tenant_id, upsert_agent.name)
+    ON CONFLICT ON CONSTRAINT agents_pkey DO UPDATE
+        SET name = excluded.name, updated_at = stamp
+        WHERE a.tenant_id = excluded.tenant_id
+    RETURNING a.* INTO result;
+    IF result IS NULL THEN
+        RAISE EXCEPTION 'agent % belongs to another tenant', agent_id
+            USING ERRCODE = 'integrity_constraint_violation',
+                  DETAIL = 'An agent cannot move between tenants.';
+    END IF;
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION analytics.upsert_agent(uuid, uuid, text) IS
+    'Registers an agent of a tenant, or renames it; an agent never moves to another tenant';
+
+-- The name of the partition for a UTC day.
+CREATE OR REPLACE FUNCTION analytics.partition_name(day date)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$ SELECT 'usage_events_p' || pg_catalog.to_char($1, 'YYYYMMDD') $$;
+COMMENT ON FUNCTION analytics.partition_name(date) IS 'Name of the usage_events partition that holds a UTC day';
+
+-- Create the day partitions of [from_day, to_day] that do not exist yet,
+-- moving any rows of those days out of the default partition.
+CREATE OR REPLACE FUNCTION analytics.ensure_partitions(from_day date, to_day date)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    d       date;
+    part    text;
+    lo      text;
+    hi      text;
+    created integer := 0;
+BEGIN
+    IF from_day > to_day THEN
+        RAISE EXCEPTION 'from_day % is after to_day %', from_day, to_day
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF to_day - from_day > 3660 THEN
+        RAISE EXCEPTION 'refusing to create more than 3661 partitions at once'
+            USING ERRCODE = 'program_limit_exceeded',
+                  HINT = 'Create them in smaller ranges.';
+    END IF;
+    -- On Citus: the move out of the default partition and the ATTACH in one
+    -- transaction, over one connection per node (a placeholder elsewhere).
+    PERFORM set_config('citus.multi_shard_modify_mode', 'sequential', true);
+    FOR d IN SELECT g::date FROM generate_series(from_day, to_day, interval '1 day') g LOOP
+        part := analytics.partition_name(d);
+        CONTINUE WHEN to_regclass('analytics.' || quote_ident(part)) IS NOT NULL;
+        -- One creator at a time; the default partition is locked so that no
+        -- row for the day can slip into it between the move and the attach.
+        PERFORM pg_advisory_xact_lock(hashtext('analytics.ensure_partitions'));
+        CONTINUE WHEN to_regclass('analytics.' || quote_ident(part)) IS NOT NULL;
+        LOCK TABLE analytics.usage_events_default IN ACCESS EXCLUSIVE MODE;
+        lo := to_char(d, 'YYYY-MM-DD') || ' 00:00:00+00';
+        hi := to_char(d + 1, 'YYYY-MM-DD') || ' 00:00:00+00';
+        EXECUTE format('CREATE TABLE analytics.%I (LIKE analytics.usage_events INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', part);
+        EXECUTE format('ALTER TABLE analytics.%I ADD CONSTRAINT %I CHECK (occurred_at >= %L AND occurred_at < %L)',
+                       part, part || '_range', lo, hi);
+        EXECUTE format('WITH moved AS (DELETE FROM analytics.usage_events_default WHERE occurred_at >= %L AND occurred_at < %L RETURNING *) '
+                       'INSERT INTO analytics.%I SELECT * FROM moved', lo, hi, part);
+        EXECUTE format('ALTER TABLE analytics.usage_events ATTACH PARTITION analytics.%I FOR VALUES FROM (%L) TO (%L)',
+                       part, lo, hi);
+        PERFORM analytics.copy_row_security('analytics.usage_events', format('analytics.%I', part)::regclass);
+        created := created + 1;
+    END LOOP;
+    RETURN created;
+END
+$$;
+COMMENT ON FUNCTION analytics.ensure_partitions(date, date) IS
+    'Creates the missing day partitions of usage_events for a range of UTC days, moving their rows out of the default partition; returns how many it created';
+
+-- Premake partitions ahead and drain the default partition of the days in
+-- the accepted window (analytics.raw_retention_days back, the premade days
+-- ahead).  Rows of days outside it stay where they are: no number of
+-- far-off days can make it create more than the window's partitions.
+CREATE OR REPLACE FUNCTION analytics.maintain_partitions()
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    today   date := analytics.utc_today();
+    ahead   integer := analytics.setting('partition_premake_days')::integer;
+    oldest  date := today - analytics.setting('raw_retention_days')::integer;
+    d       date;
+    created integer;
+BEGIN
+    created := analytics.ensure_partitions(today, today + ahead);
+    FOR d IN SELECT DISTINCT (e.occurred_at AT TIME ZONE 'UTC')::date FROM analytics.usage_events_default e
+             WHERE e.occurred_at >= oldest::timestamp AT TIME ZONE 'UTC'
+               AND e.occurred_at < (today + ahead + 1)::timestamp AT TIME ZONE 'UTC'
+             ORDER BY 1 LOOP
+        created := created + analytics.ensure_partitions(d, d);
+    END LOOP;
+    RETURN created;
+END
+$$;
+COMMENT ON FUNCTION analytics.maintain_partitions() IS
+    'Creates day partitions from today to analytics.partition_premake_days ahead and moves rows of days within the accepted window (analytics.raw_retention_days back) out of the default partition; returns how many partitions it created';
+
+-- Partitions of usage_events with the UTC day each holds.
+CREATE OR REPLACE VIEW analytics.event_partitions AS
+SELECT c.oid::regclass AS partition,
+       -- (the test is inside the CASE: the planner may push a filter on day
+       -- down to every row of pg_class)
+       CASE WHEN c.relname ~ '^usage_events_p[0-9]{8}$'
+            THEN to_date(substr(c.relname, 15), 'YYYYMMDD') END AS day,
+       c.reltuples::bigint AS estimated_rows
+FROM pg_catalog.pg_inherits i
+JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
+WHERE i.inhparent = 'analytics.usage_events'::regclass;
+COMMENT ON VIEW analytics.event_partitions IS 'Partitions of usage_events, the UTC day each holds (NULL for the default partition)';
+
+-------------------------------------------------------------------------------
+-------------------------------------------------------------------------------
+-- Ingestion
+-------------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION analytics.record_events(events jsonb)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'analytics_record_events'
+LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION analytics.record_events(jsonb) IS
+    'Stores a JSON array of events (objects with the usage_events column names), all or nothing; returns the number of rows stored. A bad element (outside the accepted window, over a limit, an unregistered tenant, an agent of another tenant) is refused with an error whose detail names its index and field; unknown agents are registered and the days written are logged in analytics.changed_days';
+
+-------------------------------------------------------------------------------
+-- functions/30_metrics.sql (layer 30, metric definitions): the one mapping
+-- from events to the daily metrics of the contract (§2).  The rollup and
+-- the raw-day readers both count metrics through it.
+-------------------------------------------------------------------------------
+
+-- A metric counts the events of one type (only the failed ones when
+-- failures_only).  Every event of a type counts in each metric of its type.
+CREATE OR REPLACE VIEW analytics.metric_definitions (metric_type, event_type, failures_only) AS
+VALUES ('api_calls',            'api_call',            false),
+       ('token_issuances',      'token_issuance',      false),
+       ('token_failures',       'token_issuance',      true),
+       ('credential_rotations', 'credential_rotation', false),
+       ('tool_calls',           'tool_call',           false),
+       ('llm_calls',            'llm_call',            false);
+COMMENT ON VIEW analytics.metric_definitions IS
+    'The daily metrics (contract §2): each counts the events of event_type, only the failed ones when failures_only; api_calls, token_issuances (all attempts), token_failures (failed attempts), credential_rotations, tool_calls, llm_calls';
+
+-- The metric counts of a group of events of one type: (metric_type, n) for
+-- each metric of the type, n = calls, or calls - successes for a failures
+-- metric.  Rows with n = 0 are left out.
+CREATE OR REPLACE FUNCTION analytics.metric_counts(event_type text, calls bigint, successes bigint,
+                                                   OUT metric_type text, OUT n bigint)
+RETURNS SETOF record
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT m.metric_type, CASE WHEN m.failures_only THEN $2 - $3 ELSE $2 END
+    FROM analytics.metric_definitions m
+    WHERE m.event_type = $1 AND CASE WHEN m.failures_only THEN $2 - $3 ELSE $2 END > 0
+$$;
+COMMENT ON FUNCTION analytics.metric_counts(text, bigint, bigint) IS
+    'The daily metric counts of calls events of one type of which successes succeeded, per analytics.metric_definitions; zero counts left out';
+-------------------------------------------------------------------------------
+-- functions/40_rollups.sql (layer 40, rollups): the log of appended days,
+-- which days are clean, the watermark, the rollup of one day, run_rollup,
+-- finding days that INSERT or COPY changed, the increments of the minute
+-- job, and the read plan of the readers.  Re-runnable: part of the install
+-- script and of every upgrade.
+-------------------------------------------------------------------------------
+
+-- Log days to which this transaction added events (record_events, in
+-- layer 10, calls it by name): their rollup rows stay valid, and reads add
+-- the events ingested since the day's watermark until the minute job merges
+-- them in.
+CREATE OR REPLACE FUNCTION analytics.mark_days_appended(days date[])
+RETURNS integer
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    d date;
+    n     integer := 0;
+    stamp timestamptz := pg_catalog.now();
+    add_only boolean;
+BEGIN
+    -- In day order, so that two writers never wait for each other in a cycle.
+    FOR d IN SELECT DISTINCT u FROM unnest(days) u WHERE u IS NOT NULL ORDER BY 1 LOOP
+        PERFORM analytics.lock_day(d, false);
+        -- The events carry this transaction's start as their ingested_at:
+        -- if the day was rolled up after it (by this very transaction), they
+        -- are not above the watermark, and the day counts as rewritten.
+        -- (The lock keeps the watermark where it is until this commits.)
+        -- A day already logged as rewritten stays rewritten.
+        -- (a statement of its own: Citus takes no subquery in an INSERT)
+        add_only := NOT EXISTS (SELECT 1 FROM analytics.rollup_days r WHERE r.day = d AND r.watermark > stamp);
+        INSERT INTO analytics.changed_days AS c (day, changed_at, appended)
+        VALUES (d, stamp, add_only)
+        ON CONFLICT (day) DO UPDATE SET appended = false WHERE c.appended AND NOT excluded.appended;
+        n := n + 1;
+    END LOOP;
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION analytics.mark_days_appended(date[]) IS
+    'Logs UTC days to which the current transaction added events (and nothing else): reads add the events ingested since the day''s rollup watermark, the minute rollup merges them into the rollups; record_events calls it; returns the number of days';
+
+-- Is the rollup of a day current?  (rolled, and no change since)
+CREATE OR REPLACE FUNCTION analytics.day_is_clean(day date)
+RETURNS boolean
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+AS $$
+    SELECT EXISTS (SELECT 1 FROM analytics.rollup_days r WHERE r.day = $1)
+       AND NOT EXISTS (SELECT 1 FROM analytics.changed_days c WHERE c.day = $1)
+$$;
+COMMENT ON FUNCTION analytics.day_is_clean(date) IS
+    'True when the day is rolled up and none of its events changed since';
+
+-- The ingestion watermark of a rollup that starts now: no other
+-- transaction of this database still under way began before it, so every
+-- event the rollup cannot see yet will carry an ingested_at (its
+-- transaction's start) at or after it; the calling transaction's own
+-- events are before it (and visible to it).  (A long transaction holds the
+-- watermark back: its days are then rolled up again, which changes
+-- nothing, rather than missed.)  The clock is read before the activity, and
+-- the activity afresh (not the transaction's cached copy), so a
+-- transaction that starts in between is seen or starts after the clock
+-- reading.  The rollup's reads after it take a new snapshot, so it runs at
+-- READ COMMITTED only.
+CREATE OR REPLACE FUNCTION analytics.ingest_watermark()
+RETURNS timestamptz
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    clock timestamptz := pg_catalog.clock_timestamp();
+BEGIN
+    IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'rollups run at READ COMMITTED, not %', pg_catalog.current_setting('transaction_isolation')
+            USING ERRCODE = 'invalid_transaction_state';
+    END IF;
+    PERFORM pg_catalog.pg_stat_clear_snapshot();
+    RETURN least(clock,
+                 (SELECT min(a.xact_start) FROM pg_catalog.pg_stat_activity a
+                  WHERE a.xact_start IS NOT NULL AND a.datname = pg_catalog.current_database()
+                    AND a.pid <> pg_catalog.pg_backend_pid()
+                    -- (autovacuum writes no events)
+                    AND a.backend_type NOT IN ('autovacuum worker', 'autovacuum launcher')),
+                 (SELECT min(p.prepared) FROM pg_catalog.pg_prepared_xacts p
+                  WHERE p.database = pg_catalog.current_database()));
+END
+$$;
+COMMENT ON FUNCTION analytics.ingest_watermark() IS
+    'The start of the oldest other transaction under way (or the clock): events not yet visible will have an ingested_at at or after it; raises unless at READ COMMITTED';
+
+-- Recompute the rollups of one day from its raw events, in one pass over
+-- the day's partition, writing only the rows that changed.  Returns
+-- (status, events, rows_written); status is rolled or skipped.
+CREATE OR REPLACE FUNCTION analytics.rollup_day(day date, OUT status text, OUT events bigint, OUT rows_written bigint)
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+-- A serial plan: the sums then do not depend on the order parallel workers
+-- deliver rows in, so a rerun over unchanged events writes nothing.
+SET max_parallel_workers_per_gather = 0
+-- The rollup tables grow faster than autovacuum analyzes them, so row
+-- estimates for one day are often 1; a nested loop over a day's ~2,000 rows
+-- would then cost seconds, and a sort of the day's events on eight keys
+-- three times the hashed grouping.  Hashing is right for every step here.
+SET enable_nestloop = off
+SET enable_sort = off
+AS $$
+DECLARE
+    lo timestamptz := day::timestamp AT TIME ZONE 'UTC';
+    hi timestamptz := (day + 1)::timestamp AT TIME ZONE 'UTC';
+    stamp timestamptz := pg_catalog.now();
+    w     timestamptz;
+    w2    timestamptz;
+    n     bigint;
+    day_agents  uuid[];
+    day_tenants uuid[];
+BEGIN
+    rows_written := 0;
+    -- One rollup of a day at a time, and only once every record_events
+    -- already writing the day has finished (they hold the lock shared); a
+    -- second rollup waits, then finds the day clean and skips it.
+    PERFORM analytics.lock_day(day, true);
+    IF analytics.day_is_clean(day)
+       AND EXISTS (SELECT 1 FROM analytics.rollup_days r WHERE r.day = rollup_day.day AND r.complete) THEN
+        status := 'skipped';
+        SELECT r.events INTO events FROM analytics.rollup_days r WHERE r.day = rollup_day.day;
+        RETURN;
+    END IF;
+    IF EXISTS (SELECT 1 FROM analytics.rollup_days r WHERE r.day = rollup_day.day AND r.raw_dropped) THEN
+        RAISE EXCEPTION 'the raw events of % were dropped by retention; its rollups cannot be recomputed', day
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Events older than analytics.raw_retention_days are not rolled up again.';
+    END IF;
+    -- The watermark before the read: events of writers still under way
+    -- (INSERT and COPY take no lock) will have an ingested_at at or after it,
+    -- and the nightly job finds their day by it (find_changed_days).
+    w := analytics.ingest_watermark();
+    -- Out of the log before reading: a writer that logs the day after this
+    -- waits for the lock above until this rollup commits, so its log row
+    -- stays and the next run picks the day up again.
+    DELETE FROM analytics.changed_days c WHERE c.day = rollup_day.day;
+
+    FOR pass IN 1..2 LOOP
+    -- One statement: the day's groups are computed once, in memory, and
+    -- feed the three tables; rows that differ are written, rows no longer
+    -- produced are deleted (the inserts and deletes touch disjoint rows).
+    WITH g AS MATERIALIZED (
+        SELECT e.tenant_id, e.agent_id, e.event_type, e.endpoint, e.method, e.tool_name, e.mcp_server, e.model,
+               sum(e.count)::bigint AS calls,
+               coalesce(sum(e.count) FILTER (WHERE e.success), 0)::bigint AS successes,
+               coalesce(sum(e.latency_ms), 0)::double precision AS total_latency_ms,
+               analytics.qsketch_agg(e.latency_ms) AS latency,
+               coalesce(sum(e.input_tokens), 0) AS input_tokens,
+               coalesce(sum(e.output_tokens), 0) AS output_tokens,
+               analytics.heatmap_agg(e.occurred_at, e.count::bigint) FILTER (WHERE e.event_type = 'api_call') AS api_heatmap,
+               ROW(e.tenant_id, e.agent_id, e.event_type, e.endpoint, e.method, e.tool_name, e.mcp_server,
+                   e.model)::analytics.usage_stats_key AS k
+        FROM analytics.usage_events e
+        -- (exactly the events ingested before the watermark: readers add
+        -- those ingested since from the raw events)
+        WHERE e.occurred_at >= lo AND e.occurred_at < hi AND e.ingested_at < w
+        GROUP BY e.tenant_id, e.agent_id, e.event_type, e.endpoint, e.method, e.tool_name, e.mcp_server, e.model
+    ),
+    -- The day's current rows; only groups that are new or differ are
+    -- written, so a rerun over unchanged events touches no row at all (no
+    -- new row versions, no row locks, no WAL).
+    cur_s AS MATERIALIZED (
+        SELECT ROW(u.tenant_id, u.agent_id, u.event_type, u.endpoint, u.method, u.tool_name,
+                   u.mcp_server, u.model)::analytics.usage_stats_key AS k,
+               u.calls, u.successes, u.total_latency_ms, u.input_tokens, u.output_tokens, u.cost_usd,
+               analytics.stored_bytes(u.latency) AS latency_bytes
+        FROM analytics.usage_stats_daily u WHERE u.date = rollup_day.day
+    ),
+    gs AS (
+        SELECT g.*, coalesce(g.input_tokens * p.input_usd_per_mtok / 1000000
+                             + g.output_tokens * p.output_usd_per_mtok / 1000000, 0) AS cost_usd
+        FROM g LEFT JOIN analytics.model_prices p ON p.model = g.model
+    ),
+    stats_up AS (
+        INSERT INTO analytics.usage_stats_daily AS s
+            (date, tenant_id, agent_id, event_type, endpoint, method, tool_name, mcp_server, model,
+             calls, successes, failures, total_latency_ms, latency, input_tokens, output_tokens, cost_usd, updated_at)
+        SELECT day, gs.tenant_id, gs.agent_id, gs.event_type, gs.endpoint, gs.method, gs.tool_name, gs.mcp_server,
+               gs.model, gs.calls, gs.successes, gs.calls - gs.successes, gs.total_latency_ms, gs.latency,
+               gs.input_tokens, gs.output_tokens, gs.cost_usd, stamp
+        FROM gs LEFT JOIN cur_s c ON c.k = gs.k
+        WHERE (c.calls, c.successes, c.total_latency_ms, c.input_tokens, c.output_tokens, c.cost_usd, c.latency_bytes)
+              IS DISTINCT FROM (gs.calls, gs.successes, gs.total_latency_ms, gs.input_tokens, gs.output_tokens,
+                                gs.cost_usd, analytics.stored_bytes(gs.latency))
+        ON CONFLICT ON CONSTRAINT usage_stats_daily_key DO UPDATE
+            SET calls = excluded.calls, successes = excluded.successes, failures = excluded.failures,
+                total_latency_ms = excluded.total_latency_ms, latency = excluded.latency,
+                input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,
+                cost_usd = excluded.cost_usd, updated_at = excluded.updated_at
+        RETURNING 1
+    ),
+    stats_gone AS (
+        DELETE FROM analytics.usage_stats_daily s
+        USING (SELECT c.k FROM cur_s c WHERE NOT EXISTS (SELECT 1 FROM g WHERE g.k = c.k)) gone
+        WHERE s.date = rollup_day.day
+          AND ROW(s.tenant_id, s.agent_id, s.event_type, s.endpoint, s.method, s.tool_name,
+                  s.mcp_server, s.model)::analytics.usage_stats_key = gone.k
+        RETURNING 1
+    ),
+    -- The daily metrics of each group, by the one mapping (layer 30).
+    d AS MATERIALIZED (
+        SELECT g.tenant_id, g.agent_id, m.metric_type, sum(m.n)::bigint AS count,
+               ROW(g.tenant_id, g.agent_id, m.metric_type)::analytics.daily_aggregates_key AS k
+        FROM g CROSS JOIN LATERAL analytics.metric_counts(g.event_type, g.calls, g.successes) m
+        GROUP BY g.tenant_id, g.agent_id, m.metric_type
+    ),
+    cur_d AS MATERIALIZED (
+        SELECT ROW(u.tenant_id, u.agent_id, u.metric_type)::analytics.daily_aggregates_key AS k, u.count
+        FROM analytics.analytics_daily_aggregates u WHERE u.date = rollup_day.day
+    ),
+    daily_up AS (
+        INSERT INTO analytics.analytics_daily_aggregates AS a (tenant_id, agent_id, date, metric_type, count, updated_at)
+        SELECT d.tenant_id, d.agent_id, day, d.metric_type, d.count, stamp
+        FROM d LEFT JOIN cur_d ON cur_d.k = d.k
+        WHERE cur_d.count IS DISTINCT FROM d.count
+        ON CONFLICT ON CONSTRAINT analytics_daily_aggregates_key DO UPDATE
+            SET count = excluded.count, updated_at = excluded.updated_at
+        RETURNING 1
+    ),
+    daily_gone AS (
+        DELETE FROM analytics.analytics_daily_aggregates a
+        USING (SELECT cur_d.k FROM cur_d WHERE NOT EXISTS (SELECT 1 FROM d WHERE d.k = cur_d.k)) gone
+        WHERE a.date = rollup_day.day
+          AND ROW(a.tenant_id, a.agent_id, a.metric_type)::analytics.daily_aggregates_key = gone.k
+        RETURNING 1
+    ),
+    -- Every agent with an event, its events and its six metrics side by
+    -- side (agent_daily).
+    ad AS MATERIALIZED (
+        SELECT ga.tenant_id, ga.agent_id, ga.events,
+               coalesce(p.api_calls, 0) AS api_calls, coalesce(p.token_issuances, 0) AS token_issuances,
+               coalesce(p.token_failures, 0) AS token_failures, coalesce(p.credential_rotations, 0) AS credential_rotations,
+               coalesce(p.tool_calls, 0) AS tool_calls, coalesce(p.llm_calls, 0) AS llm_calls,
+               ROW(ga.tenant_id, ga.agent_id, NULL)::analytics.daily_aggregates_key AS k
+        FROM (SELECT g.tenant_id, g.agent_id, sum(g.calls)::bigint AS events FROM g GROUP BY g.tenant_id, g.agent_id) ga
+        LEFT JOIN (
+            SELECT d.tenant_id, d.agent_id,
+                   sum(d.count) FILTER (WHERE d.metric_type = 'api_calls')::bigint AS api_calls,
+                   sum(d.count) FILTER (WHERE d.metric_type = 'token_issuances')::bigint AS token_issuances,
+                   sum(d.count) FILTER (WHERE d.metric_type = 'token_failures')::bigint AS token_failures,
+                   sum(d.count) FILTER (WHERE d.metric_type = 'credential_rotations')::bigint AS credential_rotations,
+                   sum(d.count) FILTER (WHERE d.metric_type = 'tool_calls')::bigint AS tool_calls,
+                   sum(d.count) FILTER (WHERE d.metric_type = 'llm_calls')::bigint AS llm_calls
+            FROM d GROUP BY d.tenant_id, d.agent_id) p
+          ON p.tenant_id = ga.tenant_id AND p.agent_id IS NOT DISTINCT FROM ga.agent_id
+    ),
+    cur_a AS MATERIALIZED (
+        SELECT ROW(u.tenant_id, u.agent_id, NULL)::analytics.daily_aggregates_key AS k, u.events,
+               u.api_calls, u.token_issuances, u.token_failures, u.credential_rotations, u.tool_calls, u.llm_calls
+        FROM analytics.agent_daily u WHERE u.date = rollup_day.day
+    ),
+    agent_up AS (
+        INSERT INTO analytics.agent_daily AS a
+            (tenant_id, date, agent_id, events, api_calls, token_issuances, token_failures, credential_rotations,
+             tool_calls, llm_calls, updated_at)
+        SELECT ad.tenant_id, day, ad.agent_id, ad.events, ad.api_calls, ad.token_issuances, ad.token_failures,
+               ad.credential_rotations, ad.tool_calls, ad.llm_calls, stamp
+        FROM ad LEFT JOIN cur_a c ON c.k = ad.k
+        WHERE (c.events, c.api_calls, c.token_issuances, c.token_failures, c.credential_rotations, c.tool_calls, c.llm_calls)
+              IS DISTINCT FROM
+              (ad.events, ad.api_calls, ad.token_issuances, ad.token_failures, ad.credential_rotations, ad.tool_calls, ad.llm_calls)
+        ON CONFLICT ON CONSTRAINT agent_daily_key DO UPDATE
+            SET events = excluded.events, api_calls = excluded.api_calls, token_issuances = excluded.token_issuances,
+                token_failures = excluded.token_failures, credential_rotations = excluded.credential_rotations,
+                tool_calls = excluded.tool_calls, llm_calls = excluded.llm_calls, updated_at = excluded.updated_at
+        RETURNING 1
+    ),
+    agent_gone AS (
+        DELETE FROM analytics.agent_daily a
+        USING (SELECT c.k FROM cur_a c WHERE NOT EXISTS (SELECT 1 FROM ad WHERE ad.k = c.k)) gone
+        WHERE a.date = rollup_day.day
+          AND ROW(a.tenant_id, a.agent_id, NULL)::analytics.daily_aggregates_key = gone.k
+        RETURNING 1
+    ),
+    -- The api calls of each endpoint and method (endpoint_daily).
+    ep AS MATERIALIZED (
+        SELECT g.tenant_id, g.endpoint, g.method, sum(g.calls)::bigint AS calls, sum(g.successes)::bigint AS successes,
+               analytics.qsketch_merge(g.latency) AS latency,
+               ROW(g.tenant_id, NULL, 'api_call', g.endpoint, g.method, NULL, NULL, NULL)::analytics.usage_stats_key AS k
+        FROM g WHERE g.event_type = 'api_call'
+        GROUP BY g.tenant_id, g.endpoint, g.method
+    ),
+    cur_e AS MATERIALIZED (
+        SELECT ROW(u.tenant_id, NULL, 'api_call', u.endpoint, u.method, NULL, NULL, NULL)::analytics.usage_stats_key AS k,
+               u.calls, u.successes, analytics.stored_bytes(u.latency) AS latency_bytes
+        FROM analytics.endpoint_daily u WHERE u.date = rollup_day.day
+    ),
+    endpoint_up AS (
+        INSERT INTO analytics.endpoint_daily AS x (tenant_id, date, endpoint, method, calls, successes, latency, updated_at)
+        SELECT ep.tenant_id, day, ep.endpoint, ep.method, ep.calls, ep.successes, ep.latency, stamp
+        FROM ep LEFT JOIN cur_e c ON c.k = ep.k
+        WHERE (c.calls, c.successes, c.latency_bytes)
+              IS DISTINCT FROM (ep.calls, ep.successes, analytics.stored_bytes(ep.latency))
+        ON CONFLICT ON CONSTRAINT endpoint_daily_key DO UPDATE
+            SET calls = excluded.calls, successes = excluded.successes, latency = excluded.latency,
+                updated_at = excluded.updated_at
+        RETURNING 1
+    ),
+    endpoint_gone AS (
+        DELETE FROM analytics.endpoint_daily x
+        USING (SELECT c.k FROM cur_e c WHERE NOT EXISTS (SELECT 1 FROM ep WHERE ep.k = c.k)) gone
+        WHERE x.date = rollup_day.day
+          AND ROW(x.tenant_id, NULL, 'api_call', x.endpoint, x.method, NULL, NULL, NULL)::analytics.usage_stats_key = gone.k
+        RETURNING 1
+    ),
+    -- A tenant's day: the metric totals of its d rows, and from its groups
+    -- the event count, the agents active, those that counted a token
+    -- issuance, and the api_call heatmap.
+    dm AS (
+        SELECT d.tenant_id,
+               coalesce(sum(d.count) FILTER (WHERE d.metric_type = 'api_calls'), 0)::bigint AS api_calls,
+               coalesce(sum(d.count) FILTER (WHERE d.metric_type = 'token_issuances'), 0)::bigint AS token_issuances,
+               coalesce(sum(d.count) FILTER (WHERE d.metric_type = 'token_failures'), 0)::bigint AS token_failures,
+               coalesce(sum(d.count) FILTER (WHERE d.metric_type = 'credential_rotations'), 0)::bigint AS credential_rotations,
+               coalesce(sum(d.count) FILTER (WHERE d.metric_type = 'tool_calls'), 0)::bigint AS tool_calls,
+               coalesce(sum(d.count) FILTER (WHERE d.metric_type = 'llm_calls'), 0)::bigint AS llm_calls,
+               coalesce(array_agg(DISTINCT d.agent_id ORDER BY d.agent_id)
+                        FILTER (WHERE d.agent_id IS NOT NULL AND d.metric_type = 'token_issuances'), '{}') AS issuing_agents
+        FROM d
+        GROUP BY d.tenant_id
+    ),
+    t AS (
+        SELECT x.tenant_id,
+               coalesce(dm.api_calls, 0) AS api_calls, coalesce(dm.token_issuances, 0) AS token_issuances,
+               coalesce(dm.token_failures, 0) AS token_failures, coalesce(dm.credential_rotations, 0) AS credential_rotations,
+               coalesce(dm.tool_calls, 0) AS tool_calls, coalesce(dm.llm_calls, 0) AS llm_calls,
+               x.events, x.active_agents, coalesce(dm.issuing_agents, '{}') AS issuing_agents, x.api_heatmap
+        FROM (SELECT g.tenant_id, sum(g.calls)::bigint AS events,
+                     coalesce(array_agg(DISTINCT g.agent_id ORDER BY g.agent_id) FILTER (WHERE g.agent_id IS NOT NULL), '{}') AS active_agents,
+                     analytics.heatmap_merge(g.api_heatmap) AS api_heatmap
+              FROM g GROUP BY g.tenant_id) x
+        LEFT JOIN dm ON dm.tenant_id = x.tenant_id
+    ),
+    tenant_up AS (
+        INSERT INTO analytics.tenant_daily AS td
+            (tenant_id, date, api_calls, token_issuances, token_failures, credential_rotations, tool_calls, llm_calls,
+             events, active_agents, issuing_agents, api_heatmap, updated_at)
+        SELECT t.tenant_id, day, t.api_calls, t.token_issuances, t.token_failures, t.credential_rotations,
+               t.tool_calls, t.llm_calls, t.events, t.active_agents, t.issuing_agents, t.api_heatmap, stamp
+        FROM t
+        LEFT JOIN analytics.tenant_daily c ON c.tenant_id = t.tenant_id AND c.date = rollup_day.day
+        WHERE (c.api_calls, c.token_issuances, c.token_failures, c.credential_rotations, c.tool_calls, c.llm_calls,
+               c.events, c.active_agents, c.issuing_agents, analytics.stored_bytes(c.api_heatmap))
+              IS DISTINCT FROM
+              (t.api_calls, t.token_issuances, t.token_failures, t.credential_rotations, t.tool_calls, t.llm_calls,
+               t.events, t.active_agents, t.issuing_agents, analytics.stored_bytes(t.api_heatmap))
+        ON CONFLICT (tenant_id, date) DO UPDATE
+            SET api_calls = excluded.api_calls, token_issuances = excluded.token_issuances,
+                token_failures = excluded.token_failures, credential_rotations = excluded.credential_rotations,
+                tool_calls = excluded.tool_calls, llm_calls = excluded.llm_calls, events = excluded.events,
+                active_agents = excluded.active_agents, issuing_agents = excluded.issuing_agents,
+                api_heatmap = excluded.api_heatmap, updated_at = excluded.updated_at
+        RETURNING 1
+    ),
+    tenant_gone AS (
+        DELETE FROM analytics.tenant_daily td
+        WHERE td.date = rollup_day.day
+          AND td.tenant_id NOT IN (SELECT g.tenant_id FROM g)
+        RETURNING 1
+    )
+    SELECT coalesce((SELECT sum(g.calls) FROM g), 0),
+           (SELECT count(*) FROM stats_up) + (SELECT count(*) FROM stats_gone)
+         + (SELECT count(*) FROM daily_up) + (SELECT count(*) FROM daily_gone)
+         + (SELECT count(*) FROM tenant_up) + (SELECT count(*) FROM tenant_gone)
+         + (SELECT count(*) FROM agent_up) + (SELECT count(*) FROM agent_gone)
+         + (SELECT count(*) FROM endpoint_up) + (SELECT count(*) FROM endpoint_gone)
+    INTO events, n;
+    rows_written := rows_written + n;
+    -- A writer whose lock this rollup waited for still shows as under way
+    -- in pg_stat_activity for a moment after releasing it, holding the
+    -- watermark at its start and its events out of the rows: when a fresh
+    -- watermark has passed visible events the rows left out, once more.
+    EXIT WHEN pass = 2;
+    w2 := analytics.ingest_watermark();
+    EXIT WHEN w2 <= w OR NOT EXISTS (SELECT 1 FROM analytics.usage_events e
+                                     WHERE e.occurred_at >= lo AND e.occurred_at < hi
+                                       AND e.ingested_at >= w AND e.ingested_at < w2);
+    w := w2;
+    END LOOP;
+
+    -- Agents that INSERT or COPY brought in unregistered (record_events
+    -- registers its own): the agents active on the day, from the rows just
+    -- written.
+    -- (read first, by a statement of its own: on Citus an INSERT into the
+    -- agents reference table that reads the tenant_daily shards just
+    -- written over several connections is refused)
+    SELECT array_agg(x.a ORDER BY x.a), array_agg(x.tid ORDER BY x.a) INTO day_agents, day_tenants
+    FROM (SELECT DISTINCT ON (s.a) s.a, s.tid
+          FROM (SELECT a, t.tenant_id AS tid
+                FROM analytics.tenant_daily t, unnest(t.active_agents) a
+                WHERE t.date = rollup_day.day) s
+          ORDER BY s.a, s.tid) x;
+    INSERT INTO analytics.agents (agent_id, tenant_id)
+    SELECT u.a, u.tid FROM unnest(day_agents, day_tenants) AS u(a, tid)
+    WHERE NOT EXISTS (SELECT 1 FROM analytics.agents g WHERE g.agent_id = u.a)
+    ON CONFLICT (agent_id) DO NOTHING;
+
+    -- Events already visible but ingested at or after the watermark (by a
+    -- transaction that began while an older one was still under way, which
+    -- held the watermark back) are not in the rows: log the day as appended,
+    -- so readers add them at once and the minute job merges them in.
+    IF EXISTS (SELECT 1 FROM analytics.usage_events e
+               WHERE e.occurred_at >= lo AND e.occurred_at < hi AND e.ingested_at >= w) THEN
+        INSERT INTO analytics.changed_days AS c (day, changed_at, appended) VALUES (rollup_day.day, stamp, true)
+        ON CONFLICT ON CONSTRAINT changed_days_pkey DO NOTHING;
+    END IF;
+    INSERT INTO analytics.rollup_days AS r (day, rolled_at, events, rows_written, watermark, complete)
+    VALUES (day, stamp, events, rows_written, w, true)
+    ON CONFLICT ON CONSTRAINT rollup_days_pkey DO UPDATE
+        SET rolled_at = excluded.rolled_at, events = excluded.events, rows_written = excluded.rows_written,
+            watermark = excluded.watermark, complete = true;
+    status := 'rolled';
+END
+$$;
+COMMENT ON FUNCTION analytics.rollup_day(date) IS
+    'Recomputes the rollups of one UTC day from its raw events, writing only rows that changed; skips a clean day. Use run_rollup(), which also records the run';
+
+-- The stored bytes of a varlena value (a sketch, a heatmap), to tell
+-- whether a recomputed value differs from the stored one without decoding
+-- either: equal values have equal bytes.
+CREATE OR REPLACE FUNCTION analytics.stored_bytes(value anyelement)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'analytics_stored_bytes'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION analytics.stored_bytes(anyelement) IS
+    'The bytes of a variable-length value as stored (detoasted), for byte-wise comparison';
+
+-- The contract's entry point: roll up one day (default yesterday, UTC) and
+-- record the run; returns the number of rollup rows written.
+CREATE OR REPLACE FUNCTION analytics.run_rollup(target_date date DEFAULT ((now() AT TIME ZONE 'UTC')::date - 1))
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t0 timestamptz := clock_timestamp();
+    t1 timestamptz;
+    r  record;
+BEGIN
+    r := analytics.rollup_day(target_date);
+    IF r.status = 'skipped' THEN
+        RAISE NOTICE 'the rollup of % is current; nothing to do', target_date;
+    END IF;
+    t1 := clock_timestamp();
+    INSERT INTO analytics.job_runs (job, target_date, started_at, finished_at, duration_ms, rows, status, backend_pid)
+    VALUES ('rollup', target_date, t0, t1, extract(epoch FROM t1 - t0) * 1000, r.rows_written,
+            CASE WHEN r.status = 'skipped' THEN 'skipped' ELSE 'succeeded' END, pg_backend_pid());
+    RETURN r.rows_written;
+END
+$$;
+COMMENT ON FUNCTION analytics.run_rollup(date) IS
+    'Rolls up one UTC day (default yesterday) idempotently: reruns and concurrent runs give the same rows, unchanged rows are not rewritten; records the run in analytics.job_runs; returns the rows written';
+
+-- Log the rolled days that INSERT or COPY changed since their rollup (they
+-- write no log themselves): days with an event whose ingested_at is at or
+-- after the day's watermark.  Returns the days logged.
+CREATE OR REPLACE FUNCTION analytics.find_changed_days()
+RETURNS date[]
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r     record;
+    found date[] := '{}';
+BEGIN
+    FOR r IN SELECT rd.day, rd.watermark FROM analytics.rollup_days rd
+             WHERE NOT rd.raw_dropped
+               AND NOT EXISTS (SELECT 1 FROM analytics.changed_days c WHERE c.day = rd.day)
+             ORDER BY rd.day LOOP
+        IF EXISTS (SELECT 1 FROM analytics.usage_events e
+                   WHERE e.occurred_at >= r.day::timestamp AT TIME ZONE 'UTC'
+                     AND e.occurred_at < (r.day + 1)::timestamp AT TIME ZONE 'UTC'
+                     AND e.ingested_at >= r.watermark) THEN
+            found := found || r.day;
+        END IF;
+    END LOOP;
+    -- (new rows only: the day's rollup stays valid and the minute rollup
+    -- merges them in)
+    PERFORM analytics.mark_days_appended(found);
+    RETURN found;
+END
+$$;
+COMMENT ON FUNCTION analytics.find_changed_days() IS
+    'Logs in analytics.changed_days the rolled days with events ingested at or after their rollup''s watermark (late events written by INSERT or COPY); returns them';
+
+-------------------------------------------------------------------------------
+-- Increments: the minute rollup keeps today's (and every appended day's)
+-- rollups current by merging in only the events ingested since the day's
+-- watermark, as real-time continuous aggregates do; readers add the few
+-- events ingested since (analytics.read_plan).
+-------------------------------------------------------------------------------
+
+-- The sorted union of two sorted sets of ids (NULL is the empty set).
+CREATE OR REPLACE FUNCTION analytics.uuid_union(a uuid[], b uuid[])
+RETURNS uuid[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+    SELECT coalesce(ARRAY(SELECT DISTINCT x FROM unnest(coalesce($1, '{}') || coalesce($2, '{}')) x ORDER BY x), '{}')
+$$;
+COMMENT ON FUNCTION analytics.uuid_union(uuid[], uuid[]) IS
+    'The sorted, duplicate-free union of two uuid arrays (NULL counts as empty)';
+
+-- Summarise the new block ranges of a day partition's ingested_at index,
+-- so that finding the events ingested since a watermark reads only them
+-- (unsummarised ranges match every search).
+CREATE OR REPLACE FUNCTION analytics.summarize_ingested(day date)
+RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    idx regclass;
+BEGIN
+    SELECT i.inhrelid::regclass INTO idx
+    FROM pg_catalog.pg_inherits i
+    JOIN pg_catalog.pg_index x ON x.indexrelid = i.inhrelid
+    WHERE i.inhparent = 'analytics.usage_events_ingested_at_idx'::regclass
+      AND x.indrelid = to_regclass('analytics.' || analytics.partition_name(day));
+    IF idx IS NOT NULL THEN
+        PERFORM pg_catalog.brin_summarize_new_values(idx);
+    END IF;
+EXCEPTION WHEN insufficient_privilege THEN
+    NULL;   -- (only the owner may; autovacuum summarises them later)
+END
+$$;
+COMMENT ON FUNCTION analytics.summarize_ingested(date) IS
+    'Summarises the unsummarised block ranges of the ingested_at BRIN index of a day''s partition (owner only; does nothing for others)';
+
+-- Merge into a rolled day's rollups the events ingested since its
+-- watermark: counts add up, sketches and heatmaps merge exactly, agent sets
+-- unite; the day is then current up to a new watermark.  A day not rolled
+-- yet (or rewritten, see changed_days.appended) is rolled up whole instead.
+-- Returns (status, events, rows_written); status is merged, rolled or
+-- skipped.
+CREATE OR REPLACE FUNCTION analytics.rollup_increment(day date, OUT status text, OUT events bigint, OUT rows_written bigint)
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET max_parallel_workers_per_gather = 0
+SET enable_nestloop = off
+SET enable_sort = off
+AS $$
+DECLARE
+    lo     timestamptz := day::timestamp AT TIME ZONE 'UTC';
+    hi     timestamptz := (day + 1)::timestamp AT TIME ZONE 'UTC';
+    stamp  timestamptz := pg_catalog.now();
+    w_old  timestamptz;
+    w      timestamptz;
+    r      record;
+    day_agents  uuid[];
+    day_tenants uuid[];
+BEGIN
+    events := 0;
+    rows_written := 0;
+    PERFORM analytics.lock_day(day, true);
+    -- (first, so that this run's search and the readers' find the recent
+    -- events by the BRIN index alone)
+    PERFORM analytics.summarize_ingested(day);
+    SELECT rd.watermark INTO w_old FROM analytics.rollup_days rd
+    WHERE rd.day = rollup_increment.day AND NOT rd.raw_dropped;
+    IF w_old IS NULL OR EXISTS (SELECT 1 FROM analytics.changed_days c
+                                WHERE c.day = rollup_increment.day AND NOT c.appended) THEN
+        r := analytics.rollup_day(day);
+        status := r.status; events := r.events; rows_written := r.rows_written;
+        RETURN;
+    END IF;
+    -- (less a second: a backend reports its transaction's start a moment
+    -- after taking it, and a transaction caught in between would otherwise
+    -- be missed by this increment and the next)
+    w := analytics.ingest_watermark() - interval '1 second';
+    IF w <= w_old THEN
+        -- (a transaction older than the watermark is still under way)
+        status := 'skipped';
+        RETURN;
+    END IF;
+    DELETE FROM analytics.changed_days c WHERE c.day = rollup_increment.day;
+
+    WITH g AS MATERIALIZED (
+        SELECT e.tenant_id, e.agent_id, e.event_type, e.endpoint, e.method, e.tool_name, e.mcp_server, e.model,
+               sum(e.count)::bigint AS calls,
+               coalesce(sum(e.count) FILTER (WHERE e.success), 0)::bigint AS successes,
+               coalesce(sum(e.latency_ms), 0)::double precision AS total_latency_ms,
+               analytics.qsketch_agg(e.latency_ms) AS latency,
+               coalesce(sum(e.input_tokens), 0) AS input_tokens,
+               coalesce(sum(e.output_tokens), 0) AS output_tokens,
+               analytics.heatmap_agg(e.occurred_at, e.count::bigint) FILTER (WHERE e.event_type = 'api_call') AS api_heatmap
+        FROM analytics.usage_events e
+        WHERE e.occurred_at >= lo AND e.occurred_at < hi AND e.ingested_at >= w_old AND e.ingested_at < w
+        GROUP BY e.tenant_id, e.agent_id, e.event_type, e.endpoint, e.method, e.tool_name, e.mcp_server, e.model
+    ),
+    stats_up AS (
+        INSERT INTO analytics.usage_stats_daily AS s
+            (date, tenant_id, agent_id, event_type, endpoint, method, tool_name, mcp_server, model,
+             calls, successes, failures, total_latency_ms, latency, input_tokens, output_tokens, cost_usd, updated_at)
+        SELECT day, g.tenant_id, g.agent_id, g.event_type, g.endpoint, g.method, g.tool_name, g.mcp_server,
+               g.model, g.calls, g.successes, g.calls - g.successes, g.total_latency_ms, g.latency,
+               g.input_tokens, g.output_tokens,
+               coalesce(g.input_tokens * p.input_usd_per_mtok / 1000000 + g.output_tokens * p.output_usd_per_mtok / 1000000, 0),
+               stamp
+        FROM g LEFT JOIN analytics.model_prices p ON p.model = g.model
+        ON CONFLICT ON CONSTRAINT usage_stats_daily_key DO UPDATE
+            SET calls = s.calls + excluded.calls, successes = s.successes + excluded.successes,
+                failures = s.failures + excluded.failures,
+                total_latency_ms = s.total_latency_ms + excluded.total_latency_ms,
+                latency = analytics.qsketch_combine(s.latency, excluded.latency),
+                input_tokens = s.input_tokens + excluded.input_tokens,
+                output_tokens = s.output_tokens + excluded.output_tokens,
+                cost_usd = s.cost_usd + excluded.cost_usd, updated_at = excluded.updated_at
+        RETURNING 1
+    ),
+    d AS MATERIALIZED (
+        SELECT g.tenant_id, g.agent_id, m.metric_type, sum(m.n)::bigint AS count
+        FROM g CROSS JOIN LATERAL analytics.metric_counts(g.event_type, g.calls, g.successes) m
+        GROUP BY g.tenant_id, g.agent_id, m.metric_type
+    ),
+    daily_up AS (
+        INSERT INTO analytics.analytics_daily_aggregates AS a (tenant_id, agent_id, date, metric_type, count, updated_at)
+        SELECT d.tenant_id, d.agent_id, day, d.metric_type, d.count, stamp FROM d
+        ON CONFLICT ON CONSTRAINT analytics_daily_aggregates_key DO UPDATE
+            SET count = a.count + excluded.count, updated_at = excluded.updated_at
+        RETURNING 1
+    ),
+    agent_up AS (
+        INSERT INTO analytics.agent_daily AS a
+            (tenant_id, date, agent_id, events, api_calls, token_issuances, token_failures, credential_rotations,
+             tool_calls, llm_calls, updated_at)
+        SELECT ga.tenant_id, day, ga.agent_id, ga.events,
+               coalesce(p.api_calls, 0), coalesce(p.token_issuances, 0), coalesce(p.token_failures, 0),
+               coalesce(p.credential_rotations, 0), coalesce(p.tool_calls, 0), coalesce(p.llm_calls, 0), stamp
+        FROM (SELECT g.tenant_id, g.agent_id, sum(g.calls)::bigint AS events FROM g GROUP BY g.tenant_id, g.agent_id) ga
+        LEFT JOIN (
+            SELECT d.tenant_id, d.agent_id,
+                   sum(d.count) FILTER (WHERE d.metric_type = 'api_calls')::bigint AS api_calls,
+                   sum(d.count) FILTER (WHERE d.metric_type = 'token_issuances')::bigint AS token_issuances,
+                   sum(d.count) FILTER (WHERE d.metric_type = 'token_failures')::bigint AS token_failures,
+                   sum(d.count) FILTER (WHERE d.metric_type = 'credential_rotations')::bigint AS credential_rotations,
+                   sum(d.count) FILTER (WHERE d.metric_type = 'tool_calls')::bigint AS tool_calls,
+                   sum(d.count) FILTER (WHERE d.metric_type = 'llm_calls')::bigint AS llm_calls
+            FROM d GROUP BY d.tenant_id, d.agent_id) p
+          ON p.tenant_id = ga.tenant_id AND p.agent_id IS NOT DISTINCT FROM ga.agent_id
+        ON CONFLICT ON CONSTRAINT agent_daily_key DO UPDATE
+            SET events = a.events + excluded.events,
+                api_calls = a.api_calls + excluded.api_calls,
+                token_issuances = a.token_issuances + excluded.token_issuances,
+                token_failures = a.token_failures + excluded.token_failures,
+                credential_rotations = a.credential_rotations + excluded.credential_rotations,
+                tool_calls = a.tool_calls + excluded.tool_calls, llm_calls = a.llm_calls + excluded.llm_calls,
+                updated_at = excluded.updated_at
+        RETURNING 1
+    ),
+    endpoint_up AS (
+        INSERT INTO analytics.endpoint_daily AS x (tenant_id, date, endpoint, method, calls, successes, latency, updated_at)
+        SELECT g.tenant_id, day, g.endpoint, g.method, sum(g.calls)::bigint, sum(g.successes)::bigint,
+               analytics.qsketch_merge(g.latency), stamp
+        FROM g WHERE g.event_type = 'api_call'
+        GROUP BY g.tenant_id, g.endpoint, g.method
+        ON CONFLICT ON CONSTRAINT endpoint_daily_key DO UPDATE
+            SET calls = x.calls + excluded.calls, successes = x.successes + excluded.successes,
+                latency = analytics.qsketch_combine(x.latency, excluded.latency), updated_at = excluded.updated_at
+        RETURNING 1
+    ),
+    t AS (
+        SELECT x.tenant_id,
+               coalesce(dm.api_calls, 0) AS api_calls, coalesce(dm.token_issuances, 0) AS token_issuances,
+               coalesce(dm.token_failures, 0) AS token_failures, coalesce(dm.credential_rotations, 0) AS credential_rotations,
+               coalesce(dm.tool_calls, 0) AS tool_calls, coalesce(dm.llm_calls, 0) AS llm_calls,
+               x.events, x.active_agents, coalesce(dm.issuing_agents, '{}') AS issuing_agents, x.api_heatmap
+        FROM (SELECT g.tenant_id, sum(g.calls)::bigint AS events,
+                     coalesce(array_agg(DISTINCT g.agent_id ORDER BY g.agent_id) FILTER (WHERE g.agent_id IS NOT NULL), '{}') AS active_agents,
+                     analytics.heatmap_merge(g.api_heatmap) AS api_heatmap
+              FROM g GROUP BY g.tenant_id) x
+        LEFT JOIN (
+            SELECT d.tenant_id,
+                   coalesce(sum(d.count) FILTER (WHERE d.metric_type = 'api_calls'), 0)::bigint AS api_calls,
+                   coalesce(sum(d.count) FILTER (WHERE d.metric_type = 'token_issuances'), 0)::bigint AS token_issuances,
+                   coalesce(sum(d.count) FILTER (WHERE d.metric_type = 'token_failures'), 0)::bigint AS token_failures,
+                   coalesce(sum(d.count) FILTER (WHERE d.metric_type = 'credential_rotations'), 0)::bigint AS credential_rotations,
+                   coalesce(sum(d.count) FILTER (WHERE d.metric_type = 'tool_calls'), 0)::bigint AS tool_calls,
+                   coalesce(sum(d.count) FILTER (WHERE d.metric_type = 'llm_calls'), 0)::bigint AS llm_calls,
+                   coalesce(array_agg(DISTINCT d.agent_id ORDER BY d.agent_id)
+                            FILTER (WHERE d.agent_id IS NOT NULL AND d.metric_type = 'token_issuances'), '{}') AS issuing_agents
+            FROM d GROUP BY d.tenant_id) dm ON dm.tenant_id = x.tenant_id
+    ),
+    tenant_up AS (
+        INSERT INTO analytics.tenant_daily AS td
+            (tenant_id, date, api_calls, token_issuances, token_failures, credential_rotations, tool_calls, llm_calls,
+             events, active_agents, issuing_agents, api_heatmap, updated_at)
+        SELECT t.tenant_id, day, t.api_calls, t.token_issuances, t.token_failures, t.credential_rotations,
+               t.tool_calls, t.llm_calls, t.events, t.active_agents, t.issuing_agents, t.api_heatmap, stamp
+        FROM t
+        ON CONFLICT (tenant_id, date) DO UPDATE
+            SET api_calls = td.api_calls + excluded.api_calls,
+                token_issuances = td.token_issuances + excluded.token_issuances,
+                token_failures = td.token_failures + excluded.token_failures,
+                credential_rotations = td.credential_rotations + excluded.credential_rotations,
+                tool_calls = td.tool_calls + excluded.tool_calls, llm_calls = td.llm_calls + excluded.llm_calls,
+                events = td.events + excluded.events,
+                active_agents = analytics.uuid_union(td.active_agents, excluded.active_agents),
+                issuing_agents = analytics.uuid_union(td.issuing_agents, excluded.issuing_agents),
+                api_heatmap = analytics.heatmap_combine(td.api_heatmap, excluded.api_heatmap),
+                updated_at = excluded.updated_at
+        RETURNING 1
+    )
+    SELECT coalesce((SELECT sum(g.calls) FROM g), 0),
+           (SELECT count(*) FROM stats_up) + (SELECT count(*) FROM daily_up) + (SELECT count(*) FROM agent_up)
+         + (SELECT count(*) FROM endpoint_up) + (SELECT count(*) FROM tenant_up)
+    INTO events, rows_written;
+
+    -- Agents that INSERT or COPY brought in unregistered (as rollup_day).
+    IF events > 0 THEN
+        SELECT array_agg(x.a ORDER BY x.a), array_agg(x.tid ORDER BY x.a) INTO day_agents, day_tenants
+        FROM (SELECT DISTINCT ON (s.a) s.a, s.tid
+              FROM (SELECT a, t.tenant_id AS tid
+                    FROM analytics.tenant_daily t, unnest(t.active_agents) a
+                    WHERE t.date = rollup_increment.day) s
+              ORDER BY s.a, s.tid) x;
+        INSERT INTO analytics.agents (agent_id, tenant_id)
+        SELECT u.a, u.tid FROM unnest(day_agents, day_tenants) AS u(a, tid)
+        WHERE NOT EXISTS (SELECT 1 FROM analytics.agents g WHERE g.agent_id = u.a)
+        ON CONFLICT (agent_id) DO NOTHING;
+    END IF;
+
+    UPDATE analytics.rollup_days rd
+    SET rolled_at = stamp, events = rd.events + rollup_increment.events,
+        rows_written = rollup_increment.rows_written, watermark = w, complete = false
+    WHERE rd.day = rollup_increment.day;
+    status := 'merged';
+END
+$$;
+COMMENT ON FUNCTION analytics.rollup_increment(date) IS
+    'Merges into a rolled day''s rollups the events ingested since its watermark and moves the watermark (a day not rolled, or rewritten, is rolled up whole); status merged, rolled or skipped';
+
+-- How readers read the days of [from, to]: days listed in "days" are read
+-- from raw events, whole (since[i] NULL: never rolled, or rewritten since)
+-- or only the events ingested since the day's watermark, since[i], on top
+-- of its rollup rows (today and yesterday, and days with events appended
+-- since their rollup); "whole" repeats the days read whole; days not
+-- listed are read from their rollup rows alone.  Oldest first.
+CREATE OR REPLACE FUNCTION analytics.read_plan("from" date, "to" date,
+                                               OUT days date[], OUT since timestamptz[], OUT whole date[])
+LANGUAGE plpgsql STABLE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    lo    date := read_plan."from";
+    hi    date := read_plan."to";
+    live  date := analytics.utc_today() - 1;
+BEGIN
+    -- (PL/pgSQL: the plan is kept for the session, and the rolled days come
+    -- from the primary key, a range scan)
+    SELECT coalesce(array_agg(p.d ORDER BY p.d), '{}'), coalesce(array_agg(p.s ORDER BY p.d), '{}'),
+           coalesce(array_agg(p.d ORDER BY p.d) FILTER (WHERE p.s IS NULL), '{}')
+    INTO days, since, whole
+    FROM (SELECT g.d,
+                 CASE WHEN r.day IS NULL OR (c.day IS NOT NULL AND NOT c.appended) THEN NULL ELSE r.watermark END AS s
+          FROM (SELECT x::date AS d FROM generate_series(lo::timestamp, hi::timestamp, interval '1 day') x) g
+          LEFT JOIN (SELECT rd.day, rd.watermark FROM analytics.rollup_days rd WHERE rd.day BETWEEN lo AND hi) r ON r.day = g.d
+          LEFT JOIN (SELECT cd.day, cd.appended FROM analytics.changed_days cd WHERE cd.day BETWEEN lo AND hi) c ON c.day = g.d
+          WHERE r.day IS NULL OR c.day IS NOT NULL OR g.d >= live) p;
+END
+$$;
+COMMENT ON FUNCTION analytics.read_plan(date, date) IS
+    'How readers take the days of [from, to]: days (oldest first) are read from raw events, whole where since[i] is NULL (never rolled, or rewritten since its rollup; also listed in whole), else the events ingested at or after since[i] on top of the day''s rollup rows; days not listed are read from rollups alone';
+-------------------------------------------------------------------------------
+-- functions/50_readers.sql (layer 50, readers): a tenant's days as of the
+-- moment of the call.  analytics.read_plan (layer 40) says how each day is
+-- read: from its rollup rows alone; from its rollup rows plus the few raw
+-- events ingested since the day's watermark (today and yesterday, which
+-- the minute rollup keeps current, and days with events added since); or,
+-- for a day never rolled or rewritten since, from its raw events whole.  So
+-- each answer reflects every event recorded so far while reading little
+-- more than rollup rows.  Re-runnable: part of the install script and of
+-- every upgrade.
+--
+-- Every report (layer 70) reads through these four functions:
+--   read_raw_groups     a tenant's raw events of some days (or since a
+--                       watermark), grouped
+--   read_tenant_days    a tenant's daily metric totals, agents and heatmap
+--   read_agent_days     a tenant's daily metrics per agent
+--   read_endpoint_stats a tenant's api calls per endpoint with latencies
+-- They are PL/pgSQL (Citus plans their statements for the tenant's shard).
+-------------------------------------------------------------------------------
+
+-- A tenant's raw events of the given days, grouped by day, agent and event
+-- type (and, with detail, by endpoint and method with a latency sketch of
+-- the api calls).  since[i] bounds day[i] to the events ingested at or
+-- after it (NULL: the whole day).  Each day is read from its own partition
+-- by a query planned for it alone; days with no partition from the default
+-- partition.
+CREATE OR REPLACE FUNCTION analytics.read_raw_groups(tenant_id uuid, days date[], since timestamptz[], detail boolean)
+RETURNS TABLE (date date, agent_id uuid, event_type text, endpoint text, method text,
+               calls bigint, successes bigint, latency analytics.qsketch, api_heatmap analytics.heatmap)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    q      text;
+    d      date;
+    s      timestamptz;
+    part   regclass;
+BEGIN
+    q := 'SELECT (e.occurred_at AT TIME ZONE ''UTC'')::date, e.agent_id, e.event_type, '
+      || CASE WHEN detail THEN 'e.endpoint, e.method, ' ELSE 'NULL::text, NULL::text, ' END
+      || 'sum(e.count)::bigint, coalesce(sum(e.count) FILTER (WHERE e.success), 0)::bigint, '
+      || CASE WHEN detail THEN 'analytics.qsketch_agg(e.latency_ms) FILTER (WHERE e.event_type = ''api_call''), '
+              ELSE 'NULL::analytics.qsketch, ' END
+      || 'analytics.heatmap_agg(e.occurred_at, e.count::bigint) FILTER (WHERE e.event_type = ''api_call'') '
+      || 'FROM %s e WHERE e.tenant_id = $1 %s GROUP BY 1, 2, 3, 4, 5';
+    FOR d, s, part IN
+        SELECT u.d, u.s, to_regclass('analytics.' || analytics.partition_name(u.d))
+        FROM unnest(days, since) AS u(d, s) WHERE u.d IS NOT NULL
+    LOOP
+        IF part IS NULL THEN
+            RETURN QUERY EXECUTE format(q, 'analytics.usage_events_default',
+                'AND e.occurred_at >= $2 AND e.occurred_at < $3 AND ($4::timestamptz IS NULL OR e.ingested_at >= $4)')
+                USING read_raw_groups.tenant_id, d::timestamp AT TIME ZONE 'UTC', (d + 1)::timestamp AT TIME ZONE 'UTC', s;
+        ELSIF s IS NULL THEN
+            RETURN QUERY EXECUTE format(q, part, '') USING read_raw_groups.tenant_id;
+        ELSE
+            -- (the last minute or so of the day's events, found by the BRIN
+            -- index on ingested_at)
+            RETURN QUERY EXECUTE format(q, part, 'AND e.ingested_at >= $2') USING read_raw_groups.tenant_id, s;
+        END IF;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION analytics.read_raw_groups(uuid, date[], timestamptz[], boolean) IS
+    'Raw events of a tenant on the given days (each bounded to the events ingested at or after since[i] unless NULL), grouped by day, agent, event type (with detail also endpoint and method, with a latency qsketch of api calls): calls, successes and the api_call heatmap; each day read from its own partition';
+
+-- A tenant's days of [from, to] with any event: tenant_daily rows plus raw
+-- events as analytics.read_plan says.  Days without events are absent.
+CREATE OR REPLACE FUNCTION analytics.read_tenant_days(tenant_id uuid, "from" date, "to" date)
+RETURNS TABLE (date date, api_calls bigint, token_issuances bigint, token_failures bigint,
+               credential_rotations bigint, tool_calls bigint, llm_calls bigint,
+               active_agents uuid[], issuing_agents uuid[], api_heatmap analytics.heatmap)
+LANGUAGE plpgsql STABLE STRICT
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+#variable_conflict use_column
+DECLARE
+    tid   uuid := read_tenant_days.tenant_id;
+    lo    date := read_tenant_days."from";
+    hi    date := read_tenant_days."to";
+    days  date[];
+    since timestamptz[];
+    whole date[];
+    rolled analytics.tenant_daily[];
+BEGIN
+    SELECT p.days, p.since, p.whole INTO days, since, whole FROM analytics.read_plan(lo, hi) p;
+    -- Days read from their rollup rows alone, as they are.
+    RETURN QUERY
+    SELECT t.date, t.api_calls, t.token_issuances, t.token_failures, t.credential_rotations,
+           t.tool_calls, t.llm_calls, t.active_agents, t.issuing_agents, t.api_heatmap
+    FROM analytics.tenant_daily t
+    WHERE t.tenant_id = tid AND t.date BETWEEN lo AND hi AND t.date <> ALL (days);
+    IF cardinality(days) = 0 THEN
+        RETURN;
+    END IF;
+    -- The rollup rows of the days that add raw events, by a statement of
+    -- their own (on Citus one that reads the tenant's shard and calls
+    -- read_raw_groups() would be routed whole to the worker); then merged
+    -- with the raw groups by day.
+    SELECT array_agg(t) INTO rolled
+    FROM analytics.tenant_daily t
+    WHERE t.tenant_id = tid AND t.date = ANY (days) AND t.date <> ALL (whole);
+    RETURN QUERY
+    WITH r AS MATERIALIZED (SELECT * FROM analytics.read_raw_groups(tid, days, since, false)),
+    m AS (
+        SELECT r.date, r.agent_id, c.metric_type, c.n
+        FROM r CROSS JOIN LATERAL analytics.metric_counts(r.event_type, r.calls, r.successes) c),
+    raw_days AS (
+        SELECT x.date, coalesce(p.api_calls, 0) AS api_calls, coalesce(p.token_issuances, 0) AS token_issuances,
+               coalesce(p.token_failures, 0) AS token_failures, coalesce(p.credential_rotations, 0) AS credential_rotations,
+               coalesce(p.tool_calls, 0) AS tool_calls, coalesce(p.llm_calls, 0) AS llm_calls,
+               x.active_agents, coalesce(p.issuing_agents, '{}') AS issuing_agents, x.api_heatmap
+        FROM (SELECT r.date,
+                     coalesce(array_agg(DISTINCT r.agent_id ORDER BY r.agent_id) FILTER (WHERE r.agent_id IS NOT NULL), '{}') AS active_agents,
+                     analytics.heatmap_merge(r.api_heatmap) AS api_heatmap
+              FROM r GROUP BY r.date) x
+        LEFT JOIN (
+            SELECT m.date,
+                   sum(m.n) FILTER (WHERE m.metric_type = 'api_calls')::bigint AS api_calls,
+                   sum(m.n) FILTER (WHERE m.metric_type = 'token_issuances')::bigint AS token_issuances,
+                   sum(m.n) FILTER (WHERE m.metric_type = 'token_failures')::bigint AS token_failures,
+                   sum(m.n) FILTER (WHERE m.metric_type = 'credential_rotations')::bigint AS credential_rotations,
+                   sum(m.n) FILTER (WHERE m.metric_type = 'tool_calls')::bigint AS tool_calls,
+                   sum(m.n) FILTER (WHERE m.metric_type = 'llm_calls')::bigint AS llm_calls,
+                   array_agg(DISTINCT m.agent_id ORDER BY m.agent_id)
+                       FILTER (WHERE m.agent_id IS NOT NULL AND m.metric_type = 'token_issuances') AS issuing_agents
+            FROM m GROUP BY m.date) p ON p.date = x.date),
+    u AS (
+        SELECT t.date, t.api_calls, t.token_issuances, t.token_failures, t.credential_rotations,
+               t.tool_calls, t.llm_calls, t.active_agents, t.issuing_agents, t.api_heatmap
+        FROM unnest(rolled) t
+        UNION ALL
+        SELECT * FROM raw_days),
+    -- (a day read from its rollup row and from raw events has two rows:
+    -- counts add up, agent sets unite, heatmaps merge)
+    two AS MATERIALIZED (SELECT u.date FROM u GROUP BY u.date HAVING count(*) > 1)
+    SELECT u.date, u.api_calls, u.token_issuances, u.token_failures, u.credential_rotations, u.tool_calls,
+           u.llm_calls, u.active_agents, u.issuing_agents, u.api_heatmap
+    FROM u WHERE u.date NOT IN (SELECT two.date FROM two)
+    UNION ALL
+    SELECT s.date, s.api_calls, s.token_issuances, s.token_failures, s.credential_rotations, s.tool_calls,
+           s.llm_calls,
+           ARRAY(SELECT DISTINCT a FROM u, unnest(u.active_agents) a WHERE u.date = s.date ORDER BY a),
+           ARRAY(SELECT DISTINCT a FROM u, unnest(u.issuing_agents) a WHERE u.date = s.date ORDER BY a),
+           s.api_heatmap
+    FROM (SELECT u.date, sum(u.api_calls)::bigint AS api_calls, sum(u.token_issuances)::bigint AS token_issuances,
+                 sum(u.token_failures)::bigint AS token_failures,
+                 sum(u.credential_rotations)::bigint AS credential_rotations, sum(u.tool_calls)::bigint AS tool_calls,
+                 sum(u.llm_calls)::bigint AS llm_calls, analytics.heatmap_merge(u.api_heatmap) AS api_heatmap
+          FROM u WHERE u.date IN (SELECT two.date FROM two) GROUP BY u.date) s;
+END
+$$;
+COMMENT ON FUNCTION analytics.read_tenant_days(uuid, date, date) IS
+    'A tenant''s days of [from, to] that have events, up to the moment of the call: the six metric totals, active and issuing agents, api_call heatmap; from tenant_daily plus the raw events analytics.read_plan names';
+
+-- A tenant's daily metrics per agent of [from, to] (agent_id NULL: events
+-- with no agent): agent_daily rows plus raw events as read_plan says.  Every
+-- agent with an event that day has a row (zeros when its events count for
+-- no metric).
+CREATE OR REPLACE FUNCTION analytics.read_agent_days(tenant_id uuid, "from" date, "to" date)
+RETURNS TABLE (date date, agent_id uuid, api_calls bigint, token_issuances bigint, token_failures bigint,
+               credential_rotations bigint, tool_calls bigint, llm_calls bigint)
+LANGUAGE plpgsql STABLE STRICT
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+#variable_conflict use_column
+DECLARE
+    tid   uuid := read_agent_days.tenant_id;
+    lo    date := read_agent_days."from";
+    hi    date := read_agent_days."to";
+    days  date[];
+    since timestamptz[];
+    whole date[];
+    rolled analytics.agent_daily[];
+BEGIN
+    SELECT p.days, p.since, p.whole INTO days, since, whole FROM analytics.read_plan(lo, hi) p;
+    -- Days read from their rollup rows alone, as they are.
+    RETURN QUERY
+    SELECT a.date, a.agent_id, a.api_calls, a.token_issuances, a.token_failures, a.credential_rotations,
+           a.tool_calls, a.llm_calls
+    FROM analytics.agent_daily a
+    WHERE a.tenant_id = tid AND a.date BETWEEN lo AND hi AND a.date <> ALL (days);
+    IF cardinality(days) = 0 THEN
+        RETURN;
+    END IF;
+    -- (two statements: on Citus one that reads the tenant's shard and calls
+    -- read_raw_groups() would be routed whole to the worker)
+    SELECT array_agg(a) INTO rolled
+    FROM analytics.agent_daily a
+    WHERE a.tenant_id = tid AND a.date = ANY (days) AND a.date <> ALL (whole);
+    RETURN QUERY
+    WITH u AS (
+        SELECT a.date, a.agent_id, a.api_calls, a.token_issuances, a.token_failures, a.credential_rotations,
+               a.tool_calls, a.llm_calls
+        FROM unnest(rolled) a
+        UNION ALL
+        -- (an agent whose events count for no metric still has its row)
+        SELECT r.date, r.agent_id,
+               coalesce(sum(c.n) FILTER (WHERE c.metric_type = 'api_calls'), 0)::bigint,
+               coalesce(sum(c.n) FILTER (WHERE c.metric_type = 'token_issuances'), 0)::bigint,
+               coalesce(sum(c.n) FILTER (WHERE c.metric_type = 'token_failures'), 0)::bigint,
+               coalesce(sum(c.n) FILTER (WHERE c.metric_type = 'credential_rotations'), 0)::bigint,
+               coalesce(sum(c.n) FILTER (WHERE c.metric_type = 'tool_calls'), 0)::bigint,
+               coalesce(sum(c.n) FILTER (WHERE c.metric_type = 'llm_calls'), 0)::bigint
+        FROM analytics.read_raw_groups(tid, days, since, false) r
+        LEFT JOIN LATERAL analytics.metric_counts(r.event_type, r.calls, r.successes) c ON true
+        GROUP BY r.date, r.agent_id)
+    SELECT u.date, u.agent_id, sum(u.api_calls)::bigint, sum(u.token_issuances)::bigint, sum(u.token_failures)::bigint,
+           sum(u.credential_rotations)::bigint, sum(u.tool_calls)::bigint, sum(u.llm_calls)::bigint
+    FROM u GROUP BY u.date, u.agent_id;
+END
+$$;
+COMMENT ON FUNCTION analytics.read_agent_days(uuid, date, date) IS
+    'A tenant''s six daily metrics per agent and day of [from, to], up to the moment of the call, for every agent with an event that day (agent_id NULL: events with no agent; an agent whose events count for no metric has zeros)';
+
+-- A tenant's api calls of [from, to] by endpoint and method, with merged
+-- latency sketches: endpoint_daily rows plus raw events as read_plan says.
+CREATE OR REPLACE FUNCTION analytics.read_endpoint_stats(tenant_id uuid, "from" date, "to" date)
+RETURNS TABLE (endpoint text, method text, calls bigint, successes bigint, latency analytics.qsketch)
+LANGUAGE plpgsql STABLE STRICT
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+#variable_conflict use_column
+DECLARE
+    tid   uuid := read_endpoint_stats.tenant_id;
+    lo    date := read_endpoint_stats."from";
+    hi    date := read_endpoint_stats."to";
+    days  date[];
+    since timestamptz[];
+    whole date[];
+    -- The rollup rows, read first by a statement of their own: on Citus a
+    -- statement that reads the tenant's shard and calls read_raw_groups()
+    -- would be routed whole to the worker, and the function's own
+    -- distributed reads refused there.
+    e_ends text[]; e_meths text[]; e_calls bigint[]; e_succ bigint[]; e_lat analytics.qsketch[];
+BEGIN
+    SELECT p.days, p.since, p.whole INTO days, since, whole FROM analytics.read_plan(lo, hi) p;
+    -- (merged per endpoint where the rows are, so a handful of rows travel)
+    SELECT array_agg(g.endpoint), array_agg(g.method), array_agg(g.calls), array_agg(g.successes), array_agg(g.latency)
+    INTO e_ends, e_meths, e_calls, e_succ, e_lat
+    FROM (SELECT s.endpoint, s.method, sum(s.calls)::bigint AS calls, sum(s.successes)::bigint AS successes,
+                 analytics.qsketch_merge(s.latency) AS latency
+          FROM analytics.endpoint_daily s
+          WHERE s.tenant_id = tid AND s.date BETWEEN lo AND hi AND s.date <> ALL (whole)
+          GROUP BY s.endpoint, s.method) g;
+    IF cardinality(days) = 0 THEN
+        RETURN QUERY
+        SELECT u.endpoint, u.method, u.calls, u.successes, u.latency
+        FROM unnest(e_ends, e_meths, e_calls, e_succ, e_lat) AS u(endpoint, method, calls, successes, latency);
+        RETURN;
+    END IF;
+    RETURN QUERY
+    WITH g AS (
+        SELECT u.endpoint, u.method, u.calls, u.successes, u.latency
+        FROM unnest(e_ends, e_meths, e_calls, e_succ, e_lat) AS u(endpoint, method, calls, successes, latency)
+        UNION ALL
+        SELECT r.endpoint, r.method, r.calls, r.successes, r.latency
+        FROM analytics.read_raw_groups(tid, days, since, true) r
+        WHERE r.event_type = 'api_call')
+    SELECT g.endpoint, g.method, sum(g.calls)::bigint, sum(g.successes)::bigint, analytics.qsketch_merge(g.latency)
+    FROM g
+    GROUP BY g.endpoint, g.method;
+END
+$$;
+COMMENT ON FUNCTION analytics.read_endpoint_stats(uuid, date, date) IS
+    'A tenant''s api calls of [from, to] by endpoint and method: calls, successes and the merged latency qsketch, up to the moment of the call';
+-------------------------------------------------------------------------------
+-- functions/60_jobs.sql (layer 60, retention and scheduling): the nightly
+-- rollup job, retention, and their pg_cron schedules.  Re-runnable: part of
+-- the install script and of every upgrade.
+-------------------------------------------------------------------------------
+
+-- The scheduled job: premake partitions, roll up yesterday and every closed
+-- day in the invalidation log (late events), one transaction per day, each
+-- recorded in job_runs even when it fails; then prune the history.  Raises
+-- at the end if a day failed, so pg_cron records the failure too.
+CREATE OR REPLACE PROCEDURE analytics.rollup_job()
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    today  date := analytics.utc_today();
+    stamp  timestamptz := now();
+    d      date;
+    run    bigint;
+    t0     timestamptz;
+    t1     timestamptz;
+    r      record;
+    failed integer := 0;
+    msg    text;
+BEGIN
+    -- Runs whose backend is gone were interrupted.
+    UPDATE analytics.job_runs j SET status = 'failed', error = 'interrupted: the backend ended before the run finished',
+           finished_at = coalesce(j.finished_at, stamp)
+    WHERE j.status = 'running'
+      AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a WHERE a.pid = j.backend_pid);
+    PERFORM analytics.maintain_partitions();
+    COMMIT;
+    -- Late events that INSERT or COPY wrote into rolled days.
+    PERFORM analytics.find_changed_days();
+    COMMIT;
+    -- Yesterday, every closed day changed since its rollup, and every closed
+    -- day with a partition that was never rolled up (INSERT and COPY log
+    -- nothing: a backfill of past days is found here).
+    FOR d IN SELECT c.day FROM analytics.changed_days c WHERE c.day < today
+             UNION SELECT ep.day FROM analytics.event_partitions ep
+                   WHERE ep.day < today AND NOT EXISTS (SELECT 1 FROM analytics.rollup_days rd WHERE rd.day = ep.day)
+             UNION SELECT today - 1 ORDER BY 1 LOOP
+        t0 := clock_timestamp();
+        INSERT INTO analytics.job_runs (job, target_date, started_at, status, backend_pid)
+        VALUES ('rollup', d, t0, 'running', pg_catalog.pg_backend_pid()) RETURNING run_id INTO run;
+        COMMIT;
+        BEGIN
+            r := analytics.rollup_day(d);
+            t1 := clock_timestamp();
+            UPDATE analytics.job_runs SET finished_at = t1, duration_ms = extract(epoch FROM t1 - t0) * 1000,
+                   rows = r.rows_written, status = CASE WHEN r.status = 'skipped' THEN 'skipped' ELSE 'succeeded' END
+            WHERE run_id = run;
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+            t1 := clock_timestamp();
+            UPDATE analytics.job_runs SET finished_at = t1, duration_ms = extract(epoch FROM t1 - t0) * 1000,
+                   status = 'failed', error = msg
+            WHERE run_id = run;
+            failed := failed + 1;
+        END;
+        COMMIT;
+    END LOOP;
+    DELETE FROM analytics.job_runs
+    WHERE started_at < stamp - make_interval(days => analytics.setting('job_history_days')::integer);
+    COMMIT;
+    IF failed > 0 THEN
+        RAISE EXCEPTION '% day(s) failed to roll up', failed
+            USING HINT = 'SELECT * FROM analytics.job_runs WHERE status = ''failed'' ORDER BY started_at DESC';
+    END IF;
+END
+$$;
+COMMENT ON PROCEDURE analytics.rollup_job() IS
+    'The nightly job: premakes partitions, finds days that INSERT or COPY changed, rolls up yesterday, every closed day changed since its rollup and every closed day never rolled, records each run in analytics.job_runs, prunes the history';
+
+
+-- The minute job: merges into the rollups of yesterday and today, and of
+-- every rolled day with events added since (late events, INSERT or COPY
+-- found by the nightly job), the events ingested since their watermark,
+-- one transaction per day, so that readers add only the events of the last
+-- minute or so to rollup rows.  A live day not rolled yet is rolled up
+-- whole once.  With passes > 1 it does so that many times, evenly spread
+-- over the minute (pg_cron's finest schedule is a minute): at a steady
+-- ingest, readers then add at most 60/passes seconds of raw events.
+-- Raises at the end if a day failed (pg_cron records it).
+CREATE OR REPLACE PROCEDURE analytics.increment_job(passes integer DEFAULT 1)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    t0     timestamptz := clock_timestamp();
+    today  date;
+    d      date;
+    r      record;
+    failed integer := 0;
+    msg    text;
+BEGIN
+    IF passes IS NULL OR passes < 1 OR passes > 12 THEN
+        RAISE EXCEPTION 'passes must be between 1 and 12, not %', coalesce(passes::text, 'NULL')
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    FOR pass IN 1..passes LOOP
+        IF pass > 1 THEN
+            -- (until the pass's share of the minute, counted from the start)
+            PERFORM pg_catalog.pg_sleep(greatest(0, extract(epoch FROM t0 + (pass - 1) * interval '60 seconds' / passes
+                                                                     - clock_timestamp())));
+        END IF;
+        today := analytics.utc_today();
+        FOR d IN SELECT today - 1 UNION SELECT today
+                 UNION SELECT c.day FROM analytics.changed_days c
+                       JOIN analytics.rollup_days rd ON rd.day = c.day
+                       WHERE c.appended AND NOT rd.raw_dropped AND c.day <= today
+                 ORDER BY 1 LOOP
+            BEGIN
+                r := analytics.rollup_increment(d);
+            EXCEPTION WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+                RAISE WARNING 'the increment of % failed: %', d, msg;
+                failed := failed + 1;
+            END;
+            COMMIT;
+        END LOOP;
+    END LOOP;
+    IF failed > 0 THEN
+        RAISE EXCEPTION '% day(s) failed to merge their increments', failed;
+    END IF;
+END
+$$;
+COMMENT ON PROCEDURE analytics.increment_job(integer) IS
+    'The minute job: merges the events ingested since their watermark into the rollups of yesterday, today and every rolled day with events added since (analytics.rollup_increment), one transaction per day; passes (1 to 12) times, spread evenly over the minute';
+
+-------------------------------------------------------------------------------
+-- Retention
+-------------------------------------------------------------------------------
+
+-- Drop raw day partitions older than analytics.raw_retention_days whose day
+-- is rolled up and clean; fold daily rows older than
+-- analytics.daily_retention_days into monthly rows.
+CREATE OR REPLACE FUNCTION analytics.run_retention(OUT dropped_partitions integer, OUT kept_unrolled integer, OUT folded_rows bigint)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t0         timestamptz := clock_timestamp();
+    stamp      timestamptz := now();
+    today      date := analytics.utc_today();
+    raw_cut    date := today - analytics.setting('raw_retention_days')::integer;
+    daily_cut  date := today - analytics.setting('daily_retention_days')::integer;
+    p          record;
+    n          bigint;
+BEGIN
+    dropped_partitions := 0;
+    kept_unrolled := 0;
+    folded_rows := 0;
+    PERFORM pg_advisory_xact_lock(hashtext('analytics.run_retention'));
+
+    FOR p IN SELECT ep.partition, ep.day FROM analytics.event_partitions ep
+             WHERE ep.day < raw_cut ORDER BY ep.day LOOP
+        IF analytics.day_is_clean(p.day) THEN
+            -- Hold the day's lock so no rollup or writer of it runs meanwhile.
+            PERFORM analytics.lock_day(p.day, true);
+            EXECUTE format('ALTER TABLE analytics.usage_events DETACH PARTITION %s', p.partition);
+            EXECUTE format('DROP TABLE %s', p.partition);
+            UPDATE analytics.rollup_days r SET raw_dropped = true WHERE r.day = p.day;
+            dropped_partitions := dropped_partitions + 1;
+        ELSE
+            RAISE NOTICE 'keeping % : the day is not rolled up yet', p.partition;
+            kept_unrolled := kept_unrolled + 1;
+        END IF;
+    END LOOP;
+
+    -- Fold old daily rows into months: counts are summed, sketches merged.
+    WITH gone AS (
+        DELETE FROM analytics.analytics_daily_aggregates a WHERE a.date < daily_cut RETURNING a.*
+    )
+    INSERT INTO analytics.analytics_monthly_aggregates AS m (tenant_id, agent_id, month, metric_type, count, updated_at)
+    SELECT g.tenant_id, g.agent_id, date_trunc('month', g.date)::date, g.metric_type, sum(g.count), stamp
+    FROM gone g GROUP BY 1, 2, 3, 4
+    ON CONFLICT ON CONSTRAINT analytics_monthly_aggregates_key DO UPDATE
+        SET count = m.count + excluded.count, updated_at = excluded.updated_at;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    folded_rows := folded_rows + n;
+
+    WITH gone AS (
+        DELETE FROM analytics.usage_stats_daily s WHERE s.date < daily_cut RETURNING s.*
+    )
+    INSERT INTO analytics.usage_stats_monthly AS m
+        (month, tenant_id, agent_id, event_type, endpoint, method, tool_name, mcp_server, model,
+         calls, successes, failures, total_latency_ms, latency, input_tokens, output_tokens, cost_usd, updated_at)
+    SELECT date_trunc('month', g.date)::date, g.tenant_id, g.agent_id, g.event_type, g.endpoint, g.method,
+           g.tool_name, g.mcp_server, g.model, sum(g.calls), sum(g.successes), sum(g.failures),
+           sum(g.total_latency_ms), analytics.qsketch_merge(g.latency), sum(g.input_tokens),
+           sum(g.output_tokens), sum(g.cost_usd), stamp
+    FROM gone g GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
+    ON CONFLICT ON CONSTRAINT usage_stats_monthly_key DO UPDATE
+        SET calls = m.calls + excluded.calls, successes = m.successes + excluded.successes,
+            failures = m.failures + excluded.failures,
+            total_latency_ms = m.total_latency_ms + excluded.total_latency_ms,
+            latency = (SELECT analytics.qsketch_merge(x.s) FROM (VALUES (m.latency), (excluded.latency)) AS x(s)),
+            input_tokens = m.input_tokens + excluded.input_tokens,
+            output_tokens = m.output_tokens + excluded.output_tokens,
+            cost_usd = m.cost_usd + excluded.cost_usd, updated_at = excluded.updated_at;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    folded_rows := folded_rows + n;
+
+    DELETE FROM analytics.tenant_daily t WHERE t.date < daily_cut;
+    DELETE FROM analytics.agent_daily a WHERE a.date < daily_cut;
+    DELETE FROM analytics.endpoint_daily e WHERE e.date < daily_cut;
+
+    INSERT INTO analytics.job_runs (job, started_at, finished_at, duration_ms, rows, status, backend_pid)
+    VALUES ('retention', t0, clock_timestamp(), extract(epoch FROM clock_timestamp() - t0) * 1000,
+            dropped_partitions + folded_rows, 'succeeded', pg_backend_pid());
+END
+$$;
+COMMENT ON FUNCTION analytics.run_retention() IS
+    'Drops raw day partitions older than analytics.raw_retention_days once their day is rolled up (never an unrolled day), and folds daily rows older than analytics.daily_retention_days into monthly rows (sums; latency sketches merged)';
+
+-------------------------------------------------------------------------------
+-- Scheduling with pg_cron
+-------------------------------------------------------------------------------
+
+-- Raise the error for a missing pg_cron.
+CREATE OR REPLACE FUNCTION analytics.require_pg_cron()
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron') THEN
+        RAISE EXCEPTION 'scheduling needs the pg_cron extension, which is not installed in database %', current_database()
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Install pg_cron (Debian: postgresql-15-cron), add it to shared_preload_libraries, '
+                         'set cron.database_name to this database, restart, and run CREATE EXTENSION pg_cron.';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION analytics.require_pg_cron() IS 'Raises a clear error when pg_cron is not installed in this database';
+
+-- Schedule (or reschedule) a job under a fixed name; returns its job id.
+CREATE OR REPLACE FUNCTION analytics.schedule_job(job_name text, schedule text, command text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM analytics.require_pg_cron();
+    -- pg_cron replaces the job of the same name and user.
+    RETURN cron.schedule(job_name, schedule, command);
+END
+$$;
+COMMENT ON FUNCTION analytics.schedule_job(text, text, text) IS
+    'Schedules a pg_cron job under a fixed name, replacing the job of that name; returns the job id';
+
+CREATE OR REPLACE FUNCTION analytics.unschedule_job(job_name text)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM analytics.require_pg_cron();
+    IF NOT EXISTS (SELECT 1 FROM cron.job j WHERE j.jobname = unschedule_job.job_name) THEN
+        RETURN false;
+    END IF;
+    RETURN cron.unschedule(job_name);
+END
+$$;
+COMMENT ON FUNCTION analytics.unschedule_job(text) IS 'Removes the pg_cron job of that name; false when there was none';
+
+CREATE OR REPLACE FUNCTION analytics.schedule_rollup(schedule text DEFAULT '5 0 * * *')
+RETURNS bigint
+LANGUAGE sql VOLATILE STRICT
+AS $$ SELECT analytics.schedule_job('analytics-rollup', schedule, 'CALL analytics.rollup_job()') $$;
+COMMENT ON FUNCTION analytics.schedule_rollup(text) IS
+    'Registers the nightly rollup job with pg_cron (job name analytics-rollup, default 00:05 UTC); calling it again updates the job; returns the job id';
+
+CREATE OR REPLACE FUNCTION analytics.unschedule_rollup()
+RETURNS boolean
+LANGUAGE sql VOLATILE
+AS $$ SELECT analytics.unschedule_job('analytics-rollup') $$;
+COMMENT ON FUNCTION analytics.unschedule_rollup() IS 'Removes the rollup job; false when it was not scheduled';
+
+CREATE OR REPLACE FUNCTION analytics.schedule_increments(schedule text DEFAULT '* * * * *', passes integer DEFAULT 4)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF passes < 1 OR passes > 12 THEN
+        RAISE EXCEPTION 'passes must be between 1 and 12, not %', passes USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    RETURN analytics.schedule_job('analytics-increments', schedule, format('CALL analytics.increment_job(%s)', passes));
+END
+$$;
+COMMENT ON FUNCTION analytics.schedule_increments(text, integer) IS
+    'Registers the job that keeps today''s rollups current with pg_cron (job name analytics-increments, default every minute in 4 passes, so readers add at most 15 seconds of raw events); calling it again updates the job; returns the job id';
+
+CREATE OR REPLACE FUNCTION analytics.unschedule_increments()
+RETURNS boolean
+LANGUAGE sql VOLATILE
+AS $$ SELECT analytics.unschedule_job('analytics-increments') $$;
+COMMENT ON FUNCTION analytics.unschedule_increments() IS 'Removes the increments job; false when it was not scheduled';
+
+CREATE OR REPLACE FUNCTION analytics.schedule_retention(schedule text DEFAULT '30 1 * * *')
+RETURNS bigint
+LANGUAGE sql VOLATILE STRICT
+AS $$ SELECT analytics.schedule_job('analytics-retention', schedule, 'SELECT analytics.run_retention()') $$;
+COMMENT ON FUNCTION analytics.schedule_retention(text) IS
+    'Registers the retention job with pg_cron (job name analytics-retention, default 01:30 UTC); calling it again updates the job; returns the job id';
+
+CREATE OR REPLACE FUNCTION analytics.unschedule_retention()
+RETURNS boolean
+LANGUAGE sql VOLATILE
+AS $$ SELECT analytics.unschedule_job('analytics-retention') $$;
+COMMENT ON FUNCTION analytics.unschedule_retention() IS 'Removes the retention job; false when it was not scheduled';
+
+-------------------------------------------------------------------------------
+-- functions/70_reports.sql (layer 70, typed report functions): the answers
+-- of the contract's §5 as jsonb, for a tenant given explicitly.  SQL
+-- callers use them directly; the HTTP layer (80) calls them after its
+-- checks.  They read through the readers (layer 50) and compute trends and
+-- the usage summary with the C trend module (layer 20: daycounts_agg,
+-- trend, usage_summary_agg).  Re-runnable.
+-------------------------------------------------------------------------------
+
+-- Checks of the typed functions (ordinary errors, not HTTP ones).
+CREATE OR REPLACE FUNCTION analytics.check_period("from" date, "to" date)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF "from" IS NULL OR "to" IS NULL OR "from" > "to" OR "to" - "from" > 3660 THEN
+        RAISE EXCEPTION 'invalid period % to %', "from", "to"
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'from and to are non-NULL, from <= to, at most 3661 days.';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION analytics.check_period(date, date) IS
+    'Raises invalid_parameter_value unless from <= to, both non-NULL, at most 3661 days';
+
+-- A period as JSON.
+CREATE OR REPLACE FUNCTION analytics.period_json("from" date, "to" date)
+RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT jsonb_build_object('from', to_char($1, 'YYYY-MM-DD'), 'to', to_char($2, 'YYYY-MM-DD')) $$;
+COMMENT ON FUNCTION analytics.period_json(date, date) IS 'A period as {"from": "YYYY-MM-DD", "to": "YYYY-MM-DD"}';
+
+CREATE OR REPLACE FUNCTION analytics.usage_summary(tenant_id uuid, "from" date, "to" date)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    result jsonb;
+BEGIN
+    PERFORM analytics.check_period("from", "to");
+    WITH d AS MATERIALIZED (
+        SELECT x.date, x.api_calls, x.token_issuances, x.credential_rotations, x.active_agents
+        FROM analytics.read_tenant_days(usage_summary.tenant_id, "from", "to") x)
+    SELECT jsonb_build_object(
+        'tenantId', usage_summary.tenant_id,
+        'period', analytics.period_json("from", "to"),
+        'summary', (SELECT analytics.usage_summary_agg(d.date, m.metric, m.n, "from", "to")
+                    FROM d CROSS JOIN LATERAL (VALUES ('api_calls', d.api_calls), ('token_issuances', d.token_issuances),
+                                                      ('credential_rotations', d.credential_rotations)) m(metric, n))
+                   || jsonb_build_object('activeAgentCount', (SELECT count(DISTINCT a) FROM d, unnest(d.active_agents) a)))
+    INTO result;
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION analytics.usage_summary(uuid, date, date) IS
+    'Usage summary of a tenant over [from, to] (contract §5 shape): totals, active agents, floor average per day, peak day (earliest of the maximum, null without calls); the summary is analytics.usage_summary_agg over the tenant''s days';
+
+CREATE OR REPLACE FUNCTION analytics.agent_activity(tenant_id uuid, "from" date, "to" date, agent_id uuid DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    result jsonb;
+BEGIN
+    PERFORM analytics.check_period("from", "to");
+    -- Each agent's zero-filled daily series by the C trend module
+    -- (daycounts_agg, daycounts_jsonb): a jsonb object per day and agent
+    -- built in SQL would cost several times more.
+    WITH c AS MATERIALIZED (
+        SELECT x.date, x.agent_id, x.api_calls, x.token_issuances, x.credential_rotations
+        FROM analytics.read_agent_days(agent_activity.tenant_id, "from", "to") x
+        WHERE x.agent_id IS NOT NULL AND (agent_activity.agent_id IS NULL OR x.agent_id = agent_activity.agent_id)),
+    ids AS (
+        SELECT agent_activity.agent_id AS id WHERE agent_activity.agent_id IS NOT NULL
+        UNION
+        SELECT c.agent_id FROM c WHERE agent_activity.agent_id IS NULL),
+    per_agent AS (
+        SELECT r.id,
+               analytics.daycounts_jsonb(analytics.daycounts_agg(r.date, r.api_calls, r.token_issuances,
+                                                                 r.credential_rotations, "from", "to"),
+                                         ARRAY['apiCalls', 'tokenIssuances', 'credentialRotations']) AS daily
+        FROM (SELECT c.agent_id AS id, c.date, c.api_calls, c.token_issuances, c.credential_rotations FROM c
+              UNION ALL
+              -- (a zero row, so that an agent without events has its series)
+              SELECT ids.id, "from", 0, 0, 0 FROM ids) r
+        GROUP BY r.id)
+    SELECT jsonb_build_object(
+        'tenantId', agent_activity.tenant_id,
+        'period', analytics.period_json("from", "to"),
+        'agents', coalesce(jsonb_agg(jsonb_build_object('agentId', p.id, 'agentName', a.name, 'dailyActivity', p.daily)
+                                     ORDER BY a.name, p.id), '[]'))
+    INTO result
+    FROM per_agent p
+    LEFT JOIN analytics.agents a ON a.agent_id = p.id;
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION analytics.agent_activity(uuid, date, date, uuid) IS
+    'Daily api calls, token issuances and credential rotations over [from, to] for each agent of a tenant with any event in the period (or the one agent given), zero-filled, ordered by agent name then id';
+
+CREATE OR REPLACE FUNCTION analytics.token_trends(tenant_id uuid, "from" date, "to" date, granularity text DEFAULT 'day')
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    result jsonb;
+BEGIN
+    PERFORM analytics.check_period("from", "to");
+    IF granularity IS NULL OR granularity NOT IN ('day', 'week') THEN
+        RAISE EXCEPTION 'invalid granularity "%"', granularity
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Use ''day'' or ''week''.';
+    END IF;
+    WITH d AS MATERIALIZED (
+        SELECT x.date, x.token_issuances, x.token_failures, x.issuing_agents
+        FROM analytics.read_tenant_days(token_trends.tenant_id, "from", "to") x),
+    -- Every bucket, zero-filled, by the C trend module.
+    b AS (
+        SELECT t.bucket, t.count AS total, t.count2 AS failed
+        FROM analytics.trend((SELECT analytics.daycounts_agg(d.date, d.token_issuances, d.token_failures, "from", "to") FROM d),
+                             granularity, "from", "to") t),
+    -- A day's issuing agents are distinct already; a week needs the union.
+    agents AS (
+        SELECT d.date AS bucket, cardinality(d.issuing_agents)::bigint AS n FROM d WHERE granularity = 'day'
+        UNION ALL
+        SELECT analytics.trend_bucket(d.date, granularity, "from"), count(DISTINCT a)
+        FROM d, unnest(d.issuing_agents) a WHERE granularity = 'week' GROUP BY 1)
+    -- (built as json and turned into jsonb once)
+    SELECT json_build_object(
+        'tenantId', token_trends.tenant_id,
+        'period', analytics.period_json("from", "to"),
+        'granularity', granularity,
+        'dataPoints', json_agg(json_build_object(
+            'date', b.bucket,
+            'totalIssuances', b.total,
+            'successfulIssuances', b.total - b.failed,
+            'failedIssuances', b.failed,
+            'uniqueAgents', coalesce(a.n, 0)) ORDER BY b.bucket))::jsonb
+    INTO result
+    FROM b
+    LEFT JOIN agents a ON a.bucket = b.bucket;
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION analytics.token_trends(uuid, date, date, text) IS
+    'Token issuances of a tenant over [from, to] by day or ISO week (a week bucket is labelled by its first day in the period): total, successful, failed, distinct issuing agents; every bucket, zero-filled, oldest first (analytics.trend over a daycounts)';
+
+CREATE OR REPLACE FUNCTION analytics.tokens(tenant_id uuid, days integer DEFAULT 30)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    today  date := analytics.utc_today();
+    first  date := today - (days - 1);
+    result jsonb;
+BEGIN
+    PERFORM analytics.check_period(first, today);
+    SELECT json_build_object(
+        'tenantId', tokens.tenant_id,
+        'days', days,
+        'data', json_agg(json_build_object('date', t.bucket, 'count', t.count) ORDER BY t.bucket))::jsonb
+    INTO result
+    FROM analytics.trend((SELECT analytics.daycounts_agg(x.date, x.token_issuances, first, today)
+                          FROM analytics.read_tenant_days(tokens.tenant_id, first, today) x),
+                         'day', first, today) t;
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION analytics.tokens(uuid, integer) IS
+    'Token issuances of a tenant per day over the last days days ending today (UTC), zero-filled, oldest first';
+
+CREATE OR REPLACE FUNCTION analytics.agents_activity(tenant_id uuid, days integer DEFAULT 30)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    today  date := analytics.utc_today();
+    result jsonb;
+BEGIN
+    PERFORM analytics.check_period(today - (days - 1), today);
+    SELECT jsonb_build_object(
+        'tenantId', agents_activity.tenant_id,
+        'data', coalesce(jsonb_agg(jsonb_build_object('dow', c.dow, 'hour', c.hour, 'count', c.count)
+                                   ORDER BY c.dow, c.hour), '[]'))
+    INTO result
+    FROM analytics.heatmap_cells((SELECT analytics.heatmap_merge(x.api_heatmap)
+                                  FROM analytics.read_tenant_days(agents_activity.tenant_id, today - (days - 1), today) x)) c;
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION analytics.agents_activity(uuid, integer) IS
+    'Day-of-week x hour (UTC) heatmap of a tenant''s api calls over the last days days ending today: non-zero cells ordered by dow (0 = Sunday) then hour';
+
+CREATE OR REPLACE FUNCTION analytics.agent_tokens(tenant_id uuid, month date DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    first  date := date_trunc('month', coalesce(month, analytics.utc_today()))::date;
+    last   date := least((first + interval '1 month')::date - 1, analytics.utc_today());
+    result jsonb;
+BEGIN
+    SELECT jsonb_build_object(
+        'tenantId', agent_tokens.tenant_id,
+        'month', to_char(first, 'YYYY-MM'),
+        'data', coalesce(jsonb_agg(jsonb_build_object('agentId', x.agent_id, 'tokenCount', x.n)
+                                   ORDER BY x.n DESC, x.agent_id), '[]'))
+    INTO result
+    FROM (SELECT a.agent_id, sum(a.token_issuances)::bigint AS n
+          FROM analytics.read_agent_days(agent_tokens.tenant_id, first, greatest(first, last)) a
+          WHERE a.agent_id IS NOT NULL
+          GROUP BY a.agent_id
+          HAVING sum(a.token_issuances) > 0) x;
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION analytics.agent_tokens(uuid, date) IS
+    'Token issuances per agent of a tenant in a UTC calendar month (default the current one, up to now), most first, then by agent id; agents without issuances are left out';
+
+CREATE OR REPLACE FUNCTION analytics.rotation_frequency(tenant_id uuid, "from" date, "to" date)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    result jsonb;
+BEGIN
+    PERFORM analytics.check_period("from", "to");
+    WITH x AS MATERIALIZED (
+        SELECT x.date, x.agent_id, x.credential_rotations
+        FROM analytics.read_agent_days(rotation_frequency.tenant_id, "from", "to") x),
+    c AS (SELECT x.* FROM x WHERE x.credential_rotations > 0),
+    ids AS (SELECT DISTINCT x.agent_id AS id FROM x WHERE x.agent_id IS NOT NULL),
+    per_agent AS (
+        SELECT ids.id, coalesce(sum(c.credential_rotations), 0)::bigint AS rotations,
+               count(c.date) FILTER (WHERE c.credential_rotations > 0) AS rotation_days,
+               max(c.date) FILTER (WHERE c.credential_rotations > 0) AS last_day
+        FROM ids LEFT JOIN c ON c.agent_id = ids.id
+        GROUP BY ids.id)
+    SELECT jsonb_build_object(
+        'tenantId', rotation_frequency.tenant_id,
+        'period', analytics.period_json("from", "to"),
+        'totalRotations', (SELECT coalesce(sum(c.credential_rotations), 0)::bigint FROM c),
+        'agents', coalesce((SELECT jsonb_agg(jsonb_build_object(
+                                'agentId', p.id, 'agentName', a.name, 'rotations', p.rotations,
+                                'rotationDays', p.rotation_days,
+                                'lastRotationDate', to_char(p.last_day, 'YYYY-MM-DD'),
+                                'averageDaysBetweenRotations',
+                                    CASE WHEN p.rotations > 0 THEN round(("to" - "from" + 1)::numeric / p.rotations, 1) END)
+                                ORDER BY p.rotations DESC, a.name, p.id)
+                            FROM per_agent p LEFT JOIN analytics.agents a ON a.agent_id = p.id), '[]'))
+    INTO result;
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION analytics.rotation_frequency(uuid, date, date) IS
+    'Credential rotations of a tenant over [from, to]: the total (events with no agent included) and, for each agent with any event in the period, its rotations, days with a rotation, last rotation day and average days between rotations; most rotations first';
+
+CREATE OR REPLACE FUNCTION analytics.call_patterns(tenant_id uuid, "from" date, "to" date)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    result jsonb;
+BEGIN
+    PERFORM analytics.check_period("from", "to");
+    SELECT jsonb_build_object(
+        'tenantId', call_patterns.tenant_id,
+        'period', analytics.period_json("from", "to"),
+        'totalCalls', coalesce(sum(s.calls), 0)::bigint,
+        'endpoints', coalesce(jsonb_agg(jsonb_build_object(
+            'endpoint', s.endpoint, 'method', s.method, 'calls', s.calls,
+            'successes', s.successes, 'failures', s.calls - s.successes,
+            'successRate', round(s.successes::numeric / nullif(s.calls, 0), 4),
+            'latencyMs', CASE WHEN analytics.sketch_count(s.latency) > 0 THEN jsonb_build_object(
+                'p50', round(q[1]::numeric, 3), 'p95', round(q[2]::numeric, 3), 'p99', round(q[3]::numeric, 3)) END)
+            ORDER BY s.calls DESC, s.endpoint, s.method), '[]'))
+    INTO result
+    FROM analytics.read_endpoint_stats(call_patterns.tenant_id, "from", "to") s
+    LEFT JOIN LATERAL (SELECT analytics.quantiles(s.latency, ARRAY[0.5, 0.95, 0.99]) AS q
+                       WHERE analytics.sketch_count(s.latency) > 0) l ON true;
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION analytics.call_patterns(uuid, date, date) IS
+    'API calls of a tenant over [from, to] per endpoint and method: calls, successes, failures, success rate and latency p50/p95/p99 in ms from merged qsketches (1% relative accuracy, one value per event row); most calls first';
+
+
+-- The six daily metrics of a tenant for every day of [from, to],
+-- zero-filled, oldest first (for SQL callers; the API answers are built on
+-- the same reader).
+CREATE OR REPLACE FUNCTION analytics.daily_counts(tenant_id uuid, "from" date, "to" date)
+RETURNS SETOF analytics.day_metrics
+LANGUAGE plpgsql STABLE STRICT
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+BEGIN
+    PERFORM analytics.check_period("from", "to");
+    RETURN QUERY
+    SELECT g::date, coalesce(x.api_calls, 0), coalesce(x.token_issuances, 0), coalesce(x.token_failures, 0),
+           coalesce(x.credential_rotations, 0), coalesce(x.tool_calls, 0), coalesce(x.llm_calls, 0)
+    FROM generate_series("from"::timestamp, "to"::timestamp, interval '1 day') g
+    LEFT JOIN analytics.read_tenant_days(daily_counts.tenant_id, "from", "to") x ON x.date = g::date
+    ORDER BY 1;
+END
+$$;
+COMMENT ON FUNCTION analytics.daily_counts(uuid, date, date) IS
+    'Daily metric counts of a tenant for every day of [from, to], zero-filled, oldest first, up to the moment of the call: rollup rows plus the raw events analytics.read_plan names';
+-------------------------------------------------------------------------------
+-- functions/80_http.sql (layer 80, the HTTP layer): errors as PostgREST
+-- turns them into HTTP responses, the JWT claims, parameter parsing, and the
+-- analytics_api functions PostgREST exposes.  Re-runnable.
+--
+-- Vocabulary:
+--   typed function  analytics.<name>(tenant_id uuid, ...) (layer 70): the
+--                   computation, for SQL callers; no tenant checks.
+--   API function    analytics_api.<name>(text, ...): what PostgREST exposes;
+--                   tenant from the JWT claims, text parameters parsed inside,
+--                   every refusal raised with analytics.http_error() in the
+--                   form PostgREST v12 turns into an HTTP status and body.
+--   http_*          the helpers of this layer.
+--
+-- Security: API functions are SECURITY DEFINER with a pinned search_path.
+-- EXECUTE on them is granted only to analytics_tenant (layer 90), and they
+-- trust the claims only when the calling role (SET ROLE, else the session
+-- user) has the privileges of analytics_tenant.
+-------------------------------------------------------------------------------
+
+-------------------------------------------------------------------------------
+
+-- Raise an API error the way PostgREST v12 maps it to an HTTP response.
+CREATE OR REPLACE FUNCTION analytics.http_error(status integer, code text, message text)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RAISE SQLSTATE 'PGRST'
+        USING MESSAGE = json_build_object('code', code, 'message', message)::text,
+              DETAIL = json_build_object('status', status, 'headers', json_build_object())::text;
+END
+$$;
+COMMENT ON FUNCTION analytics.http_error(integer, text, text) IS
+    'Raises SQLSTATE PGRST with message {"code","message"} and detail {"status","headers"}: PostgREST answers with that HTTP status and body';
+
+-- The tenant the JWT claims name (tenant_id, else organization_id), or NULL.
+-- Never raises: also used by the row-level security policies.
+CREATE OR REPLACE FUNCTION analytics.http_claimed_tenant()
+RETURNS uuid
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    claims text := current_setting('request.jwt.claims', true);
+    v      text;
+BEGIN
+    IF claims IS NULL OR claims = '' THEN
+        RETURN NULL;
+    END IF;
+    BEGIN
+        v := coalesce(claims::jsonb ->> 'tenant_id', claims::jsonb ->> 'organization_id');
+    EXCEPTION WHEN others THEN
+        RETURN NULL;
+    END;
+    IF v ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
+        RETURN v::uuid;
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION analytics.http_claimed_tenant() IS
+    'The tenant named by request.jwt.claims (claim tenant_id, else organization_id) as a uuid; NULL when missing or malformed';
+
+-- Does the role calling the API act as analytics_tenant?  Inside a SECURITY
+-- DEFINER function current_user is the owner, so the caller is the role set
+-- with SET ROLE (PostgREST's SET LOCAL ROLE), else the session user.  A
+-- NOINHERIT authenticator that has not switched role does not qualify.
+CREATE OR REPLACE FUNCTION analytics.http_caller_is_tenant_role()
+RETURNS boolean
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT EXISTS (
+        SELECT 1
+        FROM pg_catalog.pg_roles c
+        WHERE c.rolname = CASE WHEN current_setting('role') = 'none' THEN session_user::text ELSE current_setting('role') END
+          AND (c.rolsuper OR EXISTS (SELECT 1 FROM pg_catalog.pg_roles t
+                                     WHERE t.rolname = 'analytics_tenant' AND pg_catalog.pg_has_role(c.oid, t.oid, 'USAGE'))))
+$$;
+COMMENT ON FUNCTION analytics.http_caller_is_tenant_role() IS
+    'True when the role calling the API (SET ROLE, else the session user) is a superuser or has the privileges of analytics_tenant';
+
+-- The caller's tenant, after the checks every API function makes, in the
+-- contract's order: analytics.enabled (404), a trusted caller with a claim
+-- naming a registered tenant (401), the free tier (403).
+CREATE OR REPLACE FUNCTION analytics.http_tenant()
+RETURNS uuid
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tid  uuid;
+    tier text;
+BEGIN
+    IF NOT analytics.setting('enabled')::boolean THEN
+        PERFORM analytics.http_error(404, 'NOT_FOUND', 'Analytics is not enabled');
+    END IF;
+    IF NOT analytics.http_caller_is_tenant_role() THEN
+        PERFORM analytics.http_error(401, 'UNAUTHORIZED', 'This role may not use the analytics API');
+    END IF;
+    tid := analytics.http_claimed_tenant();
+    IF tid IS NULL THEN
+        PERFORM analytics.http_error(401, 'UNAUTHORIZED', 'Missing or invalid tenant claim');
+    END IF;
+    SELECT t.tier INTO tier FROM analytics.tenants t WHERE t.tenant_id = tid;
+    IF NOT FOUND THEN
+        PERFORM analytics.http_error(401, 'UNAUTHORIZED', 'Unknown tenant');
+    END IF;
+    IF tier = 'free' AND NOT analytics.setting('free_tier_access')::boolean THEN
+        PERFORM analytics.http_error(403, 'ANALYTICS_NOT_AVAILABLE', 'Analytics is not available on the free tier');
+    END IF;
+    RETURN tid;
+END
+$$;
+COMMENT ON FUNCTION analytics.http_tenant() IS
+    'The calling tenant for the API: 404 NOT_FOUND when analytics.enabled is off, 401 UNAUTHORIZED without a trusted claim naming a registered tenant, 403 ANALYTICS_NOT_AVAILABLE for the free tier unless analytics.free_tier_access is on';
+
+-- A YYYY-MM-DD parameter, or 400 INVALID_DATE_RANGE.
+CREATE OR REPLACE FUNCTION analytics.http_parse_date(value text, name text)
+RETURNS date
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF value ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' THEN
+        BEGIN
+            RETURN value::date;
+        EXCEPTION WHEN others THEN
+            NULL;
+        END;
+    END IF;
+    PERFORM analytics.http_error(400, 'INVALID_DATE_RANGE', format('%s must be a date YYYY-MM-DD', name));
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION analytics.http_parse_date(text, text) IS
+    'Parses a YYYY-MM-DD API parameter; anything else raises 400 INVALID_DATE_RANGE naming the parameter';
+
+-- The period of an API call: defaults to = today, from = to - 29; from <= to
+-- <= today and at most max_days days counting both ends, else 400.
+CREATE OR REPLACE FUNCTION analytics.http_period("from" text, "to" text, max_days integer,
+                                     OUT from_day date, OUT to_day date)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    today date := analytics.utc_today();
+BEGIN
+    to_day := CASE WHEN http_period."to" IS NULL THEN today ELSE analytics.http_parse_date(http_period."to", 'to') END;
+    from_day := CASE WHEN http_period."from" IS NULL THEN to_day - 29 ELSE analytics.http_parse_date(http_period."from", 'from') END;
+    IF from_day > to_day THEN
+        PERFORM analytics.http_error(400, 'INVALID_DATE_RANGE', 'from must not be after to');
+    END IF;
+    IF to_day > today THEN
+        PERFORM analytics.http_error(400, 'INVALID_DATE_RANGE', 'to must not be after today (UTC)');
+    END IF;
+    IF to_day - from_day + 1 > max_days THEN
+        PERFORM analytics.http_error(400, 'INVALID_DATE_RANGE',
+                                    format('the period may span at most %s days, both ends included', max_days));
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION analytics.http_period(text, text, integer) IS
+    'Parses and checks the from/to parameters of an API call: defaults to = today (UTC), from = to - 29; 400 INVALID_DATE_RANGE for bad dates, from > to, to > today or more than max_days days';
+
+-- The days parameter: a positive integer <= 90, else 400 VALIDATION_ERROR.
+CREATE OR REPLACE FUNCTION analytics.http_parse_days(days text)
+RETURNS integer
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF days ~ '^[0-9]{1,4}$' AND days::integer BETWEEN 1 AND 90 THEN
+        RETURN days::integer;
+    END IF;
+    PERFORM analytics.http_error(400, 'VALIDATION_ERROR', 'days must be an integer from 1 to 90');
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION analytics.http_parse_days(text) IS
+    'Parses the days API parameter: an integer from 1 to 90, else 400 VALIDATION_ERROR';
+
+
+-------------------------------------------------------------------------------
+-- The HTTP-facing functions (PostgREST: db-schemas = analytics_api)
+-------------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION analytics_api.usage_summary("from" text DEFAULT NULL, "to" text DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tid uuid := analytics.http_tenant();
+    p   record := analytics.http_period("from", "to", 365);
+BEGIN
+    RETURN analytics.usage_summary(tid, p.from_day, p.to_day);
+END
+$$;
+COMMENT ON FUNCTION analytics_api.usage_summary(text, text) IS
+$$Usage summary of the caller's tenant
+
+GET /rpc/usage_summary?from=YYYY-MM-DD&to=YYYY-MM-DD (defaults: the 30 days ending today, UTC; at most 365 days). Returns {tenantId, period {from, to}, summary {totalApiCalls, totalTokenIssuances, totalCredentialRotations, activeAgentCount, averageDailyApiCalls, peakDailyApiCalls, peakDate}}. Errors: 400 INVALID_DATE_RANGE, 401 UNAUTHORIZED, 403 ANALYTICS_NOT_AVAILABLE, 404 NOT_FOUND.$$;
+
+CREATE OR REPLACE FUNCTION analytics_api.agent_activity("from" text DEFAULT NULL, "to" text DEFAULT NULL, "agentId" text DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tid   uuid := analytics.http_tenant();
+    p     record := analytics.http_period("from", "to", 90);
+    agent uuid;
+BEGIN
+    IF "agentId" IS NOT NULL THEN
+        IF "agentId" ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
+            SELECT a.agent_id INTO agent FROM analytics.agents a
+            WHERE a.agent_id = "agentId"::uuid AND a.tenant_id = tid;
+        END IF;
+        IF agent IS NULL THEN
+            PERFORM analytics.http_error(404, 'AGENT_NOT_FOUND', 'No agent with this id in your tenant');
+        END IF;
+    END IF;
+    RETURN analytics.agent_activity(tid, p.from_day, p.to_day, agent);
+END
+$$;
+COMMENT ON FUNCTION analytics_api.agent_activity(text, text, text) IS
+$$Daily activity per agent of the caller's tenant
+
+GET /rpc/agent_activity?from=YYYY-MM-DD&to=YYYY-MM-DD&agentId=UUID (defaults: the 30 days ending today, UTC; at most 90 days; all agents with any event in the period). Returns {tenantId, period, agents [{agentId, agentName, dailyActivity [{date, apiCalls, tokenIssuances, credentialRotations}]}]}, agents by name then id, every day zero-filled, oldest first. Errors: 400 INVALID_DATE_RANGE, 401, 403, 404 NOT_FOUND, 404 AGENT_NOT_FOUND.$$;
+
+CREATE OR REPLACE FUNCTION analytics_api.token_trends("from" text DEFAULT NULL, "to" text DEFAULT NULL, granularity text DEFAULT 'day')
+RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tid uuid := analytics.http_tenant();
+    p   record := analytics.http_period("from", "to", 365);
+BEGIN
+    IF granularity IS NULL OR granularity NOT IN ('day', 'week') THEN
+        PERFORM analytics.http_error(400, 'INVALID_GRANULARITY', 'granularity must be day or week');
+    END IF;
+    RETURN analytics.token_trends(tid, p.from_day, p.to_day, granularity);
+END
+$$;
+COMMENT ON FUNCTION analytics_api.token_trends(text, text, text) IS
+$$Token issuance trend of the caller's tenant
+
+GET /rpc/token_trends?from=YYYY-MM-DD&to=YYYY-MM-DD&granularity=day|week (defaults: the 30 days ending today, UTC, by day; at most 365 days). Returns {tenantId, period, granularity, dataPoints [{date, totalIssuances, successfulIssuances, failedIssuances, uniqueAgents}]}: every bucket zero-filled, oldest first; a week is an ISO week labelled by its first day inside the period. Errors: 400 INVALID_DATE_RANGE, 400 INVALID_GRANULARITY, 401, 403, 404.$$;
+
+CREATE OR REPLACE FUNCTION analytics_api.tokens(days text DEFAULT '30')
+RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tid uuid := analytics.http_tenant();
+    n   integer := analytics.http_parse_days(days);
+BEGIN
+    RETURN analytics.tokens(tid, n);
+END
+$$;
+COMMENT ON FUNCTION analytics_api.tokens(text) IS
+$$Token issuances per day of the caller's tenant
+
+GET /rpc/tokens?days=N (1 to 90, default 30): exactly N days ending today (UTC). Returns {tenantId, days, data [{date, count}]}, zero-filled, oldest first. Errors: 400 VALIDATION_ERROR, 401, 403, 404.$$;
+
+CREATE OR REPLACE FUNCTION analytics_api.agents_activity(days text DEFAULT '30')
+RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tid uuid := analytics.http_tenant();
+    n   integer := analytics.http_parse_days(days);
+BEGIN
+    RETURN analytics.agents_activity(tid, n);
+END
+$$;
+COMMENT ON FUNCTION analytics_api.agents_activity(text) IS
+$$Day-of-week x hour heatmap of the caller's API calls
+
+GET /rpc/agents_activity?days=N (1 to 90, default 30): api_call events of the last N days ending today, by UTC day of week (0 = Sunday) and hour. Returns {tenantId, data [{dow, hour, count}]}, non-zero cells only, by dow then hour. Errors: 400 VALIDATION_ERROR, 401, 403, 404.$$;
+
+CREATE OR REPLACE FUNCTION analytics_api.agents()
+RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tid uuid := analytics.http_tenant();
+BEGIN
+    RETURN analytics.agent_tokens(tid);
+END
+$$;
+COMMENT ON FUNCTION analytics_api.agents() IS
+$$Token issuances per agent this month
+
+GET /rpc/agents: token issuances per agent of the caller's tenant in the current UTC calendar month. Returns {tenantId, month (YYYY-MM), data [{agentId, tokenCount}]}, most first. Errors: 401, 403, 404.$$;
+
+CREATE OR REPLACE FUNCTION analytics_api.rotation_frequency("from" text DEFAULT NULL, "to" text DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tid uuid := analytics.http_tenant();
+    p   record := analytics.http_period("from", "to", 365);
+BEGIN
+    RETURN analytics.rotation_frequency(tid, p.from_day, p.to_day);
+END
+$$;
+COMMENT ON FUNCTION analytics_api.rotation_frequency(text, text) IS
+$$Credential rotation frequency per agent
+
+GET /rpc/rotation_frequency?from=YYYY-MM-DD&to=YYYY-MM-DD (defaults: the 30 days ending today, UTC; at most 365 days). Returns {tenantId, period, totalRotations, agents [{agentId, agentName, rotations, rotationDays, lastRotationDate, averageDaysBetweenRotations}]} for every agent with any event in the period, most rotations first. Errors: 400 INVALID_DATE_RANGE, 401, 403, 404.$$;
+
+CREATE OR REPLACE FUNCTION analytics_api.call_patterns("from" text DEFAULT NULL, "to" text DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tid uuid := analytics.http_tenant();
+    p   record := analytics.http_period("from", "to", 365);
+BEGIN
+    RETURN analytics.call_patterns(tid, p.from_day, p.to_day);
+END
+$$;
+COMMENT ON FUNCTION analytics_api.call_patterns(text, text) IS
+$$API call patterns per endpoint and method
+
+GET /rpc/call_patterns?from=YYYY-MM-DD&to=YYYY-MM-DD (defaults: the 30 days ending today, UTC; at most 365 days). Returns {tenantId, period, totalCalls, endpoints [{endpoint, method, calls, successes, failures, successRate, latencyMs {p50, p95, p99}}]}, most calls first; latencies within 1% of the exact percentiles. Errors: 400 INVALID_DATE_RANGE, 401, 403, 404.$$;
+
+CREATE OR REPLACE FUNCTION analytics_api.record_events(events jsonb)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tid   uuid := analytics.http_tenant();
+    bad   bigint;
+    msg   text;
+    det   text;
+BEGIN
+    IF events IS NULL OR jsonb_typeof(events) <> 'array' THEN
+        PERFORM analytics.http_error(400, 'VALIDATION_ERROR', 'events must be a JSON array of event objects');
+    END IF;
+    SELECT e.i - 1 INTO bad FROM jsonb_array_elements(events) WITH ORDINALITY e(v, i)
+    WHERE jsonb_typeof(e.v) <> 'object' ORDER BY e.i LIMIT 1;
+    IF FOUND THEN
+        PERFORM analytics.http_error(400, 'VALIDATION_ERROR', format('event %s is not a JSON object', bad));
+    END IF;
+    SELECT e.i - 1 INTO bad FROM jsonb_array_elements(events) WITH ORDINALITY e(v, i)
+    WHERE jsonb_typeof(e.v -> 'tenant_id') IS DISTINCT FROM 'null' AND e.v ? 'tenant_id'
+      AND NOT (coalesce(e.v ->> 'tenant_id', '') ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+               AND (e.v ->> 'tenant_id')::uuid = tid)
+    ORDER BY e.i LIMIT 1;
+    IF FOUND THEN
+        PERFORM analytics.http_error(403, 'FORBIDDEN', format('event %s names another tenant', bad));
+    END IF;
+    BEGIN
+        RETURN analytics.record_events(
+            coalesce((SELECT jsonb_agg(e.v || jsonb_build_object('tenant_id', tid) ORDER BY e.i)
+                      FROM jsonb_array_elements(events) WITH ORDINALITY e(v, i)), '[]'));
+    EXCEPTION WHEN data_exception OR integrity_constraint_violation THEN
+        GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
+        PERFORM analytics.http_error(400, 'VALIDATION_ERROR', msg || coalesce(': ' || nullif(det, ''), ''));
+    END;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION analytics_api.record_events(jsonb) IS
+$$Records usage events for the caller's tenant
+
+POST /rpc/record_events with body {"events": [{...}, ...]}: objects with the usage_events column names; all or nothing; tenant_id may be left out (the caller's is used); an event naming another tenant is refused. Returns the number of rows stored. Errors: 400 VALIDATION_ERROR (the message names the event index and field), 403 FORBIDDEN (another tenant), 401, 403 ANALYTICS_NOT_AVAILABLE, 404.$$;
+
+-------------------------------------------------------------------------------
+-- 85_gateway.sql: what the HTTP gateway (http/: PostgREST behind nginx) needs
+-- from the database.  Re-runnable: run at install and at every upgrade.
+--
+--   analytics.set_api_timeouts(statement_timeout, lock_timeout)
+--       the time one API call may run, and wait for a lock, as settings of
+--       the API roles (ALTER ROLE ... SET), which PostgREST 12 applies to
+--       every request of that role.  A call cut by either answers 503
+--       {"code":"TIMEOUT"} through nginx (http/gateway.js).
+--   analytics.ensure_api_timeouts()
+--       the defaults (5s, 1s) for the API roles that have no timeouts yet;
+--       analytics.create_api_roles() calls it (an operator's values stay).
+--   analytics.api_timeouts()
+--       the settings in force, per API role.
+-------------------------------------------------------------------------------
+
+-- A duration setting's value in milliseconds, as PostgreSQL reads it (a bare
+-- number is milliseconds; units ms, s, min, h, d), or 22023 naming it.
+CREATE OR REPLACE FUNCTION analytics.api_timeout_ms(setting text, value text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET statement_timeout = 0
+SET lock_timeout = 0
+AS $$
+DECLARE
+    ms bigint;
+BEGIN
+    IF setting NOT IN ('statement_timeout', 'lock_timeout') THEN
+        RAISE EXCEPTION 'setting must be statement_timeout or lock_timeout, not %', setting
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF value IS NULL OR length(value) > 32 THEN
+        RAISE EXCEPTION '% must be a duration such as 5s or 500ms', setting
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- set_config checks the value; the function's own SET clauses undo it on exit
+    PERFORM pg_catalog.set_config(setting, value, true);
+    SELECT s.setting::bigint INTO ms FROM pg_catalog.pg_settings s WHERE s.name = api_timeout_ms.setting;
+    IF ms < 1 OR ms > 3600000 THEN
+        RAISE EXCEPTION '% must be from 1ms to 1h, not %', setting, value
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'The API roles always run with a timeout: 0 (none) is refused.';
+    END IF;
+    RETURN ms;
+END
+$$;
+COMMENT ON FUNCTION analytics.api_timeout_ms(text, text) IS
+    'The value of statement_timeout or lock_timeout in milliseconds as PostgreSQL reads it (bare number = ms); 22023 unless from 1 ms to 1 h';
+
+-- The API roles that exist, with their timeouts (the one list of them).
+CREATE OR REPLACE FUNCTION analytics.api_timeouts(OUT role name, OUT statement_timeout text, OUT lock_timeout text)
+RETURNS SETOF record
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN QUERY
+    SELECT r.rolname,
+           (SELECT substr(c, length('statement_timeout=') + 1) FROM unnest(r.rolconfig) c WHERE c LIKE 'statement\_timeout=%'),
+           (SELECT substr(c, length('lock_timeout=') + 1) FROM unnest(r.rolconfig) c WHERE c LIKE 'lock\_timeout=%')
+    FROM pg_catalog.pg_roles r
+    WHERE r.rolname IN ('analytics_anon', 'analytics_tenant', 'analytics_operator', 'analytics_metrics')
+    ORDER BY r.rolname;
+END
+$$;
+COMMENT ON FUNCTION analytics.api_timeouts() IS
+    'The statement_timeout and lock_timeout of each API role that exists (NULL: not set), as set by analytics.set_api_timeouts(); the one list of the API roles';
+
+CREATE OR REPLACE FUNCTION analytics.set_api_timeouts(statement_timeout text DEFAULT '5s', lock_timeout text DEFAULT '1s')
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    st_ms bigint := analytics.api_timeout_ms('statement_timeout', set_api_timeouts.statement_timeout);
+    lk_ms bigint := analytics.api_timeout_ms('lock_timeout', set_api_timeouts.lock_timeout);
+    r     text;
+BEGIN
+    IF lk_ms > st_ms THEN
+        RAISE EXCEPTION 'lock_timeout (%) must not be longer than statement_timeout (%)',
+            set_api_timeouts.lock_timeout, set_api_timeouts.statement_timeout
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    FOR r IN SELECT t.role FROM analytics.api_timeouts() t LOOP
+        EXECUTE format('ALTER ROLE %I SET statement_timeout = %L', r, st_ms || 'ms');
+        EXECUTE format('ALTER ROLE %I SET lock_timeout = %L', r, lk_ms || 'ms');
+    END LOOP;
+    -- PostgREST (db-channel-enabled) re-reads the role settings
+    PERFORM pg_catalog.pg_notify('pgrst', 'reload config');
+END
+$$;
+COMMENT ON FUNCTION analytics.set_api_timeouts(text, text) IS
+    'Sets statement_timeout and lock_timeout (each 1 ms to 1 h, lock <= statement; defaults 5s and 1s) on the API roles that exist (analytics_anon, analytics_tenant, analytics_operator, analytics_metrics) and asks PostgREST to reload them (NOTIFY pgrst); a call cut by either answers 503 TIMEOUT through the gateway';
+
+CREATE OR REPLACE FUNCTION analytics.ensure_api_timeouts()
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t record;
+BEGIN
+    FOR t IN SELECT * FROM analytics.api_timeouts() LOOP
+        IF t.statement_timeout IS NULL THEN
+            EXECUTE format('ALTER ROLE %I SET statement_timeout = %L', t.role, '5s');
+        END IF;
+        IF t.lock_timeout IS NULL THEN
+            EXECUTE format('ALTER ROLE %I SET lock_timeout = %L', t.role, '1s');
+        END IF;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION analytics.ensure_api_timeouts() IS
+    'Sets statement_timeout 5s and lock_timeout 1s on each API role that exists and has none yet (values set by analytics.set_api_timeouts() stay); run when the API roles are created (layer 90)';
+
+REVOKE EXECUTE ON FUNCTION analytics.api_timeout_ms(text, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION analytics.set_api_timeouts(text, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION analytics.ensure_api_timeouts() FROM PUBLIC;
+-------------------------------------------------------------------------------
+-- functions/90_security.sql (layer 90, roles, grants and row-level
+-- security).  Re-runnable.
+--
+-- Roles and grants.  PostgREST connects as an authenticator (LOGIN
+-- NOINHERIT) and switches to analytics_anon (no token) or analytics_tenant
+-- (a token whose "role" claim is analytics_tenant).
+-------------------------------------------------------------------------------
+
+REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA analytics_api FROM PUBLIC;
+
+-- The grants of the API roles, (re)applied after CREATE EXTENSION when the
+-- roles exist (DROP EXTENSION drops the functions and their grants).
+CREATE OR REPLACE FUNCTION analytics.grant_api_privileges()
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF to_regrole('analytics_tenant') IS NOT NULL THEN
+        GRANT USAGE ON SCHEMA analytics_api TO analytics_tenant;
+        GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA analytics_api TO analytics_tenant;
+    END IF;
+    IF to_regrole('analytics_anon') IS NOT NULL THEN
+        -- The schema only: PostgREST can describe it; every call is refused.
+        GRANT USAGE ON SCHEMA analytics_api TO analytics_anon;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION analytics.grant_api_privileges() IS
+    'Grants analytics_tenant USAGE on analytics_api and EXECUTE on its functions, analytics_anon USAGE on the schema only; run after CREATE EXTENSION (create_api_roles does it)';
+
+CREATE OR REPLACE FUNCTION analytics.create_api_roles(authenticator name DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF to_regrole('analytics_anon') IS NULL THEN
+        CREATE ROLE analytics_anon NOLOGIN;
+    END IF;
+    IF to_regrole('analytics_tenant') IS NULL THEN
+        CREATE ROLE analytics_tenant NOLOGIN;
+    END IF;
+    -- The default request limits (5 s, lock waits 1 s) on API roles that have
+    -- none yet; analytics.set_api_timeouts() changes them.
+    PERFORM analytics.ensure_api_timeouts();
+    PERFORM analytics.grant_api_privileges();
+    IF authenticator IS NOT NULL THEN
+        EXECUTE format('GRANT analytics_anon, analytics_tenant TO %I', authenticator);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION analytics.create_api_roles(name) IS
+    'Creates the PostgREST roles analytics_anon (no data access) and analytics_tenant (USAGE on analytics_api, EXECUTE on its functions) if missing, with the default request limits of analytics.set_api_timeouts() (statement_timeout 5s, lock_timeout 1s), grants them, and makes the given authenticator role a member of both';
+
+REVOKE EXECUTE ON FUNCTION analytics.create_api_roles(name) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION analytics.grant_api_privileges() FROM PUBLIC;
+
+SELECT analytics.grant_api_privileges();
+
+-------------------------------------------------------------------------------
+-- Row-level security on every table holding tenant data.  Roles that act as
+-- analytics_tenant see only the tenant their claims name; analytics_anon
+-- sees nothing; other roles are governed by their grants alone.  (The API
+-- roles have no grant on these tables: this is the second line of defence.)
+-------------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION analytics.rls_tenant_visible(tenant_id uuid)
+RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$ SELECT CASE
+    WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
+                 WHERE r.rolname = 'analytics_tenant' AND pg_catalog.pg_has_role(current_user, r.oid, 'USAGE'))
+        THEN tenant_id = analytics.http_claimed_tenant()
+    WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
+                 WHERE r.rolname = 'analytics_anon' AND pg_catalog.pg_has_role(current_user, r.oid, 'USAGE'))
+        THEN false
+    ELSE true END $$;
+COMMENT ON FUNCTION analytics.rls_tenant_visible(uuid) IS
+    'Row-level security predicate: for roles acting as analytics_tenant, the row belongs to the claimed tenant; for analytics_anon, never; for other roles, always';
+
+DO $$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['tenants', 'agents', 'usage_events', 'usage_events_default',
+                             'analytics_daily_aggregates', 'usage_stats_daily', 'tenant_daily',
+                             'agent_daily', 'endpoint_daily',
+                             'analytics_monthly_aggregates', 'usage_stats_monthly'] LOOP
+        EXECUTE format('ALTER TABLE analytics.%I ENABLE ROW LEVEL SECURITY', t);
+        EXECUTE format('DROP POLICY IF EXISTS tenant_isolation ON analytics.%I', t);
+        EXECUTE format('CREATE POLICY tenant_isolation ON analytics.%I USING (analytics.rls_tenant_visible(tenant_id)) '
+                       'WITH CHECK (analytics.rls_tenant_visible(tenant_id))', t);
+    END LOOP;
+    -- Day partitions can be queried directly: they carry the same policy
+    -- (analytics.ensure_partitions gives new ones the parent's).
+    FOR t IN SELECT ep.partition::text FROM analytics.event_partitions ep WHERE ep.day IS NOT NULL LOOP
+        PERFORM analytics.copy_row_security('analytics.usage_events', t::regclass);
+    END LOOP;
+END
+$$;
+
+-------------------------------------------------------------------------------
+-- 95_citus.sql: scale-out on Citus (docs/scaling.md).
+--
+-- analytics.distribute() is the one supported way to put the extension on a
+-- Citus cluster: run it once on the coordinator, after CREATE EXTENSION
+-- citus (on every node) and CREATE EXTENSION analytics (on the coordinator;
+-- Citus creates it on the workers), with the workers added.  It
+--   * makes the registries reference tables (a copy on every node): every
+--     table of the extension that has no tenant_id column, and tenants and
+--     agents, which every node joins against;
+--   * distributes usage_events by tenant_id, with its partitions, and every
+--     other table of the extension keyed by tenant_id, co-located with it, so
+--     that one tenant's events and rollups live on one worker and a tenant's
+--     read runs there whole.
+-- Partitions attached later (analytics.ensure_partitions) are distributed by
+-- Citus on ATTACH, co-located with their parent.  Tables already on Citus
+-- are left as they are, so a second call changes nothing.
+-------------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION analytics.distribute(shard_count integer DEFAULT 32)
+RETURNS TABLE (table_name regclass, citus_table_type text, action text)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    -- Registries that carry a tenant_id but are read by every tenant's
+    -- queries on every node (joins, foreign keys): reference tables.
+    registries constant text[] := ARRAY['tenants', 'agents'];
+    fks        record;
+    fk_defs    text[] := '{}';
+    r          record;
+    existing   text;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'citus') THEN
+        RAISE EXCEPTION 'analytics.distribute() needs the citus extension, which is not installed in this database'
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = 'On one node the extension needs nothing more. To scale out, preload citus first on every node, CREATE EXTENSION citus, add the workers with citus_add_node() (docs/scaling.md).';
+    END IF;
+    IF shard_count IS NULL OR shard_count < 1 OR shard_count > 4096 THEN
+        RAISE EXCEPTION 'shard_count must be between 1 and 4096, not %', coalesce(shard_count::text, 'NULL')
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'A few times the number of worker cores you expect to grow to; 32 is the default.';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_node WHERE noderole = 'primary' AND groupid <> 0 AND isactive) THEN
+        RAISE EXCEPTION 'no active Citus worker: add the workers first'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'SELECT citus_add_node(''worker-host'', 5432); on the coordinator, for every worker.';
+    END IF;
+    -- DDL on reference and distributed tables in one transaction: one
+    -- connection per node, so later statements see the earlier ones.
+    PERFORM pg_catalog.set_config('citus.multi_shard_modify_mode', 'sequential', true);
+
+    CREATE TEMP TABLE distribute_plan ON COMMIT DROP AS
+    SELECT c.oid::regclass AS rel,
+           CASE WHEN c.relname = ANY (registries)
+                  OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+                                 WHERE a.attrelid = c.oid AND a.attname = 'tenant_id'
+                                   AND a.attnum > 0 AND NOT a.attisdropped)
+                THEN 'reference' ELSE 'distributed' END AS kind,
+           (SELECT CASE WHEN p.partmethod = 'h' THEN 'distributed'
+                        WHEN p.repmodel = 't' THEN 'reference' ELSE 'citus local' END
+            FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid = c.oid) AS existing
+    FROM pg_catalog.pg_class c
+    JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid
+                               AND d.refclassid = 'pg_catalog.pg_extension'::regclass AND d.deptype = 'e'
+    JOIN pg_catalog.pg_extension x ON x.oid = d.refobjid AND x.extname = 'analytics'
+    -- (partitions follow their parent)
+    WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition;
+
+    -- Foreign keys between the extension's tables that are still local:
+    -- Citus would turn a local table that points at a new reference table
+    -- into a "Citus local" table, whose shell it then fails to create on the
+    -- workers (which have the extension's own table of that name).  They are
+    -- dropped here and added again once both ends are on Citus (which adds
+    -- them to the shards too).
+    FOR fks IN
+        SELECT f.conname, f.conrelid::regclass AS rel, pg_catalog.pg_get_constraintdef(f.oid) AS def
+        FROM pg_catalog.pg_constraint f
+        JOIN distribute_plan p ON p.rel = f.conrelid AND p.existing IS NULL
+        WHERE f.contype = 'f' AND f.conparentid = 0
+          AND f.confrelid IN (SELECT q.rel FROM distribute_plan q)
+        ORDER BY 1
+    LOOP
+        EXECUTE pg_catalog.format('ALTER TABLE %s DROP CONSTRAINT %I', fks.rel, fks.conname);
+        -- (and on the workers' copies, which become the shells of the Citus
+        -- tables and get the constraint again with it below)
+        PERFORM pg_catalog.run_command_on_workers(
+            pg_catalog.format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS %I', fks.rel, fks.conname));
+        fk_defs := fk_defs || pg_catalog.format('ALTER TABLE %s ADD CONSTRAINT %I %s', fks.rel, fks.conname, fks.def);
+    END LOOP;
+
+    -- Reference tables, then usage_events (the first table of the
+    -- co-location group), then the other tenant-keyed tables.
+    FOR r IN
+        SELECT p.rel, p.kind, p.existing FROM distribute_plan p
+        ORDER BY p.kind DESC, p.rel <> 'analytics.usage_events'::regclass, p.rel::text
+    LOOP
+        table_name := r.rel;
+        IF r.existing IS NOT NULL THEN
+            citus_table_type := r.existing; action := 'kept';
+        ELSIF r.kind = 'reference' THEN
+            PERFORM pg_catalog.create_reference_table(r.rel);
+            citus_table_type := 'reference'; action := 'created';
+        ELSIF r.rel = 'analytics.usage_events'::regclass THEN
+            PERFORM pg_catalog.create_distributed_table(r.rel, 'tenant_id', colocate_with => 'none',
+                                                        shard_count => distribute.shard_count);
+            citus_table_type := 'distributed'; action := 'created';
+        ELSE
+            PERFORM pg_catalog.create_distributed_table(r.rel, 'tenant_id',
+                                                        colocate_with => 'analytics.usage_events');
+            citus_table_type := 'distributed'; action := 'created';
+        END IF;
+        RETURN NEXT;
+    END LOOP;
+
+    FOR i IN 1 .. coalesce(pg_catalog.array_length(fk_defs, 1), 0) LOOP
+        EXECUTE fk_defs[i];
+    END LOOP;
+    DROP TABLE distribute_plan;
+END
+$$;
+COMMENT ON FUNCTION analytics.distribute(integer) IS
+    'Puts the extension on Citus (run on the coordinator): registries and tables without tenant_id become reference tables; usage_events (with its partitions, shard_count shards) and every other tenant-keyed table are distributed by tenant_id and co-located. Idempotent; returns what it created or kept. Errors when Citus is missing';
