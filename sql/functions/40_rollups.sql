@@ -384,6 +384,9 @@ BEGIN
                                        AND e.ingested_at >= w AND e.ingested_at < w2);
     w := w2;
     END LOOP;
+    -- The operator families (layer 40, 40_families.sql), from the same
+    -- events: the day's rows recomputed up to the watermark.
+    rows_written := rows_written + analytics.rollup_families(day, NULL, w);
 
     -- Agents that INSERT or COPY brought in unregistered (record_events
     -- registers its own): the agents active on the day, from the rows just
@@ -712,6 +715,8 @@ BEGIN
            (SELECT count(*) FROM stats_up) + (SELECT count(*) FROM daily_up) + (SELECT count(*) FROM agent_up)
          + (SELECT count(*) FROM endpoint_up) + (SELECT count(*) FROM tenant_up)
     INTO events, rows_written;
+    -- The operator families, from the same events (merged in).
+    rows_written := rows_written + analytics.rollup_families(day, w_old, w);
 
     -- Agents that INSERT or COPY brought in unregistered (as rollup_day).
     IF events > 0 THEN

@@ -21,6 +21,10 @@ BEGIN
         GRANT USAGE ON SCHEMA analytics_api TO analytics_tenant;
         GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA analytics_api TO analytics_tenant;
     END IF;
+    IF to_regrole('analytics_operator') IS NOT NULL THEN
+        GRANT USAGE ON SCHEMA analytics_api TO analytics_operator;
+        GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA analytics_api TO analytics_operator;
+    END IF;
     IF to_regrole('analytics_anon') IS NOT NULL THEN
         -- The schema only: PostgREST can describe it; every call is refused.
         GRANT USAGE ON SCHEMA analytics_api TO analytics_anon;
@@ -28,7 +32,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION analytics.grant_api_privileges() IS
-    'Grants analytics_tenant USAGE on analytics_api and EXECUTE on its functions, analytics_anon USAGE on the schema only; run after CREATE EXTENSION (create_api_roles does it)';
+    'Grants analytics_tenant and analytics_operator USAGE on analytics_api and EXECUTE on its functions, analytics_anon USAGE on the schema only; run after CREATE EXTENSION (create_api_roles does it)';
 
 CREATE OR REPLACE FUNCTION analytics.create_api_roles(authenticator name DEFAULT NULL)
 RETURNS void
@@ -42,17 +46,20 @@ BEGIN
     IF to_regrole('analytics_tenant') IS NULL THEN
         CREATE ROLE analytics_tenant NOLOGIN;
     END IF;
+    IF to_regrole('analytics_operator') IS NULL THEN
+        CREATE ROLE analytics_operator NOLOGIN;
+    END IF;
     -- The default request limits (5 s, lock waits 1 s) on API roles that have
     -- none yet; analytics.set_api_timeouts() changes them.
     PERFORM analytics.ensure_api_timeouts();
     PERFORM analytics.grant_api_privileges();
     IF authenticator IS NOT NULL THEN
-        EXECUTE format('GRANT analytics_anon, analytics_tenant TO %I', authenticator);
+        EXECUTE format('GRANT analytics_anon, analytics_tenant, analytics_operator TO %I', authenticator);
     END IF;
 END
 $$;
 COMMENT ON FUNCTION analytics.create_api_roles(name) IS
-    'Creates the PostgREST roles analytics_anon (no data access) and analytics_tenant (USAGE on analytics_api, EXECUTE on its functions) if missing, with the default request limits of analytics.set_api_timeouts() (statement_timeout 5s, lock_timeout 1s), grants them, and makes the given authenticator role a member of both';
+    'Creates the PostgREST roles analytics_anon (no data access), analytics_tenant (a tenant''s token) and analytics_operator (an operator''s token, contract §6.1), the last two with USAGE on analytics_api and EXECUTE on its functions, if missing, with the default request limits of analytics.set_api_timeouts() (statement_timeout 5s, lock_timeout 1s), grants them, and makes the given authenticator role a member of all three';
 
 REVOKE EXECUTE ON FUNCTION analytics.create_api_roles(name) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION analytics.grant_api_privileges() FROM PUBLIC;
@@ -87,6 +94,8 @@ BEGIN
     FOREACH t IN ARRAY ARRAY['tenants', 'agents', 'usage_events', 'usage_events_default',
                              'analytics_daily_aggregates', 'usage_stats_daily', 'tenant_daily',
                              'agent_daily', 'endpoint_daily',
+                             'type_hourly', 'agent_type_daily', 'tool_daily', 'error_daily', 'api_daily',
+                             'session_daily', 'user_daily', 'workflow_daily',
                              'analytics_monthly_aggregates', 'usage_stats_monthly'] LOOP
         EXECUTE format('ALTER TABLE analytics.%I ENABLE ROW LEVEL SECURITY', t);
         EXECUTE format('DROP POLICY IF EXISTS tenant_isolation ON analytics.%I', t);
