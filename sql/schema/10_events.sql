@@ -116,6 +116,10 @@ CREATE INDEX usage_events_tenant_time_idx ON analytics.usage_events (tenant_id, 
 -- the block ranges written lately, in ranges of 8 pages (a few hundred
 -- events), so a minute's tail reads little more than itself.
 CREATE INDEX usage_events_ingested_at_idx ON analytics.usage_events USING brin (ingested_at) WITH (pages_per_range = 8);
+-- A session's and an execution's events, in time order (session_detail,
+-- execution_detail): partial indexes, only events that carry the id.
+CREATE INDEX usage_events_session_idx ON analytics.usage_events (session_id, occurred_at) WHERE session_id IS NOT NULL;
+CREATE INDEX usage_events_execution_idx ON analytics.usage_events (execution_id, occurred_at) WHERE execution_id IS NOT NULL;
 
 CREATE TABLE analytics.usage_events_default PARTITION OF analytics.usage_events DEFAULT;
 COMMENT ON TABLE analytics.usage_events_default IS
