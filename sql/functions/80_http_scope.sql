@@ -42,15 +42,20 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    claimed uuid;
+    claimed boolean;
 BEGIN
     IF NOT analytics.setting('enabled')::boolean THEN
         PERFORM analytics.http_error(404, 'NOT_FOUND', 'Analytics is not enabled');
     END IF;
-    claimed := analytics.http_claimed_tenant();
-    -- An operator token carries no tenant claim; a token with one is a
-    -- tenant's (a superuser testing in psql is either, by its claims).
-    operator := claimed IS NULL AND analytics.http_caller_has_role('analytics_operator');
+    -- An operator token carries no tenant claim at all; a token with one
+    -- (even a malformed one) is a tenant's (a superuser testing in psql is
+    -- either, by its claims).
+    BEGIN
+        claimed := coalesce(nullif(current_setting('request.jwt.claims', true), '')::jsonb ?| ARRAY['tenant_id', 'organization_id'], false);
+    EXCEPTION WHEN others THEN
+        claimed := true;
+    END;
+    operator := NOT claimed AND analytics.http_caller_has_role('analytics_operator');
     IF NOT operator THEN
         tenant_id := analytics.http_tenant();   -- (401, 403 ANALYTICS_NOT_AVAILABLE)
         IF operator_only THEN
@@ -126,8 +131,10 @@ DECLARE
     f      text := coalesce(http_window."from", start_date);
     t      text := coalesce(http_window."to", end_date);
     given  integer := (period IS NOT NULL)::integer + (days IS NOT NULL)::integer + (hours IS NOT NULL)::integer;
-    fi     record;
-    ti     record;
+    f_ts   timestamptz;
+    t_ts   timestamptz;
+    f_date boolean := false;
+    t_date boolean := false;
     w      record;
 BEGIN
     IF given > 1 OR (given = 1 AND (f IS NOT NULL OR t IS NOT NULL))
@@ -170,10 +177,11 @@ BEGIN
                       THEN ((now_ts AT TIME ZONE 'UTC')::date + 1)::timestamp AT TIME ZONE 'UTC'
                       ELSE now_ts + interval '1 microsecond' END;
     ELSE
-        ti := analytics.http_parse_instant(t, CASE WHEN http_window."to" IS NULL THEN 'end_date' ELSE 'to' END);
-        to_ts := CASE WHEN ti.is_date THEN ti.ts + interval '1 day' ELSE ti.ts END;
-        IF (ti.is_date AND ti.ts > date_trunc('day', now_ts AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')
-           OR (NOT ti.is_date AND ti.ts > now_ts) THEN
+        SELECT i.ts, i.is_date INTO t_ts, t_date
+        FROM analytics.http_parse_instant(t, CASE WHEN http_window."to" IS NULL THEN 'end_date' ELSE 'to' END) i;
+        to_ts := CASE WHEN t_date THEN t_ts + interval '1 day' ELSE t_ts END;
+        IF (t_date AND t_ts > date_trunc('day', now_ts AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')
+           OR (NOT t_date AND t_ts > now_ts) THEN
             PERFORM analytics.http_error(400, 'INVALID_DATE_RANGE', 'to must not be after now (today, UTC)');
         END IF;
     END IF;
@@ -181,10 +189,11 @@ BEGIN
         w := analytics.period_window(default_period, now_ts);
         from_ts := to_ts - (w.to_ts - w.from_ts);
     ELSE
-        fi := analytics.http_parse_instant(f, CASE WHEN http_window."from" IS NULL THEN 'start_date' ELSE 'from' END);
-        from_ts := fi.ts;
+        SELECT i.ts, i.is_date INTO f_ts, f_date
+        FROM analytics.http_parse_instant(f, CASE WHEN http_window."from" IS NULL THEN 'start_date' ELSE 'from' END) i;
+        from_ts := f_ts;
     END IF;
-    IF from_ts > to_ts OR (fi.is_date AND ti.is_date AND fi.ts > ti.ts) THEN
+    IF from_ts > to_ts OR (f_date AND t_date AND f_ts > t_ts) THEN
         PERFORM analytics.http_error(400, 'INVALID_DATE_RANGE', 'from must not be after to');
     END IF;
     IF to_ts - from_ts > interval '365 days' THEN
