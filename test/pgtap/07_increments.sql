@@ -14,7 +14,7 @@
 \pset pager off
 SET timezone = 'UTC';
 SET client_min_messages = warning;
-SELECT plan(50);
+SELECT plan(63);
 
 SELECT analytics.utc_today() AS d0, analytics.utc_today() - 1 AS d1, analytics.utc_today() - 6 AS d6 \gset
 \set tid '''1c000000-0000-4000-8000-000000000001'''
@@ -31,6 +31,11 @@ CREATE FUNCTION pg_temp.batch(d date, s integer, n integer) RETURNS jsonb LANGUA
         'event_type', (ARRAY['api_call', 'api_call', 'token_issuance', 'credential_rotation', 'llm_call'])[1 + i % 5],
         'success', i % 7 <> 0, 'count', 1 + i % 4,
         'endpoint', '/v1/e' || (i % 3), 'method', 'GET',
+        'status_code', CASE WHEN i % 7 <> 0 THEN 200 ELSE 500 END,
+        'error_code', CASE WHEN i % 7 <> 0 THEN NULL WHEN i % 2 = 0 THEN 'timeout' ELSE 'upstream_error' END,
+        'session_id', 's' || (i % 4), 'user_id', 'u' || (i % 3), 'workflow_id', 'w' || (i % 2),
+        'workflow_type', 'multi_agent', 'tool_name', 'search', 'mcp_server', 'mcp-' || (i % 2),
+        'model', 'm' || (i % 2), 'input_tokens', 100 * i, 'output_tokens', 10 * i, 'cached_input_tokens', 10 * i,
         'latency_ms', 1.5 * i + s))
     FROM generate_series(1, n) i
 $$;
@@ -99,6 +104,73 @@ CREATE FUNCTION pg_temp.rollup_rows(d date) RETURNS text LANGUAGE sql AS $$
          WHERE a.tenant_id = '1c000000-0000-4000-8000-000000000001' AND a.date = d))
 $$;
 
+-- The rollup families (layer 40) of the tenant: (bucket, key) -> merged
+-- values, as one comparable text per family, over the rows a query gives.
+CREATE AGGREGATE pg_temp.uuid_union_agg(uuid[]) (SFUNC = analytics.uuid_union, STYPE = uuid[], INITCOND = '{}');
+CREATE FUNCTION pg_temp.family_digest(fam text, src text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    keys text;
+    vals text;
+    r    text;
+BEGIN
+    SELECT string_agg(format('%I', c.col), ', ' ORDER BY c.pos) FILTER (WHERE c.kind = 'key'),
+           string_agg(CASE WHEN c.kind = 'sum' THEN format('sum(%I)', c.col)
+                           WHEN c.kind = 'sketch' THEN format('analytics.sketch_count(analytics.qsketch_merge(%1$I)) || ''/'' || '
+                                                              'coalesce(analytics.quantiles(analytics.qsketch_merge(%1$I), ARRAY[0.5, 0.99])::text, '''')', c.col)
+                           WHEN c.kind = 'heatmap' THEN format('analytics.heatmap_merge(%I)::text', c.col)
+                           WHEN c.kind = 'uuids' THEN format('pg_temp.uuid_union_agg(%I)::text', c.col)
+                           WHEN c.kind = 'min' THEN format('min(%I)', c.col)
+                           ELSE format('max(%I)', c.col) END, ' || ''|'' || ' ORDER BY c.pos) FILTER (WHERE c.kind <> 'key')
+    INTO keys, vals
+    FROM analytics.family_columns() c WHERE c.family = fam;
+    EXECUTE format('SELECT string_agg(x, '';'' ORDER BY x) FROM (SELECT concat_ws('','', bucket, %s) || ''='' || (%s) AS x '
+                   'FROM (%s) t GROUP BY bucket, %s) g', keys, vals, src, keys) INTO r;
+    RETURN fam || ':' || coalesce(r, '');
+END $$;
+-- Every family's rows of day d as stored.
+CREATE FUNCTION pg_temp.family_rows(d date) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    f text;
+    r text := '';
+BEGIN
+    FOR f IN SELECT DISTINCT family FROM analytics.family_columns() ORDER BY 1 LOOP
+        r := r || pg_temp.family_digest(f, format('SELECT * FROM analytics.%I WHERE tenant_id = %L AND bucket >= %L AND bucket < %L',
+                 f, '1c000000-0000-4000-8000-000000000001', d::timestamp AT TIME ZONE 'UTC', (d + 1)::timestamp AT TIME ZONE 'UTC')) || E'\n';
+    END LOOP;
+    RETURN r;
+END $$;
+-- Families whose rows read_family gives for [a, b) differ from the same
+-- grouping of the raw events of [a, b).
+CREATE FUNCTION pg_temp.family_differences(a timestamptz, b timestamptz) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    f    text;
+    bad  text := '';
+BEGIN
+    FOR f IN SELECT DISTINCT family FROM analytics.family_columns() ORDER BY 1 LOOP
+        IF pg_temp.family_digest(f, format('SELECT * FROM analytics.read_family(NULL::analytics.%I, %L, %L, %L)',
+                                           f, '1c000000-0000-4000-8000-000000000001', a, b))
+           IS DISTINCT FROM
+           pg_temp.family_digest(f, analytics.family_select(f, format(
+               'e.tenant_id = %L AND e.occurred_at >= %L AND e.occurred_at < %L', '1c000000-0000-4000-8000-000000000001', a, b))) THEN
+            bad := bad || f || ' ';
+        END IF;
+    END LOOP;
+    RETURN bad;
+END $$;
+-- Over day, hour and ragged windows around the days of the test.
+CREATE FUNCTION pg_temp.families_differ() RETURNS text LANGUAGE sql AS $$
+    SELECT string_agg(w.name || ': ' || d, '; ')
+    FROM (VALUES ('7 days', analytics.utc_today() - 6, NULL::interval, analytics.utc_today() + 1, NULL::interval),
+                 ('yesterday 00:00:10 to today 00:00:50', analytics.utc_today() - 1, interval '10 seconds',
+                  analytics.utc_today(), interval '50 seconds'),
+                 ('day -6 00:00:20 to day -5', analytics.utc_today() - 6, interval '20 seconds', analytics.utc_today() - 5, NULL),
+                 ('day -7 23:00 to yesterday 01:00', analytics.utc_today() - 7, interval '23 hours',
+                  analytics.utc_today() - 1, interval '1 hour')) AS w(name, fd, fo, td, tof)
+    CROSS JOIN LATERAL (SELECT pg_temp.family_differences(w.fd::timestamp AT TIME ZONE 'UTC' + coalesce(w.fo, '0'),
+                                                          w.td::timestamp AT TIME ZONE 'UTC' + coalesce(w.tof, '0')) AS d) x
+    WHERE x.d <> ''
+$$;
+
 -- Day -6, rolled up whole, then yesterday by INSERT, today by record_events.
 SELECT lives_ok(format($$SELECT analytics.record_events(pg_temp.batch(%L, 0, 40))$$, :'d6'), 'events of day -6');
 SELECT is(analytics.run_rollup(:'d6') > 0, true, 'day -6 rolled up');
@@ -108,6 +180,7 @@ SELECT :tid, ('1c000000-0000-4000-9000-00000000000' || (i % 3))::uuid, :'d1'::ti
 FROM generate_series(1, 30) i;
 SELECT lives_ok(format($$SELECT analytics.record_events(pg_temp.batch(%L, 0, 50))$$, :'d0'), 'events of today');
 SELECT is(pg_temp.differences(:'d6', :'d0'), 0::bigint, 'before any increment: the readers equal the raw events');
+SELECT is(pg_temp.families_differ(), NULL, 'before any increment: the readers equal the raw events' || ' (rollup families)');
 
 -- The first run rolls the live days up whole.
 SELECT pg_sleep(1.1);
@@ -116,6 +189,7 @@ SELECT is((SELECT complete FROM analytics.rollup_days WHERE day = :'d0'), true,
           'the first increment run rolls today up whole');
 SELECT is((SELECT count(*) FROM analytics.changed_days WHERE day = :'d0'), 0::bigint, 'and takes today out of the log');
 SELECT is(pg_temp.differences(:'d6', :'d0'), 0::bigint, 'the readers equal the raw events');
+SELECT is(pg_temp.families_differ(), NULL, 'the readers equal the raw events' || ' (rollup families)');
 SELECT ok((SELECT watermark FROM analytics.rollup_days WHERE day = :'d0') <= now(), 'today''s watermark is set');
 SELECT is((SELECT :'d6'::date = ANY (days) FROM analytics.read_plan(:'d6', :'d0')), false,
           'the read plan takes a rolled day without changes from its rollups alone');
@@ -129,6 +203,7 @@ VALUES (:tid, '1c000000-0000-4000-9000-000000000009', :'d0'::timestamp AT TIME Z
        (:tid, NULL, :'d0'::timestamp AT TIME ZONE 'UTC' + interval '2 seconds', 'token_issuance', 2, NULL, NULL, NULL);
 SELECT is((SELECT appended FROM analytics.changed_days WHERE day = :'d0'), true, 'record_events logs today as appended');
 SELECT is(pg_temp.differences(:'d6', :'d0'), 0::bigint, 'events written a moment ago are in the answers');
+SELECT is(pg_temp.families_differ(), NULL, 'events written a moment ago are in the answers' || ' (rollup families)');
 SELECT ok(analytics.usage_summary(:tid, :'d0', :'d0') -> 'summary' ->> 'activeAgentCount' = '4',
           'a new agent counts at once');
 
@@ -147,23 +222,30 @@ SELECT is((SELECT active_agents FROM analytics.tenant_daily WHERE tenant_id = :t
 SELECT is((SELECT count(*) FROM analytics.agents WHERE agent_id = '1c000000-0000-4000-9000-000000000009'), 1::bigint,
           'an agent that INSERT brought in is registered by the increment');
 SELECT is(pg_temp.differences(:'d6', :'d0'), 0::bigint, 'the readers equal the raw events after the merge');
+SELECT is(pg_temp.families_differ(), NULL, 'the readers equal the raw events after the merge' || ' (rollup families)');
 SELECT is(pg_temp.differences(:'d6', :'d0'), 0::bigint, 'and again (reading changes nothing)');
+SELECT is(pg_temp.families_differ(), NULL, 'and again (reading changes nothing)' || ' (rollup families)');
 
 -- A merge equals a full recomputation, row for row (sketches by quantiles).
 SELECT pg_temp.rollup_rows(:'d0') AS merged \gset
+SELECT pg_temp.family_rows(:'d0') AS merged_families \gset
 SELECT is(analytics.run_rollup(:'d0') >= 0, true, 'today rolled up whole again');
 SELECT is((SELECT complete FROM analytics.rollup_days WHERE day = :'d0'), true, 'the full rollup marks the day complete');
 SELECT is(pg_temp.rollup_rows(:'d0'), :'merged', 'the merged rows equal the full recomputation');
+SELECT is(pg_temp.family_rows(:'d0'), :'merged_families', 'the merged family rows equal the full recomputation');
 SELECT is(pg_temp.differences(:'d6', :'d0'), 0::bigint, 'the readers equal the raw events');
+SELECT is(pg_temp.families_differ(), NULL, 'the readers equal the raw events' || ' (rollup families)');
 
 -- A late event on a rolled day: read at once, merged by the next run.
 SELECT lives_ok(format($$SELECT analytics.record_events(pg_temp.batch(%L, 30, 7))$$, :'d6'), 'late events of day -6');
 SELECT is(pg_temp.differences(:'d6', :'d0'), 0::bigint, 'late events are in the answers at once');
+SELECT is(pg_temp.families_differ(), NULL, 'late events are in the answers at once' || ' (rollup families)');
 SELECT pg_sleep(1.1);
 CALL analytics.increment_job();
 SELECT is((SELECT count(*) FROM analytics.changed_days WHERE day = :'d6'), 0::bigint, 'the increment takes day -6 out of the log');
 SELECT is((SELECT complete FROM analytics.rollup_days WHERE day = :'d6'), false, 'day -6 holds merged increments');
 SELECT is(pg_temp.differences(:'d6', :'d0'), 0::bigint, 'the readers equal the raw events');
+SELECT is(pg_temp.families_differ(), NULL, 'the readers equal the raw events' || ' (rollup families)');
 
 -- A transaction under way holds the watermark back: a rollup then leaves
 -- out the visible events ingested after it, and logs the day as appended so
@@ -180,12 +262,14 @@ SELECT is(analytics.run_rollup(:'d5') > 0, true, 'day -5 rolled up while the oth
 SELECT is((SELECT appended FROM analytics.changed_days WHERE day = :'d5'), true,
           'the rollup logs the day as appended: it holds events ingested after its watermark');
 SELECT is(pg_temp.differences(:'d6', :'d0'), 0::bigint, 'the readers add them: equal to the raw events');
+SELECT is(pg_temp.families_differ(), NULL, 'the readers add them: equal to the raw events' || ' (rollup families)');
 SELECT dblink_exec('hold', 'COMMIT') AS committed \gset
 SELECT dblink_disconnect('hold') AS disconnected \gset
 SELECT pg_sleep(1.1);
 CALL analytics.increment_job();
 SELECT is((SELECT count(*) FROM analytics.changed_days WHERE day = :'d5'), 0::bigint, 'the minute job merges them');
 SELECT is(pg_temp.differences(:'d6', :'d0'), 0::bigint, 'the readers equal the raw events');
+SELECT is(pg_temp.families_differ(), NULL, 'the readers equal the raw events' || ' (rollup families)');
 
 -- A rewrite (a delete, logged by mark_days_changed) is read raw whole and
 -- rolled up whole by the next run.
@@ -194,6 +278,7 @@ DELETE FROM analytics.usage_events WHERE tenant_id = :tid AND event_type = 'llm_
 SELECT is(analytics.mark_days_changed(ARRAY[:'d0'::date]), 1, 'the delete is logged');
 SELECT is((SELECT whole FROM analytics.read_plan(:'d0', :'d0')), ARRAY[:'d0'::date], 'a rewritten day is read raw whole');
 SELECT is(pg_temp.differences(:'d6', :'d0'), 0::bigint, 'deleted events are gone from the answers at once');
+SELECT is(pg_temp.families_differ(), NULL, 'deleted events are gone from the answers at once' || ' (rollup families)');
 SELECT lives_ok(format($$SELECT analytics.record_events(pg_temp.batch(%L, 40, 5))$$, :'d0'),
                 'events added after the rewrite');
 SELECT is((SELECT appended FROM analytics.changed_days WHERE day = :'d0'), false, 'the day stays logged as rewritten');
@@ -201,6 +286,7 @@ SELECT pg_sleep(1.1);
 CALL analytics.increment_job();
 SELECT is((SELECT complete FROM analytics.rollup_days WHERE day = :'d0'), true, 'the increment rolled the rewritten day up whole');
 SELECT is(pg_temp.differences(:'d6', :'d0'), 0::bigint, 'the readers equal the raw events');
+SELECT is(pg_temp.families_differ(), NULL, 'the readers equal the raw events' || ' (rollup families)');
 
 -- The job's passes and its schedule (a schedule that never fires: 31 February).
 SELECT throws_ok($$CALL analytics.increment_job(0)$$, '22023', 'passes must be between 1 and 12, not 0', 'increment_job refuses 0 passes');
