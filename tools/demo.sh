@@ -76,6 +76,7 @@ token() { node http/jwt.js "{\"role\":\"analytics_tenant\",\"tenant_id\":\"$1\"}
 TOKEN_ENTERPRISE=$(token 00000000-0000-4000-8000-000000000001)
 TOKEN_PRO=$(token 00000000-0000-4000-8000-000000000002)
 TOKEN_FREE=$(token 00000000-0000-4000-8000-000000000005)
+TOKEN_OPERATOR=$(node http/jwt.js '{"role":"analytics_operator"}' 86400)
 API=http://127.0.0.1:$HTTP_PORT
 
 cat <<MSG
@@ -91,6 +92,8 @@ Tokens (HS256, valid 24 h; the secret is in $HTTP_RUN/jwt_secret):
     TOKEN_PRO=$TOKEN_PRO
   free tenant 00000000-0000-4000-8000-000000000005 (403 while analytics.free_tier_access is off):
     TOKEN_FREE=$TOKEN_FREE
+  the platform's operator (every tenant; ?tenantId=… narrows to one):
+    TOKEN_OPERATOR=$TOKEN_OPERATOR
 
 The dashboard, signed in as the enterprise tenant (the token is in the URL
 fragment, which the browser never sends to the server):
@@ -107,6 +110,16 @@ Try (run a second time: X-Cache-Status turns from MISS to HIT):
   curl -H "Authorization: Bearer $TOKEN_ENTERPRISE" "$API/rpc/call_patterns"
   curl -i -H "Authorization: Bearer $TOKEN_FREE" "$API/analytics/usage-summary"
   curl -i "$API/analytics/usage-summary"
+Operator analytics (contract §6.3; docs/operator.md):
+  curl -H "Authorization: Bearer $TOKEN_ENTERPRISE" "$API/api/analytics/summary?period=7d"
+  curl -H "Authorization: Bearer $TOKEN_ENTERPRISE" "$API/api/analytics/tools/usage?period=24h"
+  curl -H "Authorization: Bearer $TOKEN_OPERATOR" "$API/api/analytics/agents/usage?period=30d"
+  curl -H "Authorization: Bearer $TOKEN_OPERATOR" "$API/api/v1/analytics/top-agents?metric=tokens&top=5"
+  curl -H "Authorization: Bearer $TOKEN_OPERATOR" "$API/api/analytics/errors/summary?tenantId=00000000-0000-4000-8000-000000000002"
+  curl -H "Authorization: Bearer $TOKEN_OPERATOR" "$API/api/v1/analytics/platform/trends?period=14d"
+  curl -H "Authorization: Bearer $TOKEN_ENTERPRISE" "$API/api/analytics/workflows/performance"
+  curl -H "Authorization: Bearer $TOKEN_ENTERPRISE" "$API/api/analytics/sessions/activity?hours=24"
+  curl "$API/api/analytics/health"
   curl "$API/metrics"
 Stop it all with: make demo-stop
 MSG
