@@ -151,7 +151,7 @@ BEGIN
                sum(e.count)::bigint AS calls,
                coalesce(sum(e.count) FILTER (WHERE e.success), 0)::bigint AS successes,
                coalesce(sum(e.latency_ms), 0)::double precision AS total_latency_ms,
-               analytics.qsketch_agg(e.latency_ms) AS latency,
+               analytics.qsketch_agg_n(e.latency_ms, e.count::bigint) AS latency,
                coalesce(sum(e.input_tokens), 0) AS input_tokens,
                coalesce(sum(e.output_tokens), 0) AS output_tokens,
                analytics.heatmap_agg(e.occurred_at, e.count::bigint) FILTER (WHERE e.event_type = 'api_call') AS api_heatmap,
@@ -590,7 +590,7 @@ BEGIN
                sum(e.count)::bigint AS calls,
                coalesce(sum(e.count) FILTER (WHERE e.success), 0)::bigint AS successes,
                coalesce(sum(e.latency_ms), 0)::double precision AS total_latency_ms,
-               analytics.qsketch_agg(e.latency_ms) AS latency,
+               analytics.qsketch_agg_n(e.latency_ms, e.count::bigint) AS latency,
                coalesce(sum(e.input_tokens), 0) AS input_tokens,
                coalesce(sum(e.output_tokens), 0) AS output_tokens,
                analytics.heatmap_agg(e.occurred_at, e.count::bigint) FILTER (WHERE e.event_type = 'api_call') AS api_heatmap

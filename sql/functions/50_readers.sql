@@ -40,7 +40,7 @@ BEGIN
     q := 'SELECT (e.occurred_at AT TIME ZONE ''UTC'')::date, e.agent_id, e.event_type, '
       || CASE WHEN detail THEN 'e.endpoint, e.method, ' ELSE 'NULL::text, NULL::text, ' END
       || 'sum(e.count)::bigint, coalesce(sum(e.count) FILTER (WHERE e.success), 0)::bigint, '
-      || CASE WHEN detail THEN 'analytics.qsketch_agg(e.latency_ms) FILTER (WHERE e.event_type = ''api_call''), '
+      || CASE WHEN detail THEN 'analytics.qsketch_agg_n(e.latency_ms, e.count::bigint) FILTER (WHERE e.event_type = ''api_call''), '
               ELSE 'NULL::analytics.qsketch, ' END
       || 'analytics.heatmap_agg(e.occurred_at, e.count::bigint) FILTER (WHERE e.event_type = ''api_call'') '
       || 'FROM %s e WHERE e.tenant_id = $1 %s GROUP BY 1, 2, 3, 4, 5';

@@ -145,14 +145,15 @@ AS $$ SELECT jsonb_set(j, '{endpoints}', coalesce((SELECT jsonb_agg(x - 'latency
                                                    FROM jsonb_array_elements(j -> 'endpoints') WITH ORDINALITY v(x, o)), '[]')) $$;
 
 -- Latencies of call_patterns that are not within 1% (plus the 0.001 of
--- rounding) of percentile_disc over the raw events' rows.
+-- rounding) of percentile_disc over the raw events, a pre-counted row
+-- (count n) being n observations (contract §5, §6.3).
 CREATE FUNCTION pg_temp.bad_latencies(tid uuid, f date, t date, j jsonb) RETURNS bigint LANGUAGE sql
 AS $$
     SELECT count(*)
     FROM jsonb_array_elements(j -> 'endpoints') x
     CROSS JOIN LATERAL (VALUES ('p50', 0.5), ('p95', 0.95), ('p99', 0.99)) q(k, p)
     CROSS JOIN LATERAL (SELECT percentile_disc(q.p) WITHIN GROUP (ORDER BY latency_ms) AS exact
-                        FROM pg_temp.ev(tid, f, t) e
+                        FROM pg_temp.ev(tid, f, t) e CROSS JOIN LATERAL generate_series(1, e.count) n
                         WHERE e.event_type = 'api_call' AND e.endpoint IS NOT DISTINCT FROM x ->> 'endpoint'
                           AND e.method IS NOT DISTINCT FROM x ->> 'method' AND e.latency_ms IS NOT NULL) ex
     WHERE NOT (abs((x -> 'latencyMs' ->> q.k)::float8 - ex.exact) <= 0.01 * abs(ex.exact) + 0.0006)

@@ -75,7 +75,7 @@ CREATE FUNCTION pg_temp.differences(f date, t date) RETURNS bigint LANGUAGE sql 
     endpoints AS (
         SELECT (SELECT count(*) FROM analytics.read_endpoint_stats('1c000000-0000-4000-8000-000000000001', f, t) s
                 FULL JOIN (SELECT e.endpoint, sum(e.count) AS calls, coalesce(sum(e.count) FILTER (WHERE e.success), 0) AS ok,
-                                  count(*) AS n, max(e.latency_ms) AS top
+                                  sum(e.count) AS n, max(e.latency_ms) AS top
                            FROM e WHERE e.event_type = 'api_call' GROUP BY e.endpoint) r USING (endpoint)
                 WHERE (s.calls, s.successes, analytics.sketch_count(s.latency), analytics.sketch_max(s.latency))
                       IS DISTINCT FROM (r.calls, r.ok, r.n, r.top)) AS n)
