@@ -4,6 +4,12 @@
 
 CREATE SCHEMA IF NOT EXISTS citus_check;
 
+-- An answer with what moves with the clock (sessions active in the last 15
+-- minutes) masked: the cluster and the single node answer seconds apart.
+CREATE OR REPLACE FUNCTION citus_check.steady(answer text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT regexp_replace(answer, '"(activeSessions|active_sessions|active)": [0-9]+', '"\1": "~"', 'g') $$;
+
 -- Every analytics_api read function (found in the catalog, so a function
 -- added later is covered without editing this file), for every tenant, with
 -- the default arguments and with each argument set below whose parameters
@@ -40,7 +46,12 @@ BEGIN
             '{"from": "2026-02-30"}', jsonb_build_object('from', yday::text, 'to', (yday - 1)::text),
             jsonb_build_object('to', (yday + 3)::text), jsonb_build_object('from', (yday - 400)::text),
             '{"granularity": "month"}', '{"days": "0"}', '{"days": "x"}',
-            '{"agentId": "00000000-0000-0000-0000-000000000000"}', '{"agentId": "nope"}'];
+            '{"agentId": "00000000-0000-0000-0000-000000000000"}', '{"agentId": "nope"}',
+            -- §6: day periods (hour windows move with the clock), a
+            -- metric, a bad period, another tenant named
+            '{"period": "7d"}', '{"period": "30d", "granularity": "week"}', '{"period": "2w"}',
+            '{"period": "30d", "metric": "tokens"}', '{"days": "14"}',
+            jsonb_build_object('period', '7d', 'tenantId', '00000000-0000-4000-8000-000000000002')];
         -- (four agents a tenant: the busiest and the quietest of the skewed
         -- traffic are among them)
         FOR a IN SELECT g.agent_id FROM analytics.agents g WHERE g.tenant_id = t.tenant_id ORDER BY 1 LIMIT 4 LOOP
@@ -51,7 +62,7 @@ BEGIN
             SELECT p.proname, p.proargnames
             FROM pg_proc p
             WHERE p.pronamespace = 'analytics_api'::regnamespace AND p.prokind = 'f'
-              AND p.proname <> 'record_events'
+              AND p.proname NOT IN ('record_events', 'analytics_health')
               AND NOT EXISTS (SELECT 1 FROM unnest(p.proargtypes::oid[]) ty WHERE ty <> 'text'::regtype)
             ORDER BY 1
         LOOP
@@ -59,6 +70,8 @@ BEGIN
                 -- only argument sets the function takes whole
                 CONTINUE WHEN EXISTS (SELECT 1 FROM jsonb_object_keys(args) key
                                       WHERE NOT key = ANY (coalesce(f.proargnames, '{}')));
+                -- (a §6 default period may be hours, which move with the clock)
+                CONTINUE WHEN args = '{}' AND 'period' = ANY (coalesce(f.proargnames, '{}'));
                 sql := '';
                 FOR k IN SELECT key FROM jsonb_object_keys(args) key ORDER BY 1 LOOP
                     sql := sql || CASE WHEN sql = '' THEN '' ELSE ', ' END
@@ -74,10 +87,40 @@ BEGIN
                         GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
                         out := format('ERROR %s %s %s', st, msg, det);
                     END;
-                    tenant := t.tenant_id; free_tier_access := ok; call := sql; result := out;
+                    tenant := t.tenant_id; free_tier_access := ok; call := sql; result := citus_check.steady(out);
                     RETURN NEXT;
                 END LOOP;
             END LOOP;
+        END LOOP;
+    END LOOP;
+    -- The operator (no tenant claim): every tenant, and one at a time.
+    PERFORM set_config('analytics.free_tier_access', 'on', true);
+    PERFORM set_config('request.jwt.claims', '{"role": "analytics_operator"}', true);
+    FOR f IN
+        SELECT p.proname, p.proargnames
+        FROM pg_proc p
+        WHERE p.pronamespace = 'analytics_api'::regnamespace AND p.prokind = 'f'
+          AND 'tenantId' = ANY (coalesce(p.proargnames, '{}')) AND 'period' = ANY (coalesce(p.proargnames, '{}'))
+        ORDER BY 1
+    LOOP
+        FOREACH args IN ARRAY ARRAY['{"period": "7d"}'::jsonb, '{"period": "30d"}',
+                                    '{"period": "30d", "tenantId": "00000000-0000-4000-8000-000000000001"}',
+                                    '{"period": "7d", "tenantId": "00000000-0000-4000-8000-000000000004"}',
+                                    '{"period": "7d", "tenantId": "00000000-0000-4000-8000-0000000000ff"}',
+                                    '{"period": "7d", "tenantId": "nope"}'] LOOP
+            sql := '';
+            FOR k IN SELECT key FROM jsonb_object_keys(args) key ORDER BY 1 LOOP
+                sql := sql || CASE WHEN sql = '' THEN '' ELSE ', ' END || format('%I => %L', k, args ->> k);
+            END LOOP;
+            sql := format('analytics_api.%I(%s)', f.proname, sql);
+            BEGIN
+                EXECUTE 'SELECT (' || sql || ')::text' INTO out;
+            EXCEPTION WHEN OTHERS THEN
+                GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
+                out := format('ERROR %s %s %s', st, msg, det);
+            END;
+            tenant := 'operator'; free_tier_access := null; call := sql; result := citus_check.steady(out);
+            RETURN NEXT;
         END LOOP;
     END LOOP;
     -- no claim, and a claim naming no tenant
