@@ -551,7 +551,7 @@ qs_store_add(qs_sketch *s, int positive, int32_t k, uint64_t c, const qs_alloc *
  * O(1) bucket work whatever n: the n values share one key, so they are one
  * qs_store_add of count n, which collapses the store exactly as n single
  * adds would.  The sum grows by v * n (one rounding where n single adds
- * round n times); nothing is changed when an error is returned.
+ * round n times).  A non-finite value or an overflow changes nothing.
  */
 static inline qs_sketch *
 qs_add_count(qs_sketch *s, double v, uint64_t n, const qs_alloc *a, qs_error *err)
