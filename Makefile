@@ -34,7 +34,7 @@ DATA = sql/$(EXTENSION)--0.1.0.sql sql/$(EXTENSION)--0.2.0.sql sql/$(EXTENSION)-
 
 # pg_regress: an explicit, ordered list; each concern owns its own line.
 REGRESS_CORE    = setup ingestion ingestion_errors rollup
-REGRESS_QSKETCH = qsketch qsketch_accuracy qsketch_merge qsketch_collapse qsketch_errors
+REGRESS_QSKETCH = qsketch qsketch_accuracy qsketch_merge qsketch_collapse qsketch_errors qsketch_weighted
 REGRESS_HEATMAP = heatmap heatmap_parallel heatmap_errors
 REGRESS_TREND   = trend trend_errors summary
 REGRESS = $(REGRESS_CORE) $(REGRESS_QSKETCH) $(REGRESS_HEATMAP) $(REGRESS_TREND)

@@ -35,6 +35,8 @@ PG_FUNCTION_INFO_V1(qsketch_from_bytes);
 PG_FUNCTION_INFO_V1(qsketch_to_bytes);
 PG_FUNCTION_INFO_V1(qsketch_trans);
 PG_FUNCTION_INFO_V1(qsketch_trans_accuracy);
+PG_FUNCTION_INFO_V1(qsketch_trans_n);
+PG_FUNCTION_INFO_V1(qsketch_trans_n_accuracy);
 PG_FUNCTION_INFO_V1(qsketch_combine);
 PG_FUNCTION_INFO_V1(qsketch_final);
 PG_FUNCTION_INFO_V1(qsketch_quantile);
@@ -237,22 +239,30 @@ qsketch_return(qs_sketch *s, bool inagg)
 	return PointerGetDatum(s);
 }
 
-/* Shared body of the transition functions. */
+/* A skipped row: the state as it is (its stored form when called directly). */
 static Datum
-qsketch_trans_common(FunctionCallInfo fcinfo, double alpha, bool check_alpha)
+qsketch_keep(FunctionCallInfo fcinfo, bool inagg)
+{
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	if (inagg)
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	PG_RETURN_POINTER(qsketch_to_compact(qsketch_read(PG_GETARG_DATUM(0), NULL)));
+}
+
+/*
+ * Shared body of the transition functions: adds n >= 1 observations of the
+ * value (argument 1; NULL is skipped).
+ */
+static Datum
+qsketch_trans_common(FunctionCallInfo fcinfo, double alpha, bool check_alpha, uint64 n)
 {
 	bool		inagg = AggCheckCallContext(fcinfo, NULL) != 0;
 	qs_sketch  *s;
 	qs_error	err;
 
 	if (PG_ARGISNULL(1))
-	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		if (inagg)
-			PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-		PG_RETURN_POINTER(qsketch_to_compact(qsketch_read(PG_GETARG_DATUM(0), NULL)));
-	}
+		return qsketch_keep(fcinfo, inagg);
 	if (PG_ARGISNULL(0))
 	{
 		s = qs_create(alpha, &qsketch_alloc, &err);
@@ -269,7 +279,10 @@ qsketch_trans_common(FunctionCallInfo fcinfo, double alpha, bool check_alpha)
 					 errdetail("The sketch has relative accuracy %g, the row asks for %g.", s->alpha, alpha),
 					 errhint("Pass the same relative_accuracy for every row of a group.")));
 	}
-	s = qs_add(s, PG_GETARG_FLOAT8(1), &qsketch_alloc, &err);
+	if (n == 1)
+		s = qs_add(s, PG_GETARG_FLOAT8(1), &qsketch_alloc, &err);
+	else
+		s = qs_add_n(s, PG_GETARG_FLOAT8(1), n, &qsketch_alloc, &err);
 	if (s == NULL)
 		qsketch_report(&err, QSKETCH_SOURCE_DATUM);
 	return qsketch_return(s, inagg);
@@ -282,27 +295,82 @@ qsketch_trans(PG_FUNCTION_ARGS)
 	double		alpha = QS_ALPHA_DEFAULT;
 
 	/* an existing state keeps its own accuracy */
-	return qsketch_trans_common(fcinfo, alpha, false);
+	return qsketch_trans_common(fcinfo, alpha, false, 1);
+}
+
+/* The relative_accuracy of argument argno, checked (NULL is an error). */
+static double
+qsketch_arg_alpha(FunctionCallInfo fcinfo, int argno)
+{
+	double		alpha;
+	qs_error	err;
+
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("relative_accuracy must not be null"),
+				 errhint("Leave the argument out for the default of %g.", QS_ALPHA_DEFAULT)));
+	alpha = PG_GETARG_FLOAT8(argno);
+	if (qs_check_alpha(alpha, &err))
+		qsketch_report(&err, QSKETCH_SOURCE_DATUM);
+	return alpha;
 }
 
 /* Transition function of qsketch_agg(float8, float8): adds a value. */
 Datum
 qsketch_trans_accuracy(PG_FUNCTION_ARGS)
 {
-	double		alpha;
-	qs_error	err;
-
 	if (PG_ARGISNULL(1))
-		return qsketch_trans_common(fcinfo, QS_ALPHA_DEFAULT, false);
-	if (PG_ARGISNULL(2))
+		return qsketch_trans_common(fcinfo, QS_ALPHA_DEFAULT, false, 1);
+	return qsketch_trans_common(fcinfo, qsketch_arg_alpha(fcinfo, 2), true, 1);
+}
+
+/*
+ * The weight n of argument argno, the number of observations of the row's
+ * value: false when the row adds nothing (n NULL or 0); negative is an error.
+ */
+static bool
+qsketch_arg_weight(FunctionCallInfo fcinfo, int argno, uint64 *n)
+{
+	int64		w;
+
+	if (PG_ARGISNULL(argno))
+		return false;
+	w = PG_GETARG_INT64(argno);
+	if (unlikely(w < 0))
 		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("relative_accuracy must not be null"),
-				 errhint("Leave the argument out for the default of %g.", QS_ALPHA_DEFAULT)));
-	alpha = PG_GETARG_FLOAT8(2);
-	if (qs_check_alpha(alpha, &err))
-		qsketch_report(&err, QSKETCH_SOURCE_DATUM);
-	return qsketch_trans_common(fcinfo, alpha, true);
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("qsketch weight must not be negative"),
+				 errdetail("The weight argument n was " INT64_FORMAT ".", w),
+				 errhint("Pass the number of observations of the value (0 or more), or NULL to skip the row.")));
+	*n = (uint64) w;
+	return w > 0;
+}
+
+/*
+ * Transition function of qsketch_agg_n(float8, bigint): adds n observations
+ * of a value in one step; a NULL value or n, or n = 0, skips the row.
+ */
+Datum
+qsketch_trans_n(PG_FUNCTION_ARGS)
+{
+	uint64		n;
+
+	if (PG_ARGISNULL(1) || !qsketch_arg_weight(fcinfo, 2, &n))
+		return qsketch_keep(fcinfo, AggCheckCallContext(fcinfo, NULL) != 0);
+	/* an existing state keeps its own accuracy */
+	return qsketch_trans_common(fcinfo, QS_ALPHA_DEFAULT, false, n);
+}
+
+/* Transition function of qsketch_agg_n(float8, bigint, float8). */
+Datum
+qsketch_trans_n_accuracy(PG_FUNCTION_ARGS)
+{
+	uint64		n;
+
+	if (PG_ARGISNULL(1) || !qsketch_arg_weight(fcinfo, 2, &n))
+		return qsketch_keep(fcinfo, AggCheckCallContext(fcinfo, NULL) != 0);
+	return qsketch_trans_common(fcinfo, qsketch_arg_alpha(fcinfo, 3), true, n);
 }
 
 /*
@@ -322,13 +390,7 @@ qsketch_combine(PG_FUNCTION_ARGS)
 	qs_error	err;
 
 	if (PG_ARGISNULL(1))
-	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		if (inagg)
-			PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-		PG_RETURN_POINTER(qsketch_to_compact(qsketch_read(PG_GETARG_DATUM(0), NULL)));
-	}
+		return qsketch_keep(fcinfo, inagg);
 	if (PG_ARGISNULL(0))
 	{
 		/* never alias the second argument */

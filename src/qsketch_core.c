@@ -546,8 +546,15 @@ qs_store_add(qs_sketch *s, int positive, int32_t k, uint64_t c, const qs_alloc *
 	return s;
 }
 
-qs_sketch *
-qs_add(qs_sketch *s, double v, const qs_alloc *a, qs_error *err)
+/*
+ * Add n >= 1 observations of v: the body of qs_add (n = 1) and qs_add_n.
+ * O(1) bucket work whatever n: the n values share one key, so they are one
+ * qs_store_add of count n, which collapses the store exactly as n single
+ * adds would.  The sum grows by v * n (one rounding where n single adds
+ * round n times).  A non-finite value or an overflow changes nothing.
+ */
+static inline qs_sketch *
+qs_add_count(qs_sketch *s, double v, uint64_t n, const qs_alloc *a, qs_error *err)
 {
 	double		nsum,
 				mag;
@@ -560,15 +567,15 @@ qs_add(qs_sketch *s, double v, const qs_alloc *a, qs_error *err)
 	}
 	if (v == 0.0)
 		v = 0.0;				/* -0 counts as 0, so min and max are canonical */
-	nsum = s->sum + v;
-	if (!isfinite(nsum) || s->count >= QS_INT64_MAX)
+	nsum = s->sum + v * (double) n;	/* v * 1 is v exactly */
+	if (!isfinite(nsum) || s->count > QS_INT64_MAX || n > QS_INT64_MAX - s->count)
 	{
 		qs_fail(err, QS_ERR_OVERFLOW, "the sum or count of the sketch would overflow");
 		return NULL;
 	}
 	mag = fabs(v);
 	if (mag < QS_MIN_INDEXABLE)
-		s->zero++;
+		s->zero += n;
 	else
 	{
 		int32_t		k = qs_key(mag, s->inv_lg);
@@ -578,23 +585,37 @@ qs_add(qs_sketch *s, double v, const qs_alloc *a, qs_error *err)
 		if (st->n > 0 && i < st->cap)
 		{
 			/* within the array, so within QS_MAX_BUCKETS keys */
-			s->counts[st->off + i]++;
-			st->n++;
+			s->counts[st->off + i] += n;
+			st->n += n;
 			if (k < st->lo)
 				st->lo = k;
 			else if (k > st->hi)
 				st->hi = k;
 		}
-		else if ((s = qs_store_add(s, v > 0, k, 1, a, err)) == NULL)
+		else if ((s = qs_store_add(s, v > 0, k, n, a, err)) == NULL)
 			return NULL;
 	}
 	if (s->count == 0 || v < s->min)
 		s->min = v;
 	if (s->count == 0 || v > s->max)
 		s->max = v;
-	s->count++;
+	s->count += n;
 	s->sum = nsum;
 	return s;
+}
+
+qs_sketch *
+qs_add(qs_sketch *s, double v, const qs_alloc *a, qs_error *err)
+{
+	return qs_add_count(s, v, 1, a, err);
+}
+
+qs_sketch *
+qs_add_n(qs_sketch *s, double v, uint64_t n, const qs_alloc *a, qs_error *err)
+{
+	if (n == 0)
+		return s;
+	return qs_add_count(s, v, n, a, err);
 }
 
 /* Merge one store of src into dst, highest key first. */

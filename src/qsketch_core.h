@@ -117,6 +117,15 @@ extern int	qs_dense_validate(const void *buf, size_t len, qs_error *err);
 extern qs_sketch *qs_create(double alpha, const qs_alloc *a, qs_error *err);
 extern qs_sketch *qs_copy(const qs_sketch *s, const qs_alloc *a, qs_error *err);
 extern qs_sketch *qs_add(qs_sketch *s, double v, const qs_alloc *a, qs_error *err);
+/*
+ * n observations of v at once, in O(1) bucket work: the same buckets, count,
+ * min and max as n calls of qs_add (collapse included), the sum grown by
+ * v * n (rounded once); n = 0 returns s unchanged without looking at v.  A
+ * count beyond INT64_MAX or a non-finite sum is QS_ERR_OVERFLOW, with s
+ * unchanged.
+ */
+extern qs_sketch *qs_add_n(qs_sketch *s, double v, uint64_t n,
+						   const qs_alloc *a, qs_error *err);
 extern qs_sketch *qs_merge(qs_sketch *dst, const qs_sketch *src,
 						   const qs_alloc *a, qs_error *err);
 

@@ -8,10 +8,16 @@
  * working states (empty, wide and collapsing, the sketch itself) with
  * qs_merge_compact, which must give exactly what qs_merge of qs_compact_read
  * gives: the same sketch or the same error; and qs_compact_decode (the same
- * path into an empty state) exactly what qs_compact_read gives.
+ * path into an empty state) exactly what qs_compact_read gives.  Weighted
+ * adds (qs_add_n) into the parsed sketch, of values at its ends, far beyond
+ * them (collapsing its stores), in the zero bucket, non-finite and taken
+ * from the input's last bytes, must give what as many single adds give
+ * (add_n_agrees), and counts pushed to INT64_MAX and beyond must stop with
+ * an overflow error, the sketch left as it was.
  */
 #include "qsketch_core.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,6 +56,59 @@ check_merge_compact_all(const uint8_t *b, size_t len, const qs_sketch *self)
 		abort();
 	if (self != NULL && !merge_compact_agrees(self, b, len))
 		abort();
+}
+
+/* Weighted adds into a parsed sketch: as many single adds, or the same error. */
+static void
+check_add_n_all(const qs_sketch *s, const uint8_t *data, size_t size)
+{
+	static const uint64_t weights[] = {0, 1, 2, 7, 150};
+	double		values[12];
+	size_t		nv = 0,
+				i,
+				j;
+	uint64_t	room = (uint64_t) INT64_MAX - s->count;
+	qs_error	err;
+	qs_sketch  *t;
+
+	values[nv++] = s->min;
+	values[nv++] = s->max;
+	values[nv++] = -s->max;
+	values[nv++] = s->max * 1e30;	/* far above: collapses the store */
+	values[nv++] = s->min * 1e30;
+	values[nv++] = s->max * 1e-30;	/* far below: into a collapsed bucket */
+	values[nv++] = 0.0;
+	values[nv++] = 1e-310;
+	values[nv++] = NAN;
+	values[nv++] = -INFINITY;
+	if (size >= 9)
+	{
+		memcpy(&values[nv++], data + size - 8, sizeof(double));
+		values[nv++] = ldexp((double) data[size - 9] - 128.0, (int) (data[size - 9] % 64));
+	}
+	for (i = 0; i < nv; i++)
+	{
+		for (j = 0; j < sizeof(weights) / sizeof(weights[0]); j++)
+		{
+			if (!add_n_agrees(s, values[i], weights[j]))
+				abort();
+		}
+		if (!isfinite(values[i]))
+			continue;
+		/* the count up to INT64_MAX, never beyond */
+		t = qs_copy(s, &A, &err);
+		if (qs_add_n(t, values[i], room + 1, &A, &err) != NULL || err.code != QS_ERR_OVERFLOW ||
+			memcmp(t, s, qs_dense_size(s)) != 0)
+			abort();
+		if (room > 0)
+		{
+			t = qs_add_n(t, values[i], room, &A, &err);
+			if (t != NULL ? (t->count != (uint64_t) INT64_MAX ||
+							 qs_dense_validate(t, qs_dense_size(t), &err) != 0)
+				: err.code != QS_ERR_OVERFLOW)
+				abort();
+		}
+	}
 }
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -124,6 +183,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (m == NULL && err.code != QS_ERR_OVERFLOW)
 		abort();
+	check_add_n_all(s, data, size);
 	m = qs_add(s, 1.0, &A, &err);
 	if (m != NULL && qs_dense_validate(m, qs_dense_size(m), &err) != 0)
 		abort();

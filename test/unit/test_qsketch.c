@@ -482,6 +482,224 @@ test_collapse(void)
 	group_end("size bound: collapse lowest buckets");
 }
 
+/* A random weight: mostly small, sometimes 0, sometimes large. */
+static uint64_t
+rnd_weight(void)
+{
+	double		r = rnd();
+
+	if (r < 0.15)
+		return 0;
+	if (r < 0.85)
+		return 1 + (uint64_t) (rnd() * 5);
+	if (r < 0.97)
+		return 1 + (uint64_t) (rnd() * 100);
+	return 1 + (uint64_t) (rnd() * 2000);
+}
+
+/*
+ * Weighted adds = single adds: random (v, n) rows, every row checked
+ * against n single adds (add_n_agrees) and the whole sketch against the
+ * sketch of the rows repeated n times.
+ */
+static void
+test_add_n(double alpha, double lo_exp, double hi_exp, int want_collapse, const char *name)
+{
+	int			trial,
+				collapsed = 0;
+	qs_error	err;
+
+	for (trial = 0; trial < 40; trial++)
+	{
+		size_t		rows = 1 + (size_t) (rnd() * 400),
+					r;
+		qs_sketch  *w = qs_create(alpha, &A, &err),
+				   *ref = qs_create(alpha, &A, &err);
+		uint64_t	total = 0;
+
+		for (r = 0; w != NULL && ref != NULL && r < rows; r++)
+		{
+			double		v = pow(10.0, lo_exp + (hi_exp - lo_exp) * rnd()) * (rnd() < 0.2 ? -1 : 1);
+			uint64_t	n = rnd_weight(),
+						i;
+
+			if (rnd() < 0.02)
+				v = rnd() < 0.5 ? 0.0 : -0.0;
+			else if (rnd() < 0.01)
+				v = 1e-310;		/* subnormal: the zero bucket */
+			if (r % 7 == 0)
+				CHECK(add_n_agrees(w, v, n));
+			w = qs_add_n(w, v, n, &A, &err);
+			for (i = 0; ref != NULL && i < n; i++)
+				ref = qs_add(ref, v, &A, &err);
+			total += n;
+		}
+		CHECK(w != NULL && ref != NULL);
+		if (w == NULL || ref == NULL)
+			continue;
+		CHECK(w->count == total && ref->count == total);
+		if (total == 0)
+		{
+			CHECK(same_exactly(w, ref) || (w->count == 0 && ref->count == 0));
+			continue;
+		}
+		CHECK(qs_dense_validate(w, qs_dense_size(w), &err) == 0);
+		CHECK(same_but_sum(w, ref));
+		CHECK(w->min == ref->min && w->max == ref->max);
+		collapsed |= (w->flags & QS_COMPACT_FLAGS) != 0;
+	}
+	CHECK(collapsed == want_collapse);
+	group_end(name);
+}
+
+/*
+ * The collapse path with weights: a weighted value far above the store's
+ * keys collapses weighted buckets below it (partly, or all of them), and a
+ * weighted value below a collapsed store's lowest key joins it; each step
+ * as n single adds, and the end the same in either order of the rows.
+ */
+static void
+test_add_n_collapse(void)
+{
+	static const double lows[] = {1.0, 1.001, 1.2, 1.5, 1.8};
+	qs_error	err;
+	qs_sketch  *s = qs_create(1e-4, &A, &err),
+			   *t;
+	size_t		i;
+
+	/* weighted low buckets, then a high value that collapses some of them */
+	for (i = 0; s != NULL && i < sizeof(lows) / sizeof(lows[0]); i++)
+	{
+		CHECK(add_n_agrees(s, lows[i], 3 + i));
+		s = qs_add_n(s, lows[i], 3 + i, &A, &err);
+	}
+	CHECK(s != NULL && !(s->flags & QS_FLAG_POS_COLLAPSED));
+	if (s == NULL)
+	{
+		group_end("weighted adds: collapse");
+		return;
+	}
+	CHECK(add_n_agrees(s, 2.5, 11));	/* keeps keys down to about 2.5 / 2.2 */
+	t = qs_add_n(qs_copy(s, &A, &err), 2.5, 11, &A, &err);
+	CHECK(t != NULL && (t->flags & QS_FLAG_POS_COLLAPSED) && t->pos.n == s->pos.n + 11);
+	/* 1.0 and 1.001 (weights 3 and 4) are carried into the lowest key kept */
+	CHECK(t != NULL && t->counts[t->pos.off + (uint32_t) (t->pos.lo - t->pos.base)] == 7);
+	/* all of them collapse: the new key is far above every bucket */
+	CHECK(add_n_agrees(s, 1e6, 13));
+	t = qs_add_n(qs_copy(s, &A, &err), 1e6, 13, &A, &err);
+	CHECK(t != NULL && (t->flags & QS_FLAG_POS_COLLAPSED) && t->pos.n == s->pos.n + 13);
+	CHECK(t != NULL && t->counts[t->pos.off + (uint32_t) (t->pos.lo - t->pos.base)] == s->pos.n);
+	/* below a collapsed store: counted in its lowest bucket */
+	if (t != NULL)
+	{
+		uint64_t	low = t->counts[t->pos.off + (uint32_t) (t->pos.lo - t->pos.base)];
+
+		CHECK(add_n_agrees(t, 0.5, 17));
+		t = qs_add_n(t, 0.5, 17, &A, &err);
+		CHECK(t != NULL && t->counts[t->pos.off + (uint32_t) (t->pos.lo - t->pos.base)] == low + 17);
+		CHECK(t != NULL && t->min == 0.5);
+	}
+	/* negative store, and the rows in the other order give the same sketch */
+	{
+		qs_sketch  *a = qs_create(1e-4, &A, &err),
+				   *b = qs_create(1e-4, &A, &err);
+
+		a = qs_add_n(a, -1.0, 5, &A, &err);
+		a = qs_add_n(a, -1e5, 6, &A, &err);
+		a = qs_add_n(a, -3.0, 7, &A, &err);
+		b = qs_add_n(b, -3.0, 7, &A, &err);
+		b = qs_add_n(b, -1e5, 6, &A, &err);
+		b = qs_add_n(b, -1.0, 5, &A, &err);
+		CHECK(a != NULL && b != NULL && (a->flags & QS_FLAG_NEG_COLLAPSED) && same_exactly(a, b));
+		CHECK(a != NULL && qs_dense_validate(a, qs_dense_size(a), &err) == 0);
+	}
+	group_end("weighted adds: collapse");
+}
+
+/* n = 0, non-finite values, counts and sums at their limits. */
+static void
+test_add_n_limits(void)
+{
+	qs_error	err;
+	qs_sketch  *s = qs_create(0.01, &A, &err),
+			   *t,
+			   *u;
+	size_t		size;
+	int			k;
+
+	s = qs_add_n(s, 4.0, 10, &A, &err);
+	CHECK(s != NULL && s->count == 10 && s->sum == 40.0 && s->min == 4.0 && s->max == 4.0);
+	if (s == NULL)
+	{
+		group_end("weighted adds: n = 0, errors, limits");
+		return;
+	}
+	size = qs_dense_size(s);
+	/* n = 0: nothing happens, whatever the value */
+	CHECK(add_n_agrees(s, 5.0, 0));
+	CHECK(add_n_agrees(s, NAN, 0));
+	CHECK(add_n_agrees(s, INFINITY, 0));
+	t = qs_create(0.01, &A, &err);
+	CHECK(qs_add_n(t, 1.0, 0, &A, &err) == t && t->count == 0);
+	/* non-finite values are refused, the sketch left as it was */
+	CHECK(add_n_agrees(s, NAN, 3));
+	t = qs_copy(s, &A, &err);
+	CHECK(qs_add_n(t, -INFINITY, 3, &A, &err) == NULL && err.code == QS_ERR_NONFINITE);
+	CHECK(memcmp(t, s, size) == 0);
+	/* the count: up to INT64_MAX, never beyond (no wrap) */
+	t = qs_copy(s, &A, &err);
+	t = qs_add_n(t, 4.0, (uint64_t) INT64_MAX - 10, &A, &err);
+	CHECK(t != NULL && t->count == (uint64_t) INT64_MAX);
+	CHECK(t != NULL && qs_dense_validate(t, qs_dense_size(t), &err) == 0);
+	if (t != NULL)
+	{
+		u = qs_copy(t, &A, &err);
+		CHECK(qs_add_n(u, 4.0, 1, &A, &err) == NULL && err.code == QS_ERR_OVERFLOW);
+		CHECK(memcmp(u, t, qs_dense_size(t)) == 0);
+		CHECK(qs_add(u, 4.0, &A, &err) == NULL && err.code == QS_ERR_OVERFLOW);
+		CHECK(qs_add_n(u, 4.0, 0, &A, &err) == u);
+		/* it round-trips, and cannot be merged with itself */
+		{
+			size_t		len;
+			uint8_t    *b = compact_of(t, &len);
+			qs_sketch  *r = qs_compact_read(b, len, &A, &err);
+			char	   *txt = qs_text_write(t, &A, &err);
+
+			CHECK(r != NULL && same_exactly(r, t));
+			CHECK(txt != NULL && (r = qs_text_read(txt, &A, &err)) != NULL && same_exactly(r, t));
+			CHECK(qs_merge(qs_copy(t, &A, &err), t, &A, &err) == NULL && err.code == QS_ERR_OVERFLOW);
+		}
+	}
+	t = qs_copy(s, &A, &err);
+	CHECK(qs_add_n(t, 4.0, (uint64_t) INT64_MAX - 9, &A, &err) == NULL && err.code == QS_ERR_OVERFLOW);
+	CHECK(memcmp(t, s, size) == 0);
+	CHECK(qs_add_n(t, 4.0, (uint64_t) INT64_MAX + 1, &A, &err) == NULL && err.code == QS_ERR_OVERFLOW);
+	CHECK(qs_add_n(t, 4.0, UINT64_MAX, &A, &err) == NULL && err.code == QS_ERR_OVERFLOW);
+	CHECK(memcmp(t, s, size) == 0);
+	t = qs_create(0.01, &A, &err);
+	CHECK(qs_add_n(t, 4.0, (uint64_t) INT64_MAX + 1, &A, &err) == NULL && err.code == QS_ERR_OVERFLOW);
+	CHECK(t->count == 0);
+	/* the sum: v * n beyond float8 is an overflow, of either sign */
+	CHECK(qs_add_n(qs_copy(s, &A, &err), 1e300, 1000000000, &A, &err) == NULL && err.code == QS_ERR_OVERFLOW);
+	CHECK(qs_add_n(qs_copy(s, &A, &err), -1e300, 1000000000, &A, &err) == NULL && err.code == QS_ERR_OVERFLOW);
+	CHECK(add_n_agrees(s, 1e308, 2));
+	CHECK(add_n_agrees(s, 8.9e307, 2));
+	CHECK(add_n_agrees(s, -8.9e307, 3));
+	t = qs_add_n(qs_copy(s, &A, &err), 1e300, 100000, &A, &err);
+	CHECK(t != NULL && t->sum == 40.0 + 1e300 * 100000.0);
+	/* a large n = the sketch doubled by merging 2^k times */
+	u = qs_create(0.01, &A, &err);
+	u = qs_add(u, -7.25, &A, &err);
+	u = qs_add(u, 3.0, &A, &err);
+	for (k = 0; u != NULL && k < 40; k++)
+		u = qs_merge(u, qs_copy(u, &A, &err), &A, &err);
+	t = qs_create(0.01, &A, &err);
+	t = qs_add_n(t, 3.0, UINT64_C(1) << 40, &A, &err);
+	t = qs_add_n(t, -7.25, UINT64_C(1) << 40, &A, &err);
+	CHECK(u != NULL && t != NULL && same_exactly(u, t));
+	group_end("weighted adds: n = 0, errors, limits");
+}
+
 static void
 test_roundtrip(void)
 {
@@ -648,6 +866,11 @@ main(void)
 	test_merge_compact(0.5, -300, 300, "stored merge = merge (alpha 0.5, wide)");
 	test_merge_compact_malformed();
 	test_collapse();
+	test_add_n(0.01, -3, 9, 0, "weighted adds = single adds (alpha 0.01)");
+	test_add_n(1e-4, 0, 6, 1, "weighted adds = single adds, collapsing");
+	test_add_n(0.5, -300, 300, 0, "weighted adds = single adds (0.5, wide)");
+	test_add_n_collapse();
+	test_add_n_limits();
 	test_roundtrip();
 	test_errors();
 	test_malformed_binary();
