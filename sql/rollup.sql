@@ -52,7 +52,7 @@ SELECT s.tenant_id, s.event_type, s.model, s.calls, r.calls
 FROM analytics.usage_stats_daily s
 JOIN (SELECT (occurred_at AT TIME ZONE 'UTC')::date AS date, tenant_id, agent_id, event_type, endpoint, method, tool_name,
              mcp_server, model, sum(count) AS calls, sum(count) FILTER (WHERE NOT success) AS failures,
-             coalesce(sum(input_tokens), 0) AS input_tokens, count(latency_ms) AS latencies, max(latency_ms) AS max_latency
+             coalesce(sum(input_tokens), 0) AS input_tokens, coalesce(sum(count) FILTER (WHERE latency_ms IS NOT NULL), 0) AS latencies, max(latency_ms) AS max_latency
       FROM analytics.usage_events WHERE occurred_at >= '2020-01-01' AND occurred_at < '2020-01-08'
       GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9) r
   ON (r.date, r.tenant_id, r.event_type) = (s.date, s.tenant_id, s.event_type)

@@ -77,13 +77,11 @@ WHERE (d.api_calls, d.token_issuances, d.credential_rotations, d.llm_calls)
 SELECT count(*) AS endpoints_differing
 FROM analytics.read_endpoint_stats('5e700000-0000-4000-8000-000000000001', '2031-03-01', '2031-03-02') s
 FULL JOIN (SELECT e.endpoint, sum(e.count) AS calls, coalesce(sum(e.count) FILTER (WHERE e.success), 0) AS successes,
-                  count(*) AS latencies
+                  sum(e.count) FILTER (WHERE e.latency_ms IS NOT NULL) AS latencies
            FROM analytics.usage_events e
            WHERE e.tenant_id = '5e700000-0000-4000-8000-000000000001' AND e.event_type = 'api_call'
            GROUP BY 1) r USING (endpoint)
 WHERE (s.calls, s.successes, analytics.sketch_count(s.latency)) IS DISTINCT FROM (r.calls, r.successes, r.latencies);
--- The upgrade's data is removed so that the later tests start empty.
-DELETE FROM analytics.usage_events WHERE tenant_id = '5e700000-0000-4000-8000-000000000001';
 -- 0.4.0: the rolled day is logged as rewritten (its rollup families are
 -- empty), so it reads from raw events until the next rollup; rolled again,
 -- its families hold its events.
@@ -96,9 +94,11 @@ FROM (SELECT event_type, sum(events) AS events, sum(failures) AS failures, sum(l
 FULL JOIN (SELECT event_type, sum(count) AS events, coalesce(sum(count) FILTER (WHERE NOT success), 0) AS failures,
                   sum(count) FILTER (WHERE latency_ms IS NOT NULL) AS latency_n, coalesce(sum(input_tokens), 0) AS input_tokens
            FROM analytics.usage_events
-           WHERE tenant_id = '5e700000-0000-4000-8000-000000000001' AND occurred_at < '2031-03-02'
+           WHERE tenant_id = '5e700000-0000-4000-8000-000000000001' AND occurred_at < '2031-03-02 00:00:00+00'
            GROUP BY 1) r USING (event_type)
 WHERE (f.events, f.failures, f.latency_n, f.input_tokens) IS DISTINCT FROM (r.events, r.failures, r.latency_n, r.input_tokens);
+-- The upgrade's data is removed so that the later tests start empty.
+DELETE FROM analytics.usage_events WHERE tenant_id = '5e700000-0000-4000-8000-000000000001';
 DO $$
 DECLARE
     t text;

@@ -70,6 +70,8 @@ DECLARE
     hi    timestamptz := (day + 1)::timestamp AT TIME ZONE 'UTC';
     f     record;
     cond  text;
+    kx    text;
+    vx    text;
     n     bigint;
     total bigint := 0;
 BEGIN
@@ -87,13 +89,37 @@ BEGIN
                                WHEN c.kind = 'uuids' THEN format('analytics.uuid_union(t.%1$I, excluded.%1$I)', c.col)
                                WHEN c.kind = 'min' THEN format('least(t.%1$I, excluded.%1$I)', c.col)
                                ELSE format('greatest(t.%1$I, excluded.%1$I)', c.col) END,
-                          ', ' ORDER BY c.pos) FILTER (WHERE c.kind <> 'key') AS merge
+                          ', ' ORDER BY c.pos) FILTER (WHERE c.kind <> 'key') AS merge,
+               string_agg(format('%1$I = excluded.%1$I', c.col), ', ' ORDER BY c.pos) FILTER (WHERE c.kind <> 'key') AS replace,
+               string_agg(format('coalesce(%%1$s.%I::text, chr(2))', c.col), ' || chr(1) || ' ORDER BY c.pos)
+                   FILTER (WHERE c.kind = 'key') AS keytext,
+               string_agg(format('coalesce(%%1$s.%I::text, chr(2))', c.col), ' || chr(1) || ' ORDER BY c.pos)
+                   FILTER (WHERE c.kind <> 'key') AS valtext,
+               string_agg(format('%I', c.col), ', ' ORDER BY c.pos) AS cols
         FROM analytics.family_columns() c
         GROUP BY c.family ORDER BY c.family
     LOOP
         IF since IS NULL THEN
-            EXECUTE format('DELETE FROM analytics.%I t WHERE t.bucket >= %L AND t.bucket < %L', f.family, lo, hi);
-            EXECUTE format('INSERT INTO analytics.%I %s', f.family, analytics.family_select(f.family, cond));
+            -- The day recomputed: only rows that are new or differ are
+            -- written, rows no longer produced deleted, so a rerun over
+            -- unchanged events writes nothing (as rollup_day's own tables).
+            -- Keys and values compare as text (NULL-safe, hashable).
+            kx := 'x.tenant_id::text || chr(1) || x.bucket::text || chr(1) || ' || format(f.keytext, 'x');
+            vx := format(f.valtext, 'x');
+            EXECUTE format(
+                'WITH g AS MATERIALIZED (SELECT x.*, %3$s AS k_, %4$s AS v_ FROM (%5$s) x), '
+                'cur AS MATERIALIZED (SELECT %3$s AS k_, %4$s AS v_ FROM analytics.%1$I x WHERE x.bucket >= %6$L AND x.bucket < %7$L), '
+                'up AS (INSERT INTO analytics.%1$I AS t SELECT g.tenant_id, g.bucket, %8$s FROM g LEFT JOIN cur ON cur.k_ = g.k_ '
+                '       WHERE cur.v_ IS DISTINCT FROM g.v_ '
+                '       ON CONFLICT ON CONSTRAINT %2$I DO UPDATE SET %9$s RETURNING 1), '
+                'gone AS (DELETE FROM analytics.%1$I x WHERE x.bucket >= %6$L AND x.bucket < %7$L '
+                '         AND %3$s IN (SELECT cur.k_ FROM cur WHERE NOT EXISTS (SELECT 1 FROM g WHERE g.k_ = cur.k_)) RETURNING 1) '
+                'SELECT (SELECT count(*) FROM up) + (SELECT count(*) FROM gone)',
+                f.family, f.family || '_key', kx, vx, analytics.family_select(f.family, cond), lo, hi,
+                (SELECT string_agg('g.' || c, ', ') FROM unnest(string_to_array(f.cols, ', ')) c), f.replace)
+            INTO n;
+            total := total + n;
+            CONTINUE;
         ELSE
             EXECUTE format('INSERT INTO analytics.%I AS t %s ON CONFLICT ON CONSTRAINT %I DO UPDATE SET %s',
                            f.family, analytics.family_select(f.family, cond), f.family || '_key', f.merge);
