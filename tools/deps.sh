@@ -22,6 +22,7 @@ PKGS=(
   mtail                                   # Prometheus metrics from nginx's access log
   gettext-base                            # envsubst renders the http/ configs
   curl
+  python3                                 # tools/families.py (the rollup families' generated SQL)
   prometheus                              # promtool check metrics (the HTTP tests)
   chromium                                # the dashboard's browser tests (playwright-core drives it)
   faketime                                # tools/faketime.sh: the suites on every day and hour

@@ -30,10 +30,11 @@ CLUSTER_EXTRA_CONF="shared_preload_libraries = 'pg_cron,analytics,pg_stat_statem
 failed=()
 SUITES=10  # shape, unit, fuzz, pg_regress, pgtap, docs, http, attack, dashboard, valgrind
 
-# The SQL's shape: every piece refers only to its own or lower layers, and
+# The SQL's shape: the generated rollup families are current, every piece
+# refers only to its own or lower layers, and
 # 0.1.0 updated along the chain has the schema of a fresh install.
 echo "== SQL layers and the upgrade's schema"
-{ tools/layers.sh && tools/schema_check.sh analytics_shape; } || failed+=(shape)
+{ python3 tools/families.py --check && tools/layers.sh && tools/schema_check.sh analytics_shape; } || failed+=(shape)
 
 echo "== C unit tests"
 make -s unit || failed+=(unit)
