@@ -23,7 +23,7 @@
 
 -- The SELECT that groups a family's rows from the raw events matching
 -- "where" (SQL over alias e), in the table's column order.
-CREATE OR REPLACE FUNCTION analytics.family_select(family text, "where" text)
+CREATE OR REPLACE FUNCTION analytics.family_select(family text, "where" text, source text DEFAULT 'analytics.usage_events')
 RETURNS text
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -45,14 +45,14 @@ BEGIN
         RAISE EXCEPTION 'unknown rollup family %', family USING ERRCODE = 'invalid_parameter_value';
     END IF;
     RETURN format('SELECT e.tenant_id, date_trunc(%L, e.occurred_at AT TIME ZONE ''UTC'') AT TIME ZONE ''UTC'' AS bucket, %s '
-                  'FROM analytics.usage_events e %s WHERE (%s)%s GROUP BY 1, 2, %s',
-                  grain, exprs,
+                  'FROM %s e %s WHERE (%s)%s GROUP BY 1, 2, %s',
+                  grain, exprs, source,
                   CASE WHEN priced THEN 'LEFT JOIN analytics.model_prices p ON p.model = e.model' ELSE '' END,
                   "where", CASE WHEN flt IS NULL THEN '' ELSE ' AND ' || flt END, groups);
 END
 $$;
-COMMENT ON FUNCTION analytics.family_select(text, text) IS
-    'The SELECT grouping a rollup family''s rows (in table column order) from the raw events e matching the given condition';
+COMMENT ON FUNCTION analytics.family_select(text, text, text) IS
+    'The SELECT grouping a rollup family''s rows (in table column order) from the raw events e matching the given condition (source: the relation read as e, usage_events by default)';
 
 -- Roll the events of one UTC day into every family: since NULL, the day's
 -- rows are recomputed from the events ingested before "until"; else the
@@ -63,7 +63,12 @@ RETURNS bigint
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 SET jit = off
+-- The plan of rollup_day (serial, hashed): float sums then add up in the
+-- same order at every run, so a rerun over unchanged events compares equal
+-- whoever calls.
 SET max_parallel_workers_per_gather = 0
+SET enable_nestloop = off
+SET enable_sort = off
 AS $$
 DECLARE
     lo    timestamptz := day::timestamp AT TIME ZONE 'UTC';
@@ -72,6 +77,8 @@ DECLARE
     cond  text;
     kx    text;
     vx    text;
+    merges text := '';
+    counts text[] := '{}';
     n     bigint;
     total bigint := 0;
 BEGIN
@@ -121,12 +128,20 @@ BEGIN
             total := total + n;
             CONTINUE;
         ELSE
-            EXECUTE format('INSERT INTO analytics.%I AS t %s ON CONFLICT ON CONSTRAINT %I DO UPDATE SET %s',
-                           f.family, analytics.family_select(f.family, cond), f.family || '_key', f.merge);
+            -- (merged below, every family in one statement)
+            merges := merges || format(', %I AS (INSERT INTO analytics.%I AS t %s ON CONFLICT ON CONSTRAINT %I DO UPDATE SET %s RETURNING 1)',
+                                       'm_' || f.family, f.family, analytics.family_select(f.family, 'true', 'ev'),
+                                       f.family || '_key', f.merge);
+            counts := counts || format('(SELECT count(*) FROM %I)', 'm_' || f.family);
         END IF;
-        GET DIAGNOSTICS n = ROW_COUNT;
-        total := total + n;
     END LOOP;
+    IF since IS NOT NULL THEN
+        -- An increment: its events read once (the BRIN index on ingested_at
+        -- finds them), then grouped into every family.
+        EXECUTE format('WITH ev AS MATERIALIZED (SELECT * FROM analytics.usage_events e WHERE %s)%s SELECT %s',
+                       cond, merges, array_to_string(counts, ' + '))
+        INTO total;
+    END IF;
     RETURN total;
 END
 $$;
