@@ -54,6 +54,26 @@ $$;
 COMMENT ON FUNCTION analytics.family_select(text, text, text) IS
     'The SELECT grouping a rollup family''s rows (in table column order) from the raw events e matching the given condition (source: the relation read as e, usage_events by default)';
 
+-- A column of a family as text for comparing rows, by immutable functions
+-- only (Citus refuses stable ones, such as timestamptz and array output, in
+-- a statement that writes): %1$s stands for the row's alias.
+CREATE OR REPLACE FUNCTION analytics.family_text(col text, type regtype)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF type = 'timestamptz'::regtype THEN
+        RETURN format('encode(pg_catalog.timestamptz_send(%%1$s.%I), ''hex'')', col);
+    ELSIF type IN ('uuid[]'::regtype, 'text[]'::regtype) THEN
+        RETURN format('encode(analytics.stored_bytes(%%1$s.%I), ''hex'')', col);
+    END IF;
+    RETURN format('%%1$s.%I::text', col);
+END
+$$;
+COMMENT ON FUNCTION analytics.family_text(text, regtype) IS
+    'SQL (with %1$s for the row alias) turning a rollup family column into comparable text by immutable functions only';
+
 -- Roll the events of one UTC day into every family: since NULL, the day's
 -- rows are recomputed from the events ingested before "until"; else the
 -- events ingested in [since, until) are merged into them.  Returns the rows
@@ -98,12 +118,14 @@ BEGIN
                                ELSE format('greatest(t.%1$I, excluded.%1$I)', c.col) END,
                           ', ' ORDER BY c.pos) FILTER (WHERE c.kind <> 'key') AS merge,
                string_agg(format('%1$I = excluded.%1$I', c.col), ', ' ORDER BY c.pos) FILTER (WHERE c.kind <> 'key') AS replace,
-               string_agg(format('coalesce(%%1$s.%I::text, chr(2))', c.col), ' || chr(1) || ' ORDER BY c.pos)
+               string_agg(format('coalesce(%s, chr(2))', analytics.family_text(c.col, a.atttypid)), ' || chr(1) || ' ORDER BY c.pos)
                    FILTER (WHERE c.kind = 'key') AS keytext,
-               string_agg(format('coalesce(%%1$s.%I::text, chr(2))', c.col), ' || chr(1) || ' ORDER BY c.pos)
+               string_agg(format('coalesce(%s, chr(2))', analytics.family_text(c.col, a.atttypid)), ' || chr(1) || ' ORDER BY c.pos)
                    FILTER (WHERE c.kind <> 'key') AS valtext,
                string_agg(format('%I', c.col), ', ' ORDER BY c.pos) AS cols
         FROM analytics.family_columns() c
+        JOIN pg_catalog.pg_attribute a
+          ON a.attrelid = pg_catalog.to_regclass('analytics.' || c.family) AND a.attname = c.col
         GROUP BY c.family ORDER BY c.family
     LOOP
         IF since IS NULL THEN
@@ -111,7 +133,8 @@ BEGIN
             -- written, rows no longer produced deleted, so a rerun over
             -- unchanged events writes nothing (as rollup_day's own tables).
             -- Keys and values compare as text (NULL-safe, hashable).
-            kx := 'x.tenant_id::text || chr(1) || x.bucket::text || chr(1) || ' || format(f.keytext, 'x');
+            kx := format('x.tenant_id::text || chr(1) || ' || analytics.family_text('bucket', 'timestamptz'::regtype)
+                         || ' || chr(1) || ' || f.keytext, 'x');
             vx := format(f.valtext, 'x');
             EXECUTE format(
                 'WITH g AS MATERIALIZED (SELECT x.*, %3$s AS k_, %4$s AS v_ FROM (%5$s) x), '
