@@ -65,6 +65,13 @@ AS $$
 BEGIN
     IF type = 'timestamptz'::regtype THEN
         RETURN format('encode(pg_catalog.timestamptz_send(%%1$s.%I), ''hex'')', col);
+    ELSIF type = 'double precision'::regtype THEN
+        -- (a float sum depends on the order rows are added in, which the
+        -- plan may change: equal to 6 decimals is equal)
+        RETURN format('round(%%1$s.%I::numeric, 6)::text', col);
+    ELSIF type = 'analytics.qsketch'::regtype THEN
+        -- (its buckets and count are exact; its float sum as above)
+        RETURN format('(%%1$s.%I::text::jsonb - ''sum'')::text', col);
     ELSIF type IN ('uuid[]'::regtype, 'text[]'::regtype) THEN
         RETURN format('encode(analytics.stored_bytes(%%1$s.%I), ''hex'')', col);
     END IF;

@@ -97,6 +97,10 @@ CREATE OR REPLACE FUNCTION analytics.rollup_day(day date, OUT status text, OUT e
 LANGUAGE plpgsql VOLATILE STRICT
 SET search_path = pg_catalog, pg_temp
 SET jit = off
+-- On Citus: one connection per node for the day's writes, so that a later
+-- statement of the rollup (the families) never meets shards written over
+-- several connections (a placeholder elsewhere).
+SET citus.multi_shard_modify_mode = 'sequential'
 -- A serial plan: the sums then do not depend on the order parallel workers
 -- deliver rows in, so a rerun over unchanged events writes nothing.
 SET max_parallel_workers_per_gather = 0
@@ -546,6 +550,7 @@ CREATE OR REPLACE FUNCTION analytics.rollup_increment(day date, OUT status text,
 LANGUAGE plpgsql VOLATILE STRICT
 SET search_path = pg_catalog, pg_temp
 SET jit = off
+SET citus.multi_shard_modify_mode = 'sequential'
 SET max_parallel_workers_per_gather = 0
 SET enable_nestloop = off
 SET enable_sort = off
