@@ -26,13 +26,17 @@ BEGIN
         GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA analytics_api TO analytics_operator;
     END IF;
     IF to_regrole('analytics_anon') IS NOT NULL THEN
-        -- The schema only: PostgREST can describe it; every call is refused.
+        -- The schema, and the one function a call without a token may make
+        -- (contract §6.3: the health status); every other call is refused.
         GRANT USAGE ON SCHEMA analytics_api TO analytics_anon;
+        IF to_regprocedure('analytics_api.analytics_health()') IS NOT NULL THEN
+            GRANT EXECUTE ON FUNCTION analytics_api.analytics_health() TO analytics_anon;
+        END IF;
     END IF;
 END
 $$;
 COMMENT ON FUNCTION analytics.grant_api_privileges() IS
-    'Grants analytics_tenant and analytics_operator USAGE on analytics_api and EXECUTE on its functions, analytics_anon USAGE on the schema only; run after CREATE EXTENSION (create_api_roles does it)';
+    'Grants analytics_tenant and analytics_operator USAGE on analytics_api and EXECUTE on its functions, analytics_anon USAGE on the schema and EXECUTE on analytics_health() only; run after CREATE EXTENSION (create_api_roles does it)';
 
 CREATE OR REPLACE FUNCTION analytics.create_api_roles(authenticator name DEFAULT NULL)
 RETURNS void
