@@ -78,7 +78,7 @@ SELECT tenant_id, agent_id, occurred_at, event_type, success, count, endpoint, m
 FROM analytics.usage_events WHERE occurred_at >= '2014-06-01' AND occurred_at < '2014-06-04';
 DELETE FROM analytics.usage_events WHERE occurred_at >= '2014-06-01' AND occurred_at < '2014-06-04';
 SELECT is((SELECT count(*) FROM src), 3000::bigint, '3000 source events');
--- (the generator writes no cache tokens nor workflow types: give some rows them)
+-- (cache tokens on every row with input tokens, a cache write on some, other workflow types)
 UPDATE src SET cached_input_tokens = input_tokens / 2, cache_write_tokens = CASE WHEN input_tokens % 3 = 0 THEN input_tokens / 4 END
 WHERE input_tokens IS NOT NULL;
 UPDATE src SET workflow_type = (ARRAY['multi_agent', 'pipeline'])[1 + length(workflow_id) % 2] WHERE event_type = 'workflow';
