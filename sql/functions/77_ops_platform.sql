@@ -464,7 +464,7 @@ BEGIN
            WHERE NOT EXISTS (SELECT 1 FROM seen s WHERE s.kind = 'user' AND s.tenant_id = fu.tenant_id AND s.id = fu.user_id)
            GROUP BY 1),
     pa AS (SELECT f.b, count(DISTINCT a) AS n FROM f, unnest(f.agents) a GROUP BY 1),
-    pu AS (SELECT u.b, count(*) AS n FROM (SELECT DISTINCT u.b, u.tenant_id, u.user_id FROM u) u GROUP BY 1),
+    pu AS (SELECT u.b, count(*) AS n FROM u GROUP BY 1),   -- (u is distinct: UNION)
     pe AS (SELECT f.b, count(DISTINCT f.tenant_id) AS tenants, sum(f.events) AS events, sum(f.failures) AS failures,
                   analytics.quantile(analytics.qsketch_merge(f.latency) FILTER (WHERE f.event_type = 'api_call'), 0.95) AS api_p95,
                   sum(f.input_tokens) AS input_tokens, sum(f.output_tokens) AS output_tokens, sum(f.cost_usd) AS cost_usd
@@ -517,12 +517,15 @@ DECLARE
 BEGIN
     -- Active now: an event in the 15 minutes before now (as activeSessions
     -- of §6.3), from the raw events of those minutes, whatever the period.
-    EXECUTE format('SELECT count(DISTINCT (e.tenant_id, e.user_id)) FILTER (WHERE e.user_id IS NOT NULL) AS users, '
-                   '       count(DISTINCT e.agent_id) AS agents, '
-                   '       count(DISTINCT (e.tenant_id, e.session_id)) FILTER (WHERE e.session_id IS NOT NULL) AS sessions '
-                   'FROM analytics.usage_events e WHERE e.occurred_at >= %L AND e.occurred_at <= %L%s',
-                   now_ts - interval '15 minutes', now_ts,
-                   CASE WHEN dashboard.tenant_id IS NULL THEN '' ELSE format(' AND e.tenant_id = %L', dashboard.tenant_id) END)
+    -- (DISTINCT with tenant_id: pushed down to the shards on Citus)
+    EXECUTE format('SELECT (SELECT count(*) FROM (SELECT DISTINCT e.tenant_id, e.user_id FROM analytics.usage_events e '
+                   '                              WHERE %1$s AND e.user_id IS NOT NULL) x) AS users, '
+                   '       (SELECT count(*) FROM (SELECT DISTINCT e.tenant_id, e.agent_id FROM analytics.usage_events e '
+                   '                              WHERE %1$s AND e.agent_id IS NOT NULL) x) AS agents, '
+                   '       (SELECT count(*) FROM (SELECT DISTINCT e.tenant_id, e.session_id FROM analytics.usage_events e '
+                   '                              WHERE %1$s AND e.session_id IS NOT NULL) x) AS sessions',
+                   format('e.occurred_at >= %L AND e.occurred_at <= %L', now_ts - interval '15 minutes', now_ts)
+                   || CASE WHEN dashboard.tenant_id IS NULL THEN '' ELSE format(' AND e.tenant_id = %L', dashboard.tenant_id) END)
     INTO live;
     SELECT count(*) INTO registered FROM analytics.agents a
     WHERE dashboard.tenant_id IS NULL OR a.tenant_id = dashboard.tenant_id;
@@ -627,7 +630,8 @@ BEGIN
     FROM analytics.changed_days c WHERE c.day < today;
     FOR p IN SELECT u.day FROM unnest(analytics.platform_unrolled_days(today)) u(day)
              WHERE NOT EXISTS (SELECT 1 FROM analytics.changed_days c WHERE c.day = u.day) LOOP
-        EXECUTE format('SELECT EXISTS (SELECT 1 FROM analytics.%I)', 'usage_events_p' || to_char(p.day, 'YYYYMMDD')) INTO n;
+        -- (LIMIT 1 rather than EXISTS: pushed down to the shards on Citus)
+        EXECUTE format('SELECT true FROM analytics.%I LIMIT 1', 'usage_events_p' || to_char(p.day, 'YYYYMMDD')) INTO n;
         IF n THEN
             day := p.day;
             waiting_since := (p.day + 1)::timestamp AT TIME ZONE 'UTC';
