@@ -114,6 +114,13 @@ FAMILIES = [
    ('last_at', 'timestamptz', 'max', 'max(e.occurred_at)')]),
 ]
 
+# Indexes beyond (tenant_id, bucket, key) and (bucket): an agent's or a
+# user's first day ever is an index probe (platform_trends, dashboard).
+EXTRA_INDEXES = {
+    'agent_type_daily': [('agent', 'tenant_id, agent_id, bucket')],
+    'user_daily': [('user', 'tenant_id, user_id, bucket')],
+}
+
 def q(s):
     return "'" + s.replace("'", "''") + "'"
 
@@ -129,6 +136,8 @@ def ddl():
         cols.append(f'    CONSTRAINT {name}_key UNIQUE NULLS NOT DISTINCT ({keycols})')
         out.append(f'CREATE TABLE analytics.{name} (\n' + ',\n'.join(cols) + '\n);')
         out.append(f'CREATE INDEX {name}_bucket_idx ON analytics.{name} (bucket);')
+        for suffix, cols in EXTRA_INDEXES.get(name, []):
+            out.append(f'CREATE INDEX {name}_{suffix}_idx ON analytics.{name} ({cols});')
         grain_txt = 'UTC hour' if grain == 'hour' else 'UTC day (bucket = its midnight)'
         out.append(f'COMMENT ON TABLE analytics.{name} IS\n    {q(comment + "; one row per " + grain_txt + " and key, events ingested before the day" + chr(39) + "s watermark (a rollup family, analytics.family_columns())")};')
         out.append('')

@@ -53,6 +53,7 @@ CREATE TABLE analytics.agent_type_daily (
     CONSTRAINT agent_type_daily_key UNIQUE NULLS NOT DISTINCT (tenant_id, bucket, agent_id, event_type)
 );
 CREATE INDEX agent_type_daily_bucket_idx ON analytics.agent_type_daily (bucket);
+CREATE INDEX agent_type_daily_agent_idx ON analytics.agent_type_daily (tenant_id, agent_id, bucket);
 COMMENT ON TABLE analytics.agent_type_daily IS
     'Events per tenant, UTC day, agent and event type: counts, failures, timeouts, latency, tokens, cost; one row per UTC day (bucket = its midnight) and key, events ingested before the day''s watermark (a rollup family, analytics.family_columns())';
 
@@ -156,6 +157,7 @@ CREATE TABLE analytics.user_daily (
     CONSTRAINT user_daily_key UNIQUE NULLS NOT DISTINCT (tenant_id, bucket, user_id)
 );
 CREATE INDEX user_daily_bucket_idx ON analytics.user_daily (bucket);
+CREATE INDEX user_daily_user_idx ON analytics.user_daily (tenant_id, user_id, bucket);
 COMMENT ON TABLE analytics.user_daily IS
     'Events per tenant, UTC day and user: events, failures, agent executions, tokens, cost, agents, first and last event; one row per UTC day (bucket = its midnight) and key, events ingested before the day''s watermark (a rollup family, analytics.family_columns())';
 

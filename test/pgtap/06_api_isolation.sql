@@ -52,8 +52,14 @@ SELECT is((SELECT count(*) FROM pg_proc p WHERE p.pronamespace = 'analytics_api'
            AND NOT has_function_privilege('analytics_tenant', p.oid, 'EXECUTE')), 0::bigint,
           'analytics_tenant may execute every analytics_api function');
 SELECT is((SELECT count(*) FROM pg_proc p WHERE p.pronamespace = 'analytics_api'::regnamespace
-           AND (has_function_privilege('analytics_anon', p.oid, 'EXECUTE') OR has_function_privilege('api_test_mallory', p.oid, 'EXECUTE'))),
+           AND NOT has_function_privilege('analytics_operator', p.oid, 'EXECUTE')), 0::bigint,
+          'analytics_operator may execute every analytics_api function');
+SELECT is((SELECT count(*) FROM pg_proc p WHERE p.pronamespace = 'analytics_api'::regnamespace
+           AND has_function_privilege('api_test_mallory', p.oid, 'EXECUTE')),
           0::bigint, 'no other role (PUBLIC) may execute them');
+SELECT is((SELECT array_agg(p.proname::text ORDER BY p.proname) FROM pg_proc p WHERE p.pronamespace = 'analytics_api'::regnamespace
+           AND has_function_privilege('analytics_anon', p.oid, 'EXECUTE')),
+          ARRAY['analytics_health'], 'analytics_anon (no token) may execute analytics_health alone');
 SELECT is(has_schema_privilege('analytics_tenant', 'analytics', 'USAGE'), false, 'analytics_tenant has no USAGE on schema analytics');
 SELECT is(has_schema_privilege('analytics_anon', 'analytics', 'USAGE'), false, 'analytics_anon has no USAGE on schema analytics');
 SELECT is((SELECT count(*) FROM pg_proc p WHERE p.pronamespace = 'analytics_api'::regnamespace
