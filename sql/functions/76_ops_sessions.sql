@@ -68,6 +68,8 @@ RETURNS jsonb
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 SET jit = off
+-- (read_family's rows of a month of sessions stay in memory)
+SET work_mem = '16MB'
 AS $$
 DECLARE
     now_ts  timestamptz := clock_timestamp();
@@ -137,13 +139,13 @@ BEGIN
         FROM r GROUP BY 1, 2),
     per_session AS (
         SELECT max(r.last_at) - min(r.first_at) AS d FROM r GROUP BY r.tenant_id, r.session_id),
-    per_tenant AS (
-        SELECT count(DISTINCT r.user_id COLLATE "C") AS users FROM r GROUP BY r.tenant_id),
+    per_user AS (
+        SELECT r.tenant_id, r.user_id FROM r WHERE r.user_id IS NOT NULL GROUP BY 1, 2),
     st AS (SELECT count(*) AS n, round(avg(extract(epoch FROM per_session.d) * 1000), 3) AS avg_ms FROM per_session),
     et AS (SELECT coalesce(sum(per_day.executions), 0)::bigint AS n, coalesce(sum(per_day.failures), 0)::bigint AS failures,
                   coalesce(sum(per_day.lat_n), 0)::bigint AS lat_n, coalesce(sum(per_day.lat_sum), 0) AS lat_sum
            FROM per_day),
-    ut AS (SELECT coalesce(sum(per_tenant.users), 0)::bigint AS n FROM per_tenant),
+    ut AS (SELECT count(*) AS n FROM per_user),
     -- the daily series (windows over 48 hours)
     daily AS (
         SELECT json_agg(json_build_object('date', to_char(b.label AT TIME ZONE 'UTC', 'YYYY-MM-DD'),
@@ -417,6 +419,8 @@ RETURNS jsonb
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 SET jit = off
+-- (read_family's rows of a month of sessions stay in memory)
+SET work_mem = '16MB'
 AS $$
 DECLARE
     result jsonb;
@@ -465,6 +469,8 @@ RETURNS jsonb
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 SET jit = off
+-- (read_family's rows of a month of sessions stay in memory)
+SET work_mem = '16MB'
 AS $$
 DECLARE
     tenants uuid[];
