@@ -180,7 +180,7 @@ FROM sa2 JOIN (VALUES ('analytics_api.session_activity(period => ''48h'')', 'hou
 SELECT is(j - 'avgResponseTimeMs', pg_temp.o_session_activity(pg_temp.tid(w), (pg_temp.window_of(j)).f, (pg_temp.window_of(j)).t),
           format('%s = oracle over its period: %s', c, w))
 FROM sa2 ORDER BY w, c;
-SELECT is(j -> 'period', pg_temp.o_period(pg_temp.at(-6, 0, 0), pg_temp.at(1, 0, 0)), 'session_activity() is the 7 days ending today')
+SELECT is((pg_temp.window_of(j)).t - (pg_temp.window_of(j)).f, interval '7 days', 'session_activity() is 7 days')
 FROM sa2 WHERE w = 0 AND c = 'analytics_api.session_activity()';
 SELECT is(pg_temp.call(0, format('analytics_api.session_activity(%s, "tenantId" => %L)', pg_temp.arg(f, t), pg_temp.tid(2))) - 'avgResponseTimeMs',
           pg_temp.o_session_activity(pg_temp.tid(2), f, t), format('session_activity(tenantId) = oracle: %s', what))
@@ -225,8 +225,15 @@ WHERE pg_temp.o_execution_detail(pg_temp.tid(w), xid) IS NOT NULL
 UNION ALL
 SELECT w, xid FROM (SELECT tenant_id, execution_id AS xid, row_number() OVER (PARTITION BY tenant_id ORDER BY execution_id) AS k
                     FROM analytics.usage_events WHERE execution_id LIKE 'exec-%' AND event_type = 'agent_execution' GROUP BY 1, 2) x
-JOIN who ON pg_temp.tid(who.w) = x.tenant_id WHERE k <= 2;
-SELECT is((SELECT count(*) FROM executions), 29::bigint, 'the executions compared: 17 of the fixture, 2 generated ones of every tenant');
+JOIN who ON pg_temp.tid(who.w) = x.tenant_id WHERE k <= 2
+UNION ALL
+-- and ids that only workflow events carry (no agent_execution event: the
+-- execution's fields are null)
+SELECT 0, xid FROM (SELECT execution_id AS xid FROM analytics.usage_events WHERE execution_id LIKE 'exec-%' GROUP BY 1
+                    HAVING bool_and(event_type = 'workflow') ORDER BY 1 LIMIT 2) x;
+SELECT is((SELECT count(*) FROM executions), 31::bigint, 'the executions compared: 17 of the fixture, 2 generated ones of every tenant, 2 without an execution event');
+SELECT is((SELECT count(*) FROM executions e WHERE pg_temp.o_execution_detail(pg_temp.tid(e.w), e.xid) #>> '{execution,status}' IS NULL), 2::bigint,
+          'two of them have no execution event');
 SELECT is(pg_temp.call(w, format('analytics_api.execution_detail("executionId" => %L)', xid)), pg_temp.o_execution_detail(pg_temp.tid(w), xid),
           format('execution_detail(%s) = oracle: %s', xid, w))
 FROM executions ORDER BY w, xid;
@@ -252,18 +259,30 @@ SELECT is((SELECT count(*) FROM users), 21::bigint, 'the users compared');
 SELECT is(pg_temp.call(w, format('analytics_api.user_analytics(%s, "userId" => %L)', pg_temp.arg(f, t), uid)),
           pg_temp.o_user_analytics(pg_temp.tid(w), f, t, uid, 'custom'), format('user_analytics(%s) = oracle: %s, %s', uid, w, what))
 FROM users, windows ORDER BY w, uid, f;
-SELECT is(pg_temp.call(w, format('analytics_api.user_analytics(%s"userId" => %L)', coalesce(p || ', ', ''), uid)),
-          pg_temp.o_user_analytics(pg_temp.tid(w), f, t, uid, coalesce(pt, '7d')), format('user_analytics(%s, %s) = oracle: %s', uid, coalesce(p, 'default'), w))
-FROM users, (VALUES (NULL, NULL, pg_temp.at(-6, 0, 0), pg_temp.at(1, 0, 0)),
-                    ('period => ''30d''', '30d', pg_temp.at(-29, 0, 0), pg_temp.at(1, 0, 0)),
-                    ('days => ''365''', '365d', pg_temp.at(-364, 0, 0), pg_temp.at(1, 0, 0)),
-                    ('start_date => ''' || pg_temp.d(-20) || ''', end_date => ''' || pg_temp.d(-2) || '''', 'custom', pg_temp.at(-20, 0, 0), pg_temp.at(-1, 0, 0))) v(p, pt, f, t)
-ORDER BY w, uid;
+-- (periods ending today: the oracle over the answer's own window, which is
+-- checked to be the N days ending the day of the call)
+CREATE TEMP TABLE ua AS
+SELECT w, uid, p, pt, n, pg_temp.call(w, format('analytics_api.user_analytics(%s"userId" => %L)', coalesce(p || ', ', ''), uid)) AS j
+FROM users, (VALUES (NULL, '7d', 7), ('period => ''30d''', '30d', 30), ('days => ''365''', '365d', 365), ('hours => ''5''', '5h', 0),
+                    ('start_date => ''' || pg_temp.d(-20) || ''', end_date => ''' || pg_temp.d(-2) || '''', 'custom', 19)) v(p, pt, n);
+SELECT is(j, pg_temp.o_user_analytics(pg_temp.tid(w), (pg_temp.window_of(j)).f, (pg_temp.window_of(j)).t, uid, pt),
+          format('user_analytics(%s, %s) = oracle: %s', uid, coalesce(p, 'default'), w))
+FROM ua ORDER BY w, uid, p;
+SELECT is((pg_temp.window_of(j)).t - (pg_temp.window_of(j)).f, make_interval(days => n), format('user_analytics(%s): %s days', coalesce(p, 'default'), n))
+FROM ua WHERE w = 0 AND uid = 'fx-u1-1' AND n > 0 ORDER BY p;
 SELECT is(j, pg_temp.o_user_analytics(pg_temp.tid(1), (pg_temp.window_of(j)).f, (pg_temp.window_of(j)).t, 'fx-u4-1', '1h'),
           'user_analytics(period 1h) = oracle over its period: the active user')
 FROM (SELECT pg_temp.call(1, $$analytics_api.user_analytics(period => '1h', "userId" => 'fx-u4-1')$$) AS j) x;
 SELECT is(pg_temp.call(1, $$analytics_api.user_analytics(period => '1h', "userId" => 'fx-u4-1')$$) ->> 'actions', '3',
           'the active user''s three events of the last hour');
+SELECT is(analytics.user_analytics(pg_temp.tid(w), pg_temp.at(-16, 0, 0), pg_temp.at(-14, 0, 0), uid, '2d'),
+          pg_temp.o_user_analytics(pg_temp.tid(w), pg_temp.at(-16, 0, 0), pg_temp.at(-14, 0, 0), uid, '2d'),
+          format('typed user_analytics(%s, period_type 2d) = oracle: %s', uid, w))
+FROM users WHERE uid LIKE 'fx-u1-%' ORDER BY w, uid;
+SELECT is(analytics.user_trends(pg_temp.tid(w), pg_temp.at(-16, 0, 0), pg_temp.at(-14, 0, 0), uid, 'hour', '2d'),
+          pg_temp.o_user_trends(pg_temp.tid(w), pg_temp.at(-16, 0, 0), pg_temp.at(-14, 0, 0), uid, 'hour', '2d'),
+          format('typed user_trends(%s, hour) = oracle: %s', uid, w))
+FROM users WHERE uid LIKE 'fx-u1-%' ORDER BY w, uid;
 SELECT is(pg_temp.call(0, format('analytics_api.user_analytics("userId" => %L, "tenantId" => %L)', 'fx-shared-user', pg_temp.tid(2))),
           pg_temp.o_user_analytics(pg_temp.tid(2), pg_temp.at(-6, 0, 0), pg_temp.at(1, 0, 0), 'fx-shared-user', '7d'),
           'user_analytics(tenantId) = oracle: the operator naming tenant 2');
@@ -280,10 +299,10 @@ SELECT is(pg_temp.call(w, format('analytics_api.user_trends(%s, "userId" => %L, 
 FROM users, windows, (VALUES ('hour'), ('day'), ('week'), ('month')) v(g)
 WHERE (g <> 'hour' OR t - f <= interval '7 days') AND uid IN ('fx-u1-1', 'fx-u1-2', 'fx-u2-1', 'fx-u5-2', 'user-007')
 ORDER BY w, uid, f, g;
-SELECT is(pg_temp.call(w, format('analytics_api.user_trends("userId" => %L)', uid)),
-          pg_temp.o_user_trends(pg_temp.tid(w), pg_temp.at(-29, 0, 0), pg_temp.at(1, 0, 0), uid, 'day', '30d'),
+SELECT is(j, pg_temp.o_user_trends(pg_temp.tid(w), (pg_temp.window_of(j)).f, (pg_temp.window_of(j)).t, uid, 'day', '30d'),
           format('user_trends(%s) defaults (30d, day) = oracle: %s', uid, w))
-FROM users ORDER BY w, uid;
+FROM (SELECT w, uid, pg_temp.call(w, format('analytics_api.user_trends("userId" => %L)', uid)) AS j FROM users) x ORDER BY w, uid;
+SELECT is(jsonb_array_length(pg_temp.call(0, $$analytics_api.user_trends("userId" => 'fx-u1-1')$$) -> 'data'), 30, 'user_trends(): 30 days');
 SELECT is(j, pg_temp.o_user_trends(pg_temp.tid(w), (pg_temp.window_of(j)).f, (pg_temp.window_of(j)).t, uid, 'hour', '48h'),
           format('user_trends(48h, hour) = oracle over its period: %s, %s', uid, w))
 FROM (SELECT w, uid, pg_temp.call(w, format('analytics_api.user_trends(period => ''48h'', "userId" => %L, granularity => ''hour'')', uid)) AS j
@@ -310,10 +329,10 @@ SELECT is((SELECT x FROM wp, jsonb_array_elements(j -> 'workflowTypes') x
           '{"workflowType": "multi_agent", "runs": 1, "successes": 0, "failures": 1, "successRate": 0, "avgAgentsPerRun": 2,
             "avgToolCallsPerRun": 2, "avgTokensPerRun": 4600}'::jsonb,
           'the run across midnight: one run, failed, its two days merged');
-SELECT is(pg_temp.wf_strip(pg_temp.call(w, 'analytics_api.workflow_performance()')),
-          pg_temp.o_workflow_performance(pg_temp.tid(w), pg_temp.at(-6, 0, 0), pg_temp.at(1, 0, 0)),
+SELECT is(pg_temp.wf_strip(j), pg_temp.o_workflow_performance(pg_temp.tid(w), (pg_temp.window_of(j)).f, (pg_temp.window_of(j)).t),
           format('workflow_performance() defaults (7d) = oracle: %s', w))
-FROM who ORDER BY w;
+FROM (SELECT w, pg_temp.call(w, 'analytics_api.workflow_performance()') AS j FROM who) x ORDER BY w;
+SELECT is(jsonb_array_length(pg_temp.call(0, 'analytics_api.workflow_performance()') -> 'series'), 7, 'workflow_performance(): 7 days');
 SELECT is(pg_temp.wf_strip(j), pg_temp.o_workflow_performance(pg_temp.tid(w), (pg_temp.window_of(j)).f, (pg_temp.window_of(j)).t),
           format('workflow_performance(24h) = oracle over its period: %s', w))
 FROM (SELECT w, pg_temp.call(w, 'analytics_api.workflow_performance(period => ''24h'')') AS j FROM who) x ORDER BY w;
