@@ -125,9 +125,9 @@ BEGIN
         INTO series USING tenants;
     END IF;
 
-    -- The rest from session_daily: per day and tenant (distinct sessions
-    -- and users, executions), per session (first and last event), per
-    -- tenant (distinct users).
+    -- The rest from session_daily, kept once for three groupings: per day
+    -- and tenant (distinct sessions and users, executions), per session
+    -- (first and last event), per (tenant, user).
     WITH r AS MATERIALIZED (
         SELECT f.tenant_id, f.bucket, f.session_id, f.user_id, f.executions, f.execution_failures,
                f.execution_latency_n, f.execution_latency_sum, f.first_at, f.last_at
