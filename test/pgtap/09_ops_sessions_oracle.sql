@@ -94,6 +94,8 @@ CROSS JOIN LATERAL (VALUES
     (pg_temp.at(-3, 9, 2), 'llm_call', 1, true, 1, NULL, NULL, 'claude-sonnet-4', 3000, 700, 2100, NULL, 'fx-u1-#', 'fx-s3-#', 'fx-e4-#', 'fx-wf3-#', NULL, false),
     (pg_temp.at(-3, 9, 5), 'workflow', 1, true, 1, NULL, NULL, NULL, NULL, NULL, 4000, NULL, 'fx-u1-#', 'fx-s3-#', NULL, 'fx-wf3-#', 'multi_agent', false),
     (pg_temp.at(-3, 10, 0), 'workflow', 2, true, 2, NULL, NULL, NULL, NULL, NULL, 100, NULL, 'fx-u3-#', NULL, NULL, 'fx-wf4-#', NULL, false),
+    -- A call whose execution has no agent_execution event (its fields null).
+    (pg_temp.at(-3, 11, 0), 'tool_call', 1, true, 1, 'web_search', 'mcp-core', NULL, NULL, NULL, 50, NULL, 'fx-u1-#', 'fx-s3-#', 'fx-orphan-#', NULL, NULL, false),
     -- Yesterday (rolled below, then a late event: rollup rows and tail).
     (pg_temp.at(-1, 12, 0), 'agent_execution', 5, true, 1, NULL, NULL, NULL, NULL, NULL, 900, NULL, 'fx-u3-#', 'fx-s4-#', 'fx-e5-#', NULL, NULL, false),
     (pg_temp.at(-1, 12, 5), 'llm_call', 5, true, 1, NULL, NULL, 'gpt-4o-mini', 100, 10, 50, NULL, 'fx-u3-#', 'fx-s4-#', 'fx-e5-#', NULL, NULL, true),
@@ -159,7 +161,7 @@ SELECT ok(coalesce(abs((j ->> 'avgResponseTimeMs')::numeric - pg_temp.o_response
                    (j ->> 'avgResponseTimeMs') IS NULL AND pg_temp.o_response_ms(pg_temp.tid(w), f, t) IS NULL),
           format('session_activity avgResponseTimeMs = oracle: %s, %s', w, what))
 FROM sa ORDER BY w, f;
-SELECT is((SELECT count(*) FROM sa WHERE (j ->> 'executions')::int > 0 AND (j ->> 'sessions')::int > 0 AND (j ->> 'uniqueUsers')::int > 0),
+SELECT is((SELECT count(*) FROM sa WHERE w IN (0, 1, 2) AND (j ->> 'executions')::int > 0 AND (j ->> 'sessions')::int > 0 AND (j ->> 'uniqueUsers')::int > 0),
           (SELECT count(*) FROM sa WHERE w IN (0, 1, 2)),
           'every answer of tenants 1, 2 and the operator has sessions, executions and users');
 SELECT ok((j ->> 'activeSessions')::int >= CASE WHEN w = 0 THEN 2 ELSE 1 END, format('activeSessions counts the fixture''s active session (%s)', w))
@@ -220,20 +222,17 @@ SELECT is(analytics.session_detail(pg_temp.tid(2), 'fx-big', 10), pg_temp.o_sess
 -------------------------------------------------------------------------------
 CREATE TEMP TABLE executions AS
 SELECT w, xid FROM (VALUES (0), (1), (2)) w(w)
-CROSS JOIN (VALUES ('fx-e1-1'), ('fx-e1-2'), ('fx-e2-1'), ('fx-e3-2'), ('fx-e4-1'), ('fx-e5-2'), ('fx-e6-1'), ('fx-shared-exec')) s(xid)
+CROSS JOIN (VALUES ('fx-e1-1'), ('fx-e1-2'), ('fx-e2-1'), ('fx-e3-2'), ('fx-e4-1'), ('fx-e5-2'), ('fx-e6-1'), ('fx-shared-exec'),
+                   ('fx-orphan-1'), ('fx-orphan-2')) s(xid)
 WHERE pg_temp.o_execution_detail(pg_temp.tid(w), xid) IS NOT NULL
 UNION ALL
 SELECT w, xid FROM (SELECT tenant_id, execution_id AS xid, row_number() OVER (PARTITION BY tenant_id ORDER BY execution_id) AS k
                     FROM analytics.usage_events WHERE execution_id LIKE 'exec-%' AND event_type = 'agent_execution' GROUP BY 1, 2) x
-JOIN who ON pg_temp.tid(who.w) = x.tenant_id WHERE k <= 2
-UNION ALL
--- and ids that only workflow events carry (no agent_execution event: the
--- execution's fields are null)
-SELECT 0, xid FROM (SELECT execution_id AS xid FROM analytics.usage_events WHERE execution_id LIKE 'exec-%' GROUP BY 1
-                    HAVING bool_and(event_type = 'workflow') ORDER BY 1 LIMIT 2) x;
-SELECT is((SELECT count(*) FROM executions), 31::bigint, 'the executions compared: 17 of the fixture, 2 generated ones of every tenant, 2 without an execution event');
-SELECT is((SELECT count(*) FROM executions e WHERE pg_temp.o_execution_detail(pg_temp.tid(e.w), e.xid) #>> '{execution,status}' IS NULL), 2::bigint,
-          'two of them have no execution event');
+JOIN who ON pg_temp.tid(who.w) = x.tenant_id WHERE k <= 2;
+SELECT is((SELECT count(*) FROM executions), 33::bigint,
+          'the executions compared: 21 of the fixture (4 of them without an execution event), 2 generated ones of every tenant and the operator');
+SELECT is((SELECT count(*) FROM executions e WHERE pg_temp.o_execution_detail(pg_temp.tid(e.w), e.xid) #>> '{execution,status}' IS NULL), 4::bigint,
+          'four of them have no execution event');
 SELECT is(pg_temp.call(w, format('analytics_api.execution_detail("executionId" => %L)', xid)), pg_temp.o_execution_detail(pg_temp.tid(w), xid),
           format('execution_detail(%s) = oracle: %s', xid, w))
 FROM executions ORDER BY w, xid;
@@ -251,11 +250,16 @@ SELECT is(analytics.execution_detail(pg_temp.tid(1), 'fx-e1-1', 1), pg_temp.o_ex
 -------------------------------------------------------------------------------
 -- user_analytics, user_trends
 -------------------------------------------------------------------------------
+-- The busiest generated user of tenants 1 and 2.
+SELECT (SELECT user_id FROM analytics.usage_events WHERE tenant_id = pg_temp.tid(1) AND user_id LIKE 'user-%'
+        GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1) AS gu1,
+       (SELECT user_id FROM analytics.usage_events WHERE tenant_id = pg_temp.tid(2) AND user_id LIKE 'user-%'
+        GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1) AS gu2 \gset
 CREATE TEMP TABLE users AS
 SELECT w, uid FROM (VALUES (0), (1), (2)) w(w)
-CROSS JOIN (VALUES ('fx-u1-1'), ('fx-u1-2'), ('fx-u2-1'), ('fx-u3-2'), ('fx-u4-1'), ('fx-u5-2'), ('fx-shared-user'), ('user-007'), ('user-150')) u(uid)
+CROSS JOIN (VALUES ('fx-u1-1'), ('fx-u1-2'), ('fx-u2-1'), ('fx-u3-2'), ('fx-u4-1'), ('fx-u5-2'), ('fx-shared-user'), (:'gu1'), (:'gu2')) u(uid)
 WHERE EXISTS (SELECT 1 FROM analytics.usage_events e WHERE e.user_id = uid AND e.tenant_id = ANY (pg_temp.scope(pg_temp.tid(w))));
-SELECT is((SELECT count(*) FROM users), 21::bigint, 'the users compared');
+SELECT is((SELECT count(*) FROM users), 19::bigint, 'the users compared: 15 of the fixture, 2 generated ones of tenants 1 and 2');
 SELECT is(pg_temp.call(w, format('analytics_api.user_analytics(%s, "userId" => %L)', pg_temp.arg(f, t), uid)),
           pg_temp.o_user_analytics(pg_temp.tid(w), f, t, uid, 'custom'), format('user_analytics(%s) = oracle: %s, %s', uid, w, what))
 FROM users, windows ORDER BY w, uid, f;
@@ -297,7 +301,7 @@ FROM (VALUES (1, 'fx-u1-1', 'in the rollups'), (1, 'fx-u2-1', 'raw, late on a ro
 SELECT is(pg_temp.call(w, format('analytics_api.user_trends(%s, "userId" => %L, granularity => %L)', pg_temp.arg(f, t), uid, g)),
           pg_temp.o_user_trends(pg_temp.tid(w), f, t, uid, g, 'custom'), format('user_trends(%s, %s) = oracle: %s, %s', uid, g, w, what))
 FROM users, windows, (VALUES ('hour'), ('day'), ('week'), ('month')) v(g)
-WHERE (g <> 'hour' OR t - f <= interval '7 days') AND uid IN ('fx-u1-1', 'fx-u1-2', 'fx-u2-1', 'fx-u5-2', 'user-007')
+WHERE (g <> 'hour' OR t - f <= interval '7 days') AND uid IN ('fx-u1-1', 'fx-u1-2', 'fx-u2-1', 'fx-u5-2', :'gu1')
 ORDER BY w, uid, f, g;
 SELECT is(j, pg_temp.o_user_trends(pg_temp.tid(w), (pg_temp.window_of(j)).f, (pg_temp.window_of(j)).t, uid, 'day', '30d'),
           format('user_trends(%s) defaults (30d, day) = oracle: %s', uid, w))
@@ -306,7 +310,7 @@ SELECT is(jsonb_array_length(pg_temp.call(0, $$analytics_api.user_trends("userId
 SELECT is(j, pg_temp.o_user_trends(pg_temp.tid(w), (pg_temp.window_of(j)).f, (pg_temp.window_of(j)).t, uid, 'hour', '48h'),
           format('user_trends(48h, hour) = oracle over its period: %s, %s', uid, w))
 FROM (SELECT w, uid, pg_temp.call(w, format('analytics_api.user_trends(period => ''48h'', "userId" => %L, granularity => ''hour'')', uid)) AS j
-      FROM users WHERE uid IN ('fx-u4-1', 'user-007')) x ORDER BY w, uid;
+      FROM users WHERE uid IN ('fx-u4-1', :'gu1')) x ORDER BY w, uid;
 SELECT is(pg_temp.call(1, format('analytics_api.user_trends("from" => %L, "to" => %L, "userId" => ''fx-u1-1'', granularity => ''week'')', pg_temp.d(-60), pg_temp.d(0))),
           pg_temp.o_user_trends(pg_temp.tid(1), pg_temp.at(-60, 0, 0), pg_temp.at(1, 0, 0), 'fx-u1-1', 'week', 'custom'),
           'user_trends by week over 61 days: the first week clipped to the period');
@@ -323,7 +327,7 @@ SELECT is(pg_temp.o_wf_bad_latencies(pg_temp.tid(w), f, t, j), 0::bigint,
           format('workflow_performance durations and daily p95 within 1%% of the exact percentiles: %s, %s', w, what))
 FROM wp ORDER BY w, f;
 SELECT is((SELECT count(*) FROM wp, jsonb_array_elements(j -> 'workflowTypes') x WHERE w = 1 AND what = '30 days ending today'),
-          3::bigint, 'tenant 1 over 30 days: multi_agent, pipeline, and the untyped runs (generated, fx-wf4)');
+          6::bigint, 'tenant 1 over 30 days: the four generated types, pipeline (fx-wf2) and the untyped runs (fx-wf4)');
 SELECT is((SELECT x FROM wp, jsonb_array_elements(j -> 'workflowTypes') x
            WHERE w = 1 AND what = 'two rolled days, 48 hours (hourly)' AND x ->> 'workflowType' = 'multi_agent') - 'durationMs',
           '{"workflowType": "multi_agent", "runs": 1, "successes": 0, "failures": 1, "successRate": 0, "avgAgentsPerRun": 2,
