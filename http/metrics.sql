@@ -7,7 +7,8 @@
 --   analytics_http.pre_request()  PostgREST's db-pre-request: a request
 --                             without a token answers the contract's 401
 --                             UNAUTHORIZED (404 NOT_FOUND when analytics.enabled
---                             is off), from PostgREST directly as through nginx
+--                             is off), from PostgREST directly as through nginx,
+--                             but for /rpc/analytics_health (the public status)
 SET client_min_messages = warning;
 CREATE SCHEMA IF NOT EXISTS analytics_http;
 
@@ -59,6 +60,10 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     IF current_user = 'analytics_anon' THEN
+        -- (the health status is public: contract §6.3, analytics_health)
+        IF current_setting('request.path', true) = '/rpc/analytics_health' THEN
+            RETURN;
+        END IF;
         IF NOT coalesce(current_setting('analytics.enabled', true)::boolean, true) THEN
             RAISE SQLSTATE 'PGRST'
                 USING MESSAGE = '{"code":"NOT_FOUND","message":"Analytics is not enabled"}',
@@ -71,7 +76,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION analytics_http.pre_request() IS
-    'PostgREST db-pre-request: a request without a token (role analytics_anon) answers 401 UNAUTHORIZED (404 NOT_FOUND when analytics.enabled is off)';
+    'PostgREST db-pre-request: a request without a token (role analytics_anon) answers 401 UNAUTHORIZED (404 NOT_FOUND when analytics.enabled is off), except /rpc/analytics_health (the public status)';
 
 REVOKE ALL ON FUNCTION analytics_http.metrics() FROM PUBLIC;
 REVOKE ALL ON FUNCTION analytics_http.ping() FROM PUBLIC;
