@@ -386,9 +386,18 @@ test('404 NOT_FOUND with analytics.enabled off (new PostgREST connections)', asy
     // PostgREST pools its connections: a restart gives it new sessions,
     // which read the database's new setting.
     execFileSync(path.join(ROOT, 'http/stack.sh'), ['restart-postgrest', RUN], { stdio: 'inherit' });
-    for (const p of ['/analytics/usage-summary', '/api/v1/analytics/tokens', '/rpc/agents']) {
+    for (const p of ['/analytics/usage-summary', '/api/v1/analytics/tokens', '/rpc/agents', '/api/analytics/summary',
+                     '/api/analytics/sessions/activity', '/api/v1/analytics/agent/00000000-0000-4000-9001-000000000001']) {
       assertError(await get(p, tok(ENT)), 404, 'NOT_FOUND');
     }
+    // (§6: operators too; the health status answers "down" instead)
+    const op = sign({ role: 'analytics_operator', jti: `op${process.pid}` }, SECRET, 600);
+    for (const p of ['/api/analytics/summary', '/api/v1/analytics/platform/trends']) {
+      assertError(await get(p, op), 404, 'NOT_FOUND');
+    }
+    const h = await get('/api/analytics/health');
+    assert.equal(h.status, 200, h.text);
+    assert.equal(h.json.status, 'down');
   } finally {
     sql(`ALTER DATABASE ${DB} RESET analytics.enabled`);
     execFileSync(path.join(ROOT, 'http/stack.sh'), ['restart-postgrest', RUN], { stdio: 'inherit' });
