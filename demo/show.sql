@@ -66,3 +66,25 @@ FROM analytics.trend((SELECT analytics.daycounts_agg(date, token_issuances, toke
 \echo '== Partitions (one per UTC day)'
 SELECT count(*) AS day_partitions, min(day) AS first_day, max(day) AS last_day
 FROM analytics.event_partitions WHERE day IS NOT NULL;
+
+\echo '== Operator analytics (docs/operator.md): top agents of every tenant by executions, last 7 days'
+SELECT x ->> 'rank' AS rank, x ->> 'agentName' AS agent, t.name AS tenant, x ->> 'calls' AS executions,
+       x ->> 'failures' AS failures, x ->> 'tokens' AS tokens
+FROM jsonb_array_elements(analytics.top_agents(NULL, ((current_date - 6)::timestamp AT TIME ZONE 'UTC'),
+                                               ((current_date + 1)::timestamp AT TIME ZONE 'UTC'), 'calls', 5) -> 'agents') x
+JOIN analytics.agents a ON a.agent_id = (x ->> 'agentId')::uuid
+JOIN analytics.tenants t ON t.tenant_id = a.tenant_id
+ORDER BY (x ->> 'rank')::int;
+
+\echo '== Operator analytics: Acme Robotics'' tools over the last 24 hours (rollups plus raw events, real time)'
+SELECT x ->> 'tool' AS tool, x ->> 'mcpServer' AS mcp_server, x ->> 'calls' AS calls, x ->> 'successRate' AS success_rate,
+       x #>> '{latencyMs,p95}' AS p95_ms
+FROM jsonb_array_elements(analytics.tool_usage('00000000-0000-4000-8000-000000000001', now() - interval '24 hours',
+                                               now() + interval '1 microsecond') -> 'tools') x
+LIMIT 5;
+
+\echo '== Operator analytics: workflow runs by type, last 7 days'
+SELECT x ->> 'workflowType' AS workflow_type, x ->> 'runs' AS runs, x ->> 'successRate' AS success_rate,
+       x #>> '{durationMs,p95}' AS p95_ms, x ->> 'avgAgentsPerRun' AS agents_per_run
+FROM jsonb_array_elements(analytics.workflow_performance(NULL, ((current_date - 6)::timestamp AT TIME ZONE 'UTC'),
+                                                         ((current_date + 1)::timestamp AT TIME ZONE 'UTC')) -> 'workflowTypes') x;
