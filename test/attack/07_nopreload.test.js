@@ -22,17 +22,34 @@ test('without shared_preload_libraries: every analytics_api function works in a 
   const fns = L.sql(`SELECT p.proname FROM pg_proc p WHERE p.pronamespace = 'analytics_api'::regnamespace ORDER BY 1`, env).split('\n');
   assert.ok(fns.length >= 9, `analytics_api has ${fns.length} functions`);
   const failures = [];
+  // Functions that need an id answer the contract's 404 for an unknown one;
+  // operator-only ones 403 to a tenant: that is the function running.
+  const refusal = {
+    agent_analytics: ['"agentId" => \'00000000-0000-4000-9999-000000000000\'', 'AGENT_NOT_FOUND'],
+    agent_trends: ['"agentId" => \'00000000-0000-4000-9999-000000000000\'', 'AGENT_NOT_FOUND'],
+    session_detail: ['"sessionId" => \'no-such-session\'', 'SESSION_NOT_FOUND'],
+    execution_detail: ['"executionId" => \'no-such-execution\'', 'EXECUTION_NOT_FOUND'],
+    user_analytics: ['"userId" => \'no-such-user\'', 'USER_NOT_FOUND'],
+    user_trends: ['"userId" => \'no-such-user\'', 'USER_NOT_FOUND'],
+    platform_trends: ['', 'FORBIDDEN'],
+  };
   for (const f of fns) {
     const call = f === 'record_events'
       ? `SELECT analytics_api.record_events('[{"occurred_at": "${new Date(Date.now() - 5000).toISOString()}", "event_type": "api_call"}]')`
-      : `SELECT analytics_api.${f}()`;
+      : `SELECT analytics_api.${f}(${refusal[f] ? refusal[f][0] : ''})`;
     const r = asTenant(call);
+    if (refusal[f]) {
+      if (r.ok || !r.err.includes(`"${refusal[f][1]}"`)) failures.push(`${f}: ${r.ok ? r.out : r.err.split('\n')[0]}`);
+      continue;
+    }
     if (!r.ok) { failures.push(`${f}: ${r.err.split('\n')[0]}`); continue; }
     const last = r.out.split('\n').pop();
     if (f === 'record_events') { if (last !== '1') failures.push(`record_events: ${last}`); continue; }
     let body;
     try { body = JSON.parse(last); } catch { failures.push(`${f}: not JSON: ${last.slice(0, 100)}`); continue; }
-    if (body.tenantId !== L.A) failures.push(`${f}: ${last.slice(0, 150)}`);
+    if (f === 'analytics_health') { if (!['ok', 'degraded', 'down'].includes(body.status)) failures.push(`${f}: ${last}`); continue; }
+    // (seed 002's answers are snake_case)
+    if ((body.tenantId ?? body.tenant_id) !== L.A) failures.push(`${f}: ${last.slice(0, 150)}`);
   }
   assert.deepEqual(failures, []);
 });
