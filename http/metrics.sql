@@ -80,6 +80,6 @@ COMMENT ON FUNCTION analytics_http.pre_request() IS
 
 REVOKE ALL ON FUNCTION analytics_http.metrics() FROM PUBLIC;
 REVOKE ALL ON FUNCTION analytics_http.ping() FROM PUBLIC;
-GRANT USAGE ON SCHEMA analytics_http TO analytics_metrics, analytics_tenant, analytics_anon;
+GRANT USAGE ON SCHEMA analytics_http TO analytics_metrics, analytics_tenant, analytics_operator, analytics_anon;
 GRANT EXECUTE ON FUNCTION analytics_http.metrics() TO analytics_metrics;
 GRANT EXECUTE ON FUNCTION analytics_http.ping() TO analytics_tenant;

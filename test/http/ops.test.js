@@ -6,6 +6,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { execFileSync } = require('node:child_process');
+const path = require('node:path');
 const { sign } = require('../../http/jwt.js');
 
 const BASE = `http://127.0.0.1:${process.env.HTTP_PORT}`;
@@ -80,6 +81,18 @@ const ROUTES = [
   [`/api/v1/analytics/agent/${ids.agent}`, `analytics_api.agent_analytics("agentId" => '${ids.agent}')`, true],
   [`/api/v1/analytics/agent/${ids.agent}/trends`, `analytics_api.agent_trends("agentId" => '${ids.agent}')`, true],
 ];
+
+// First, on a PostgREST with new connections: an operator's call must not
+// depend on a tenant's having been made before on the same connection (the
+// schema of the pre-request function is looked up once per prepared
+// statement, so a missing USAGE shows only on a fresh connection).
+test('an operator token on fresh PostgREST connections: 200', async () => {
+  execFileSync(path.resolve(__dirname, '../../http/stack.sh'), ['restart-postgrest', process.env.HTTP_RUN_DIR], { stdio: 'inherit' });
+  for (const p of ['/api/analytics/summary', '/api/v1/analytics/platform/trends']) {
+    const r = await get(p, operatorTok());
+    assert.equal(r.status, 200, `${p}: ${r.text}`);
+  }
+});
 
 test('the generated data has the ids the paths need', () => {
   for (const [k, v] of Object.entries(ids)) assert.ok(v, `an id for ${k}`);
