@@ -2,6 +2,7 @@
 -- functions/72_ops_common.sql (layer 72, reports of contract §6): what the
 -- operator answers share.
 --   period_window(period)     Nh / Nd as a window [from_ts, to_ts)
+--   utc_text(ts)              an instant as UTC RFC 3339 text
 --   window_json(from, to)     the answer's "period"
 --   ratio(part, whole)        a rate: a fraction from 0 to 1, four decimals
 --   latency_json(sketch)      {"p50","p95","p99"} of a qsketch (ms)
@@ -36,6 +37,15 @@ $$;
 COMMENT ON FUNCTION analytics.period_window(text, timestamptz) IS
     'The window [from_ts, to_ts) of a period text: Nh (1 to 168) = now - N hours to now included, Nd (1 to 365) = the N UTC days ending today; NULLs for anything else';
 
+-- A timestamp as UTC RFC 3339 text with microseconds (answers' instants and
+-- the period of an hour window).
+CREATE OR REPLACE FUNCTION analytics.utc_text(ts timestamptz)
+RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$ SELECT to_char($1 AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') $$;
+COMMENT ON FUNCTION analytics.utc_text(timestamptz) IS
+    'A timestamp as UTC RFC 3339 text with microseconds (YYYY-MM-DDTHH:MI:SS.USZ); NULL stays NULL';
+
 -- The "period" of an answer: dates when the window is whole UTC days, else
 -- UTC RFC 3339 timestamps (to: the end of the window, excluded).
 CREATE OR REPLACE FUNCTION analytics.window_json("from" timestamptz, "to" timestamptz)
@@ -49,8 +59,7 @@ BEGIN
         RETURN jsonb_build_object('from', to_char("from" AT TIME ZONE 'UTC', 'YYYY-MM-DD'),
                                   'to', to_char(("to" AT TIME ZONE 'UTC') - interval '1 day', 'YYYY-MM-DD'));
     END IF;
-    RETURN jsonb_build_object('from', to_char("from" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-                              'to', to_char("to" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'));
+    RETURN jsonb_build_object('from', analytics.utc_text("from"), 'to', analytics.utc_text("to"));
 END
 $$;
 COMMENT ON FUNCTION analytics.window_json(timestamptz, timestamptz) IS

@@ -195,7 +195,7 @@ BEGIN
                          || jsonb_build_object('avg', CASE WHEN g.latency_n > 0
                                                            THEN round((g.latency_sum / g.latency_n)::numeric, 3) END),
             'agents', coalesce(ag.agents, 0),
-            'lastCalledAt', to_char(g.last_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))
+            'lastCalledAt', analytics.utc_text(g.last_at))
             ORDER BY g.calls DESC, g.tool_name, g.mcp_server), '[]'))
     INTO result
     FROM g
@@ -335,7 +335,7 @@ BEGIN
     SELECT
         (SELECT coalesce(jsonb_agg(jsonb_build_object(
                     'errorCode', c.error_code, 'count', c.n,
-                    'lastSeenAt', to_char(c.last_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))
+                    'lastSeenAt', analytics.utc_text(c.last_at))
                     ORDER BY c.n DESC, c.error_code), '[]')
          FROM (SELECT r.error_code, sum(r.failures)::bigint AS n, max(r.last_at) AS last_at
                FROM r GROUP BY r.error_code) c),

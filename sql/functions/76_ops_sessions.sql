@@ -17,19 +17,10 @@
 --                                             (user_daily, raw days read_plan
 --                                             names)
 --   workflow_performance(tenant, from, to)    workflow_daily
--- Helpers: window_buckets (the zero-filled buckets of a window), utc_text
--- (a timestamp as UTC RFC 3339 text).
+-- Helper: window_buckets (the zero-filled buckets of a window).
 -- Costs are those of the rollup families (analytics.model_prices, input and
 -- output tokens); raw reads here price the same way.  Re-runnable.
 -------------------------------------------------------------------------------
-
--- A timestamp as UTC RFC 3339 text with microseconds, as window_json writes.
-CREATE OR REPLACE FUNCTION analytics.utc_text(ts timestamptz)
-RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE
-AS $$ SELECT to_char($1 AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') $$;
-COMMENT ON FUNCTION analytics.utc_text(timestamptz) IS
-    'A timestamp as UTC RFC 3339 text with microseconds (YYYY-MM-DDTHH:MI:SS.USZ); NULL stays NULL';
 
 -- Every bucket of granularity hour, day, week (ISO, Monday) or month that
 -- meets the window [from, to), oldest first: bucket = its start (UTC), label

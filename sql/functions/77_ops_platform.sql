@@ -684,8 +684,8 @@ BEGIN
         'last_rollup', CASE WHEN last.run_id IS NULL THEN NULL ELSE jsonb_build_object(
             'run_id', last.run_id,
             'target_date', to_char(last.target_date, 'YYYY-MM-DD'),
-            'started_at', to_char(last.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-            'finished_at', to_char(last.finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+            'started_at', analytics.utc_text(last.started_at),
+            'finished_at', analytics.utc_text(last.finished_at),
             'duration_ms', round(last.duration_ms::numeric, 3),
             'rows', last.rows,
             'status', last.status,

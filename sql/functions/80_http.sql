@@ -63,11 +63,12 @@ $$;
 COMMENT ON FUNCTION analytics.http_claimed_tenant() IS
     'The tenant named by request.jwt.claims (claim tenant_id, else organization_id) as a uuid; NULL when missing or malformed';
 
--- Does the role calling the API act as analytics_tenant?  Inside a SECURITY
--- DEFINER function current_user is the owner, so the caller is the role set
--- with SET ROLE (PostgREST's SET LOCAL ROLE), else the session user.  A
--- NOINHERIT authenticator that has not switched role does not qualify.
-CREATE OR REPLACE FUNCTION analytics.http_caller_is_tenant_role()
+-- Does the role calling the API have the privileges of the given API role?
+-- Inside a SECURITY DEFINER function current_user is the owner, so the
+-- caller is the role set with SET ROLE (PostgREST's SET LOCAL ROLE), else
+-- the session user.  A NOINHERIT authenticator that has not switched role
+-- does not qualify; superusers have every role's privileges.
+CREATE OR REPLACE FUNCTION analytics.http_caller_has_role(api_role name)
 RETURNS boolean
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -77,8 +78,17 @@ AS $$
         FROM pg_catalog.pg_roles c
         WHERE c.rolname = CASE WHEN current_setting('role') = 'none' THEN session_user::text ELSE current_setting('role') END
           AND (c.rolsuper OR EXISTS (SELECT 1 FROM pg_catalog.pg_roles t
-                                     WHERE t.rolname = 'analytics_tenant' AND pg_catalog.pg_has_role(c.oid, t.oid, 'USAGE'))))
+                                     WHERE t.rolname = api_role AND pg_catalog.pg_has_role(c.oid, t.oid, 'USAGE'))))
 $$;
+COMMENT ON FUNCTION analytics.http_caller_has_role(name) IS
+    'True when the role calling the API (SET ROLE, else the session user) is a superuser or has the privileges of the given role';
+
+-- Does the role calling the API act as analytics_tenant?
+CREATE OR REPLACE FUNCTION analytics.http_caller_is_tenant_role()
+RETURNS boolean
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT analytics.http_caller_has_role('analytics_tenant') $$;
 COMMENT ON FUNCTION analytics.http_caller_is_tenant_role() IS
     'True when the role calling the API (SET ROLE, else the session user) is a superuser or has the privileges of analytics_tenant';
 

@@ -13,26 +13,12 @@
 --       the one period parser: Nh, Nd, or from/to as dates or RFC 3339
 --       timestamps, and the seed aliases' own names; 400 INVALID_PERIOD or
 --       INVALID_DATE_RANGE.  Returns the window [from_ts, to_ts).
--- (analytics.period_window and analytics.window_json are layer 72's.)
+--   analytics.http_granularity(granularity, from_ts, to_ts)
+--       the granularity parameter: hour (at most 7 days), day, week, month.
+-- (analytics.period_window and analytics.window_json are layer 72's;
+-- analytics.http_caller_has_role is in 80_http.sql.)
 -- Re-runnable.
 -------------------------------------------------------------------------------
-
--- Does the role calling the API (SET ROLE, else the session user) have the
--- privileges of the given API role?  (Superusers have every role's.)
-CREATE OR REPLACE FUNCTION analytics.http_caller_has_role(api_role name)
-RETURNS boolean
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT EXISTS (
-        SELECT 1
-        FROM pg_catalog.pg_roles c
-        WHERE c.rolname = CASE WHEN current_setting('role') = 'none' THEN session_user::text ELSE current_setting('role') END
-          AND (c.rolsuper OR EXISTS (SELECT 1 FROM pg_catalog.pg_roles t
-                                     WHERE t.rolname = api_role AND pg_catalog.pg_has_role(c.oid, t.oid, 'USAGE'))))
-$$;
-COMMENT ON FUNCTION analytics.http_caller_has_role(name) IS
-    'True when the role calling the API (SET ROLE, else the session user) is a superuser or has the privileges of the given role';
 
 -- Who asks, and for which tenants (contract §6.1).  tenant_id NULL with
 -- operator true: every tenant.
@@ -204,3 +190,26 @@ $$;
 COMMENT ON FUNCTION analytics.http_window(text, text, text, text, text, text, text, text) IS
     'The period of a §6 API call as the window [from_ts, to_ts): period Nh or Nd (days=N and hours=N mean Nd and Nh), or from/to (start_date/end_date) as YYYY-MM-DD whole UTC days or RFC 3339 timestamps; none: default_period; 400 INVALID_PERIOD for a bad period or period with from/to, 400 INVALID_DATE_RANGE for bad dates, from > to, to after now, or more than 365 days';
 
+-- A granularity parameter of §6 (default day): hour (periods of at most 7
+-- days; 168h ends a microsecond after now), day, week or month; else 400
+-- INVALID_GRANULARITY.
+CREATE OR REPLACE FUNCTION analytics.http_granularity(granularity text, from_ts timestamptz, to_ts timestamptz)
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF granularity IS NULL THEN
+        RETURN 'day';
+    END IF;
+    IF length(granularity) > 16 OR granularity NOT IN ('hour', 'day', 'week', 'month') THEN
+        PERFORM analytics.http_error(400, 'INVALID_GRANULARITY', 'granularity must be hour, day, week or month');
+    END IF;
+    IF granularity = 'hour' AND to_ts - from_ts > interval '7 days 1 microsecond' THEN
+        PERFORM analytics.http_error(400, 'INVALID_GRANULARITY', 'granularity hour is for periods of at most 7 days');
+    END IF;
+    RETURN granularity;
+END
+$$;
+COMMENT ON FUNCTION analytics.http_granularity(text, timestamptz, timestamptz) IS
+    'Parses the granularity parameter of a §6 API call (default day): hour (periods of at most 7 days), day, week or month, else 400 INVALID_GRANULARITY';

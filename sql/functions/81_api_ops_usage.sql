@@ -145,14 +145,8 @@ AS $$
 DECLARE
     s record := analytics.http_scope("tenantId");
     w record := analytics.http_window(period, "from", "to", days, hours, start_date, end_date, '30d');
-    g text := coalesce(granularity, 'day');
+    g text := analytics.http_granularity(granularity, w.from_ts, w.to_ts);
 BEGIN
-    IF g NOT IN ('hour', 'day', 'week', 'month') THEN
-        PERFORM analytics.http_error(400, 'INVALID_GRANULARITY', 'granularity must be hour, day, week or month');
-    END IF;
-    IF g = 'hour' AND w.to_ts - w.from_ts > interval '7 days 1 microsecond' THEN
-        PERFORM analytics.http_error(400, 'INVALID_GRANULARITY', 'granularity hour is for periods of at most 7 days');
-    END IF;
     RETURN analytics.error_trends(s.tenant_id, w.from_ts, w.to_ts, g);
 END
 $$;

@@ -151,16 +151,9 @@ DECLARE
     s      record := analytics.http_scope("tenantId");
     w      record := analytics.http_window(period, "from", "to", days, hours, start_date, end_date, '30d');
     id     text := analytics.http_id_param("userId", 'userId');
-    g      text := coalesce(granularity, 'day');
+    g      text := analytics.http_granularity(granularity, w.from_ts, w.to_ts);
     result jsonb;
 BEGIN
-    IF g NOT IN ('hour', 'day', 'week', 'month') THEN
-        PERFORM analytics.http_error(400, 'INVALID_GRANULARITY', 'granularity must be hour, day, week or month');
-    END IF;
-    -- (168h ends a microsecond after now)
-    IF g = 'hour' AND w.to_ts - w.from_ts > interval '7 days 1 microsecond' THEN
-        PERFORM analytics.http_error(400, 'INVALID_GRANULARITY', 'granularity hour is for periods of at most 7 days');
-    END IF;
     result := analytics.user_trends(s.tenant_id, w.from_ts, w.to_ts, id, g,
                                     analytics.http_period_type(period, "from", "to", days, hours, start_date, end_date, '30d'));
     IF NOT EXISTS (SELECT 1 FROM jsonb_array_elements(result -> 'data') d WHERE (d ->> 'actions')::bigint > 0)

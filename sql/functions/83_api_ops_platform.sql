@@ -4,32 +4,10 @@
 -- health answers.  Each: analytics.http_scope (the §5/§6.1 checks), then
 -- analytics.http_window (the one period parser), then its own parameters,
 -- then the typed function.  analytics_health() alone is callable without a
--- token (EXECUTE granted to analytics_anon below) and never raises.
+-- token (layer 90's grant_api_privileges grants it to analytics_anon) and
+-- never raises.
 -- Re-runnable.
 -------------------------------------------------------------------------------
-
--- A granularity parameter: hour (windows of at most 7 days), day, week or
--- month; else 400 INVALID_GRANULARITY.
-CREATE OR REPLACE FUNCTION analytics.platform_http_granularity(granularity text, from_ts timestamptz, to_ts timestamptz)
-RETURNS text
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    IF granularity IS NULL THEN
-        RETURN 'day';
-    END IF;
-    IF length(granularity) > 16 OR granularity NOT IN ('hour', 'day', 'week', 'month') THEN
-        PERFORM analytics.http_error(400, 'INVALID_GRANULARITY', 'granularity must be hour, day, week or month');
-    END IF;
-    IF granularity = 'hour' AND to_ts - from_ts > interval '7 days 1 second' THEN
-        PERFORM analytics.http_error(400, 'INVALID_GRANULARITY', 'granularity hour is allowed for periods of at most 7 days');
-    END IF;
-    RETURN granularity;
-END
-$$;
-COMMENT ON FUNCTION analytics.platform_http_granularity(text, timestamptz, timestamptz) IS
-    'Parses the granularity API parameter (default day): hour (periods of at most 7 days), day, week or month, else 400 INVALID_GRANULARITY';
 
 -- An agentId parameter: an agent of the caller's scope (tenant NULL: any
 -- tenant); missing: 400 VALIDATION_ERROR; not a uuid, unknown, or another
@@ -90,7 +68,7 @@ AS $$
 DECLARE
     sc   record := analytics.http_scope("tenantId");
     w    record := analytics.http_window(period, "from", "to", days, hours, start_date, end_date, '30d');
-    gran text := analytics.platform_http_granularity(granularity, w.from_ts, w.to_ts);
+    gran text := analytics.http_granularity(granularity, w.from_ts, w.to_ts);
     aid  uuid := analytics.platform_http_agent("agentId", sc.tenant_id);
 BEGIN
     RETURN analytics.agent_trends(sc.tenant_id, w.from_ts, w.to_ts, aid, gran);
@@ -110,7 +88,7 @@ AS $$
 DECLARE
     sc   record := analytics.http_scope("tenantId", true);
     w    record := analytics.http_window(period, "from", "to", days, hours, start_date, end_date, '30d');
-    gran text := analytics.platform_http_granularity(granularity, w.from_ts, w.to_ts);
+    gran text := analytics.http_granularity(granularity, w.from_ts, w.to_ts);
 BEGIN
     RETURN analytics.platform_trends(sc.tenant_id, w.from_ts, w.to_ts, gran);
 END
@@ -159,14 +137,3 @@ END
 $$;
 COMMENT ON FUNCTION analytics_api.analytics_health() IS
     'GET /api/analytics/health: {"status": ok|degraded|down} for anyone, with or without a token (down when analytics.enabled is off, never 404); for an operator token also the version, last rollup run, days waiting for a rollup, pending deliveries and background worker (analytics.analytics_health())';
-
--- The health check is the one function callable without a token (the
--- role exists when the extension is updated or re-created; layer 90's
--- grant_api_privileges() is to grant it to an analytics_anon made later).
-DO $$
-BEGIN
-    IF to_regrole('analytics_anon') IS NOT NULL THEN
-        GRANT EXECUTE ON FUNCTION analytics_api.analytics_health() TO analytics_anon;
-    END IF;
-END
-$$;
