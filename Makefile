@@ -5,11 +5,12 @@
 #   sql/functions/NN_*.sql  functions, views, grants, policies: re-runnable,
 #                           run at install and at every upgrade
 #   sql/updates/A--B.sql    the hand-written part of the upgrade from A to B
+#                           (from 0.5.0 on a folder sql/updates/A--B/NN_*.sql)
 # The install script sql/analytics--$(EXTVERSION).sql is schema/ then
 # functions/, each in name order; the upgrade script from the previous
 # release is its updates/ file then functions/.  Released install and
-# upgrade scripts (sql/analytics--0.1.0.sql, ..., sql/analytics--0.3.0.sql,
-# sql/analytics--0.1.0--0.2.0.sql, sql/analytics--0.2.0--0.3.0.sql) are frozen and kept as they shipped, so
+# upgrade scripts (sql/analytics--0.1.0.sql, ..., sql/analytics--0.4.0.sql,
+# sql/analytics--0.1.0--0.2.0.sql, ..., sql/analytics--0.3.0--0.4.0.sql) are frozen and kept as they shipped, so
 # an old release updates along the chain 0.1.0 -> 0.2.0 -> ... -> current.
 
 EXTENSION  = analytics
@@ -24,13 +25,15 @@ OBJS_HEATMAP = src/heatmap.o src/heatmap_core.o
 OBJS_TREND   = src/trend.o src/trend_core.o
 OBJS = $(OBJS_CORE) $(OBJS_QSKETCH) $(OBJS_HEATMAP) $(OBJS_TREND)
 
-PREVIOUS_VERSION = 0.3.0
+PREVIOUS_VERSION = 0.4.0
 SCHEMA_PIECES    = $(sort $(wildcard sql/schema/*.sql))
 FUNCTION_PIECES  = $(sort $(wildcard sql/functions/*.sql))
 UPGRADE_SCRIPT   = sql/$(EXTENSION)--$(PREVIOUS_VERSION)--$(EXTVERSION).sql
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql $(UPGRADE_SCRIPT)
 DATA = sql/$(EXTENSION)--0.1.0.sql sql/$(EXTENSION)--0.2.0.sql sql/$(EXTENSION)--0.3.0.sql \
-       sql/$(EXTENSION)--0.1.0--0.2.0.sql sql/$(EXTENSION)--0.2.0--0.3.0.sql
+       sql/$(EXTENSION)--0.4.0.sql \
+       sql/$(EXTENSION)--0.1.0--0.2.0.sql sql/$(EXTENSION)--0.2.0--0.3.0.sql \
+       sql/$(EXTENSION)--0.3.0--0.4.0.sql
 
 # pg_regress: an explicit, ordered list; each concern owns its own line.
 REGRESS_CORE    = setup ingestion ingestion_errors rollup
@@ -54,8 +57,11 @@ include $(PGXS)
 sql/$(EXTENSION)--$(EXTVERSION).sql: $(SCHEMA_PIECES) $(FUNCTION_PIECES) $(EXTENSION).control
 	cat $(SCHEMA_PIECES) $(FUNCTION_PIECES) > $@
 
-$(UPGRADE_SCRIPT): sql/updates/$(PREVIOUS_VERSION)--$(EXTVERSION).sql $(FUNCTION_PIECES) $(EXTENSION).control
-	cat sql/updates/$(PREVIOUS_VERSION)--$(EXTVERSION).sql $(FUNCTION_PIECES) > $@
+# From 0.5.0 on, the hand-written part of an upgrade is a folder of pieces
+# (sql/updates/OLD--NEW/NN_*.sql, one per concern), concatenated in name order.
+UPDATE_PIECES = $(sort $(wildcard sql/updates/$(PREVIOUS_VERSION)--$(EXTVERSION)/*.sql))
+$(UPGRADE_SCRIPT): $(UPDATE_PIECES) $(FUNCTION_PIECES) $(EXTENSION).control
+	cat $(UPDATE_PIECES) $(FUNCTION_PIECES) > $@
 
 # ---------------------------------------------------------------------------
 # Plain-C unit tests and fuzzing of the algorithm files (no server needed).

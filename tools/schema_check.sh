@@ -31,7 +31,18 @@ psql -X -q -d "$upgraded" -v ON_ERROR_STOP=1 -c "SET client_min_messages = warni
 
 normalise() {
   grep -v -E "binary_upgrade_set_next|binary_upgrade_set_missing_value|^--|^$|^\\\\(un)?restrict|relfrozenxid|^WHERE oid = " "$1" \
-    | sed -E "s/'\{[0-9,]+\}'/'{OIDS}'/g"
+    | sed -E "s/'\{[0-9,]+\}'/'{OIDS}'/g" \
+    | python3 -c 'import sys
+# A run of GRANT lines on one object is one ACL: its order is the order the
+# roles were granted in (a role created by a later release comes last), not
+# schema; compare each run sorted.
+run = []
+for line in sys.stdin:
+    if line.startswith("GRANT "):
+        run.append(line); continue
+    sys.stdout.writelines(sorted(run)); run = []
+    sys.stdout.write(line)
+sys.stdout.writelines(sorted(run))'
 }
 for db in "$fresh" "$upgraded"; do
   pg_dump --schema-only --binary-upgrade -d "$db" > "$tmp/$db.raw"
@@ -43,6 +54,10 @@ if [[ "$v_fresh" != "$v_up" ]]; then
   echo "schema check: the update stopped at $v_up, a fresh install is $v_fresh" >&2
   exit 1
 fi
+if [[ ! -s "$tmp/$fresh.sql" || -z "$v_fresh" ]]; then
+  echo "schema check: nothing was dumped from $fresh" >&2
+  exit 1
+fi
 if ! diff -u "$tmp/$fresh.sql" "$tmp/$upgraded.sql" > "$tmp/diff"; then
   echo "schema check: $oldest updated to $v_up differs from a fresh install of $v_fresh:" >&2
   head -200 "$tmp/diff" >&2
@@ -51,4 +66,6 @@ fi
 echo "schema check: $oldest -> $v_up has the schema of a fresh install ($(wc -l < "$tmp/$fresh.sql") lines of pg_dump compared)"
 rm -rf "$tmp"
 }
-for r in "${releases[@]}"; do check_from "$r" || exit 1; done
+# (not "check_from || exit": set -e is off inside a function called that way,
+# and a failed psql would then pass unnoticed)
+for r in "${releases[@]}"; do check_from "$r"; done
