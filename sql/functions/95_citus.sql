@@ -24,8 +24,9 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     -- Registries that carry a tenant_id but are read by every tenant's
-    -- queries on every node (joins, foreign keys): reference tables.
-    registries constant text[] := ARRAY['tenants', 'agents'];
+    -- queries on every node (joins, foreign keys): reference tables (the
+    -- prices' tenant_id is NULL for a global price).
+    registries constant text[] := ARRAY['tenants', 'agents', 'model_prices', 'price_spans'];
     fks        record;
     fk_defs    text[] := '{}';
     r          record;
