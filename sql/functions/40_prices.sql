@@ -26,7 +26,9 @@ BEGIN
         SELECT p.model, p.tenant_id, p.effective_from AS valid_from,
                coalesce(lead(p.effective_from) OVER (PARTITION BY p.model, p.tenant_id ORDER BY p.effective_from),
                         'infinity'::timestamptz) AS valid_to,
-               p.price_id, p.input_usd_per_mtok, p.cached_input_usd_per_mtok, p.cache_write_usd_per_mtok,
+               p.price_id, p.input_usd_per_mtok,
+               coalesce(p.cached_input_usd_per_mtok, p.input_usd_per_mtok) AS cached_input_usd_per_mtok,
+               coalesce(p.cache_write_usd_per_mtok, p.input_usd_per_mtok) AS cache_write_usd_per_mtok,
                p.output_usd_per_mtok
         FROM analytics.model_prices p),
     have AS (
@@ -46,8 +48,8 @@ BEGIN
     SELECT p.model, p.tenant_id, p.effective_from,
            coalesce(lead(p.effective_from) OVER (PARTITION BY p.model, p.tenant_id ORDER BY p.effective_from),
                     'infinity'::timestamptz),
-           p.price_id, p.input_usd_per_mtok, p.cached_input_usd_per_mtok, p.cache_write_usd_per_mtok,
-           p.output_usd_per_mtok
+           p.price_id, p.input_usd_per_mtok, coalesce(p.cached_input_usd_per_mtok, p.input_usd_per_mtok),
+           coalesce(p.cache_write_usd_per_mtok, p.input_usd_per_mtok), p.output_usd_per_mtok
     FROM analytics.model_prices p;
     RETURN true;
 END

@@ -7,8 +7,9 @@
 -- tenant; rows are never updated in place.  The same statements are the
 -- upgrade from 0.4.0 (sql/updates/0.4.0--0.5.0/10_costs.sql), so a fresh
 -- install and an update end alike: a row of 0.4.0 becomes a global price in
--- force since -infinity, its cached-input and cache-write prices its input
--- price (what 0.4.0 charged for them).
+-- force since -infinity.  A NULL cached-input or cache-write price is the
+-- row's input price (what 0.4.0 charged for those tokens), so an INSERT
+-- naming model and the input and output prices, as in 0.1.0, still works.
 -------------------------------------------------------------------------------
 
 ALTER TABLE analytics.model_prices DROP CONSTRAINT model_prices_pkey;
@@ -19,11 +20,7 @@ ALTER TABLE analytics.model_prices
     ADD COLUMN currency text NOT NULL DEFAULT 'USD' CONSTRAINT model_prices_currency_check CHECK (currency = 'USD'),
     ADD COLUMN cached_input_usd_per_mtok numeric,
     ADD COLUMN cache_write_usd_per_mtok numeric;
-UPDATE analytics.model_prices
-SET cached_input_usd_per_mtok = input_usd_per_mtok, cache_write_usd_per_mtok = input_usd_per_mtok;
 ALTER TABLE analytics.model_prices
-    ALTER COLUMN cached_input_usd_per_mtok SET NOT NULL,
-    ALTER COLUMN cache_write_usd_per_mtok SET NOT NULL,
     ADD CONSTRAINT model_prices_pkey PRIMARY KEY (price_id),
     ADD CONSTRAINT model_prices_key UNIQUE NULLS NOT DISTINCT (model, tenant_id, effective_from),
     ADD CONSTRAINT model_prices_cached_check CHECK (cached_input_usd_per_mtok >= 0 AND cache_write_usd_per_mtok >= 0),

@@ -17,11 +17,7 @@ ALTER TABLE analytics.model_prices
     ADD COLUMN currency text NOT NULL DEFAULT 'USD' CONSTRAINT model_prices_currency_check CHECK (currency = 'USD'),
     ADD COLUMN cached_input_usd_per_mtok numeric,
     ADD COLUMN cache_write_usd_per_mtok numeric;
-UPDATE analytics.model_prices
-SET cached_input_usd_per_mtok = input_usd_per_mtok, cache_write_usd_per_mtok = input_usd_per_mtok;
 ALTER TABLE analytics.model_prices
-    ALTER COLUMN cached_input_usd_per_mtok SET NOT NULL,
-    ALTER COLUMN cache_write_usd_per_mtok SET NOT NULL,
     ADD CONSTRAINT model_prices_pkey PRIMARY KEY (price_id),
     ADD CONSTRAINT model_prices_key UNIQUE NULLS NOT DISTINCT (model, tenant_id, effective_from),
     ADD CONSTRAINT model_prices_cached_check CHECK (cached_input_usd_per_mtok >= 0 AND cache_write_usd_per_mtok >= 0),
