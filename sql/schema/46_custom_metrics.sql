@@ -48,7 +48,7 @@ CREATE TABLE analytics.metric_points (
 ) PARTITION BY RANGE (ts);
 CREATE INDEX metric_points_metric_ts_idx ON analytics.metric_points (tenant_id, metric_name, ts);
 COMMENT ON TABLE analytics.metric_points IS
-    'Raw custom metric points (value, tags), partitioned by UTC day (metric_points_pYYYYMMDD, default partition metric_points_default); written by analytics.record_metric(s) only, which log rolled hours written again';
+    'Raw custom metric points (value, tags), partitioned by UTC day (metric_points_pYYYYMMDD, default partition metric_points_default); written by record_metric(s) only, which log rolled hours written again';
 
 CREATE TABLE analytics.metric_points_default PARTITION OF analytics.metric_points DEFAULT;
 COMMENT ON TABLE analytics.metric_points_default IS
