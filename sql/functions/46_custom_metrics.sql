@@ -357,12 +357,13 @@ BEGIN
     FROM unnest(v_name, v_type, v_unit) WITH ORDINALITY x(a, b, c, o)
     ORDER BY x.a, x.o
     ON CONFLICT ON CONSTRAINT custom_metrics_pkey DO NOTHING;
-    FOR nm, ty, existing IN
-        SELECT x.a, x.b, c.metric_type
+    FOR nm, ty, existing, i IN
+        SELECT x.a, x.b, c.metric_type, x.o - 1
         FROM unnest(v_name, v_type) WITH ORDINALITY x(a, b, o)
         JOIN analytics.custom_metrics c ON c.tenant_id = tid AND c.metric_name = x.a
         WHERE c.metric_type <> x.b ORDER BY x.o LIMIT 1 LOOP
-        RAISE EXCEPTION 'metric_type: % is a %, not a %', nm, existing, ty
+        RAISE EXCEPTION '%metric_type: % is a %, not a %',
+            CASE WHEN batch THEN format('metrics[%s].', i) ELSE '' END, nm, existing, ty
             USING ERRCODE = 'invalid_parameter_value', HINT = 'A metric keeps the type it was first recorded with.';
     END LOOP;
 
