@@ -66,6 +66,18 @@ CALL analytics.increment_job();
 SELECT analytics.schedule_rollup();
 SELECT analytics.schedule_increments();
 SELECT analytics.schedule_retention();
+-- Custom metrics (docs/metrics.md): a platform gauge (the seed 004 SSE
+-- connections) and a tenant's timer over the last hour, with tags; their
+-- rollup and retention jobs.
+SELECT analytics.record_metrics(NULL, (SELECT jsonb_agg(jsonb_build_object(
+           'metric_name', 'registry.active_sse_connections', 'value', 40 + (i % 17), 'metric_type', 'gauge',
+           'timestamp', now() - (60 - i) * interval '1 minute')) FROM generate_series(1, 60) i));
+SELECT analytics.record_metrics('00000000-0000-4000-8000-000000000001', (SELECT jsonb_agg(jsonb_build_object(
+           'metric_name', 'checkout.latency', 'value', 80 + (i * 37) % 400, 'metric_type', 'timer', 'unit', 'ms',
+           'tags', jsonb_build_object('region', CASE WHEN i % 3 = 0 THEN 'eu' ELSE 'us' END),
+           'timestamp', now() - (120 - i) * interval '30 seconds')) FROM generate_series(1, 120) i));
+SELECT analytics.schedule_metrics_rollup();
+SELECT analytics.schedule_metrics_cleanup();
 VACUUM ANALYZE;
 SQL
 
@@ -130,6 +142,10 @@ Costs (contract §6.4; docs/costs.md):
   curl -H "Authorization: Bearer $TOKEN_OPERATOR" "$API/api/v1/analytics/costs/trend?period=14d&group_by=tenant&top=3"
   curl -H "Authorization: Bearer $TOKEN_ENTERPRISE" "$API/api/v1/analytics/costs/prices"
   curl -H "Authorization: Bearer $TOKEN_OPERATOR" -H "Content-Type: application/json" -d '{"model":"gpt-4o-mini","inputPerMillion":0.12,"outputPerMillion":0.48}' "$API/api/v1/analytics/costs/prices"
+Custom metrics (contract §6.5; docs/metrics.md):
+  curl -H "Authorization: Bearer $TOKEN_ENTERPRISE" "$API/api/v1/analytics/metrics/checkout.latency/statistics?hours=24"
+  curl -H "Authorization: Bearer $TOKEN_ENTERPRISE" "$API/api/v1/analytics/metrics/checkout.latency/time-series?hours=1&bucket=5m"
+  curl -H "Authorization: Bearer $TOKEN_ENTERPRISE" -H "Content-Type: application/json" -d '{"metric_name":"checkout.latency","value":123,"metric_type":"timer","tags":{"region":"eu"}}' "$API/api/v1/analytics/metrics/record"
   curl "$API/api/analytics/health"
   curl "$API/metrics"
 Stop it all with: make demo-stop

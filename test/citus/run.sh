@@ -86,7 +86,7 @@ JOIN pg_depend d ON d.objid = c.oid AND d.classid = 'pg_class'::regclass AND d.d
 LEFT JOIN pg_dist_partition p ON p.logicalrelid = c.oid
 WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
   AND (p.logicalrelid IS NULL
-       OR (c.relname IN ('tenants', 'agents', 'model_prices') AND p.repmodel <> 't')
+       OR (c.relname IN ('tenants', 'agents', 'model_prices', 'price_spans') AND p.repmodel <> 't')
        OR (c.relname IN ('usage_events', 'analytics_daily_aggregates', 'usage_stats_daily', 'tenant_daily')
            AND (p.partmethod <> 'h' OR p.colocationid <> (SELECT colocationid FROM pg_dist_partition
                                                           WHERE logicalrelid = 'analytics.usage_events'::regclass))));
@@ -113,8 +113,18 @@ SELECT analytics.ensure_partitions((now() AT TIME ZONE 'UTC')::date - 27, (now()
 SQL
 coord -c "\\copy (SELECT * FROM analytics.usage_events) TO STDOUT" | single -c "\\copy analytics.usage_events FROM STDIN" \
   || { fail copy "COPY of the events to the single node"; exit 1; }
-coord -c "\\copy (SELECT * FROM analytics.model_prices) TO STDOUT" | single -c "TRUNCATE analytics.model_prices" -c "\\copy analytics.model_prices FROM STDIN" \
-  || fail copy "COPY of the prices"
+# The same prices on both (contract §6.4): global rows since -infinity, a
+# price from day -10, an unpriced model (llama-3.1-70b) and a tenant's
+# negotiated price from day -5.
+PRICES=$(cat <<'SQL'
+SELECT analytics.set_model_price('gpt-4o', 2.5, 10, 1.25, 3.125, '-infinity');
+SELECT analytics.set_model_price('gpt-4o-mini', 0.15, 0.6, NULL, NULL, '-infinity');
+SELECT analytics.set_model_price('claude-sonnet-4', 3, 15, 0.3, 3.75, ((now() AT TIME ZONE 'UTC')::date - 10)::timestamp AT TIME ZONE 'UTC');
+SELECT analytics.set_model_price('gpt-4o', 2, 8, 1, 2.5, ((now() AT TIME ZONE 'UTC')::date - 5)::timestamp AT TIME ZONE 'UTC',
+                                 '00000000-0000-4000-8000-000000000001');
+SQL
+)
+coord -c "$PRICES" >/dev/null && single -c "$PRICES" >/dev/null || fail prices "set_model_price on both"
 same events "SELECT count(*), sum(count), md5(string_agg(e::text, '' ORDER BY e::text)) FROM (SELECT tenant_id, agent_id, occurred_at, event_type, success, count, model, latency_ms FROM analytics.usage_events) e"
 
 coord -f test/citus/calls.sql >/dev/null || exit 1
