@@ -279,6 +279,9 @@ test('served: /openapi.json and /openapi.yaml are the document, /docs/ renders i
   }
   assert.match((await call('get', '/docs/init.js')).text, /url: '\/openapi\.json'/);
   assert.equal((await call('get', '/docs')).status, 301);
+  // linked from the dashboard and the README
+  assert.match(fs.readFileSync(path.join(ROOT, 'dashboard/src/index.html'), 'utf8'), /href="\/docs\/"/);
+  assert.match(fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8'), /docs\/openapi\.yaml/);
 });
 
 // ------------------------------------------------------------------ coverage
