@@ -149,7 +149,8 @@ const sorted = (a) => [...a].sort();
 
 // ---- nginx's locations (http/nginx.conf.in)
 function nginxLocations() {
-  const conf = fs.readFileSync(path.join(ROOT, 'http/nginx.conf.in'), 'utf8');
+  // (the ${PLACEHOLDERS} out of the way: their braces are not blocks)
+  const conf = fs.readFileSync(path.join(ROOT, 'http/nginx.conf.in'), 'utf8').replace(/\$\{[A-Z_]+\}/g, 'X');
   const out = [];
   const re = /location\s+(=|~)?\s*("([^"]+)"|(\S+))\s*\{([^\n]*)/g;
   for (let m; (m = re.exec(conf));) {
@@ -157,9 +158,10 @@ function nginxLocations() {
     const loc = m[3] || m[4];
     if (/^\/_(error|metrics)\//.test(loc) || loc === '/' || loc === '/rpc/' || loc.startsWith('/rpc/')) continue;
     if (kind === 'prefix' && out.some((o) => o.kind === 'prefix' && loc.startsWith(o.loc))) continue; // nested (assets)
-    const block = conf.slice(m.index, conf.indexOf('}', m.index));
+    const open = m.index + m[0].length - m[5].length;   // just after the block's {
+    const block = conf.slice(open, conf.indexOf('}', open));
     const rw = /rewrite\s+\S+\s+\/rpc\/([a-z_0-9]+)/.exec(block);
-    out.push({ kind, loc, rpc: rw ? rw[1] : null });
+    out.push({ kind, loc, rpc: rw ? rw[1] : null, getOnly: /get_only\.conf/.test(block) });
   }
   return out;
 }
@@ -322,15 +324,16 @@ test('every location of http/nginx.conf.in is documented, and every documented p
     }
     if (!p) { problems.push(`undocumented route: ${l.kind === 'regex' ? `~ "${l.loc}"` : l.loc}${l.rpc ? ` (-> /rpc/${l.rpc})` : ''}`); continue; }
     if (l.rpc) {
-      // an alias: GET only, and the function's parameters but the path's own
-      const op = DOC.paths[p].get;
+      // an alias: the function's parameters but the path's own; GET only
+      // where it includes get_only.conf (a POST alias documents POST)
+      const op = l.getOnly ? DOC.paths[p].get : DOC.paths[p].post || DOC.paths[p].get;
       const f = fns.get(l.rpc);
-      if (!op) problems.push(`${p}: GET is not documented`);
+      if (!op) problems.push(`${p}: ${l.getOnly ? 'GET' : 'its method'} is not documented`);
       else if (f) {
         const want = f.params.filter((x) => !opParams(op, 'path').includes(x));
         if (sorted(opParams(op, 'query')).join() !== want.join()) problems.push(`GET ${p}: query parameters [${sorted(opParams(op, 'query'))}] but /rpc/${l.rpc} takes [${want}]`);
       }
-      for (const m of METHODS.filter((x) => x !== 'get')) if (DOC.paths[p][m]) problems.push(`${m.toUpperCase()} ${p}: documented, but the alias answers GET only`);
+      if (l.getOnly) for (const m of METHODS.filter((x) => x !== 'get')) if (DOC.paths[p][m]) problems.push(`${m.toUpperCase()} ${p}: documented, but the alias answers GET only`);
     }
   }
   for (const d of documented.filter((x) => !x.startsWith('/rpc/'))) {
