@@ -198,6 +198,14 @@ if [[ -f "$ROOT/dashboard/dist/index.html" ]]; then
 else
   echo "stack: dashboard/dist is not built: /dashboard/ answers 404" >&2
 fi
+# The API's description and its page (docs/openapi.yaml; the renderer from
+# docs/api-tools: cd docs/api-tools && npm ci).
+rm -rf "$NGINX_DIR/html/docs" "$NGINX_DIR/html/openapi"
+if [[ -d "$ROOT/docs/api-tools/node_modules/swagger-ui-dist" ]]; then
+  node "$ROOT/docs/api-tools/build.mjs" "$NGINX_DIR/html" >/dev/null || { echo "stack: docs/openapi.yaml does not build" >&2; exit 1; }
+else
+  echo "stack: docs/api-tools is not installed (cd docs/api-tools && npm ci): /docs/ and /openapi.json answer 404" >&2
+fi
 : >"$NGINX_DIR/access.log"
 chmod 700 "$NGINX_DIR/cache"
 # the workers run as nobody (as root): they cross RUN and NGINX_DIR, own tmp and cache

@@ -86,6 +86,7 @@ psql -X -v ON_ERROR_STOP=1 -d "$DEMO_DB" -f demo/costs.sql
 
 echo "demo: building the dashboard and starting the HTTP front (PostgREST 12 + nginx)"
 (cd http && npm ci --no-audit --no-fund --loglevel=error)
+(cd docs/api-tools && npm ci --no-audit --no-fund --loglevel=error)   # /docs/ and /openapi.json
 (cd dashboard && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build)
 ANALYTICS_DB=$DEMO_DB http/stack.sh start "$HTTP_RUN"
 source "$HTTP_RUN/http.env"
@@ -116,6 +117,7 @@ The dashboard, signed in as the enterprise tenant (the token is in the URL
 fragment, which the browser never sends to the server):
   $API/dashboard/#token=$TOKEN_ENTERPRISE
 (open $API/dashboard/ alone to paste a token, e.g. TOKEN_FREE to see the free-tier answer)
+The API, described (OpenAPI 3.1, docs/openapi.yaml): $API/docs/  ($API/openapi.json, $API/openapi.yaml)
 
 Try (run a second time: X-Cache-Status turns from MISS to HIT):
   curl -i -H "Authorization: Bearer $TOKEN_ENTERPRISE" "$API/analytics/usage-summary"

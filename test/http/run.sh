@@ -14,6 +14,7 @@ stop() {
 trap stop EXIT
 
 (cd http && npm ci --no-audit --no-fund --loglevel=error) || exit 1
+(cd docs/api-tools && npm ci --no-audit --no-fund --loglevel=error) || exit 1   # the API description's tools (openapi.test.js)
 psql -X -q -v ON_ERROR_STOP=1 -d "$DB" >/dev/null <<'SQL' || exit 1
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pg_stat_statements;

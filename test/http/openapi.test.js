@@ -1,0 +1,466 @@
+// HTTP tests of the API's description (docs/openapi.yaml, issue 21): the
+// document is valid OpenAPI 3.1 (docs/api-tools/lint.mjs: swagger-parser and
+// the house rules); it is served at /openapi.json and /openapi.yaml and
+// rendered at /docs/; it covers every analytics_api function (its /rpc/
+// path, with the parameter names of pg_proc) and every location of
+// http/nginx.conf.in, and documents nothing the gateway does not answer;
+// every documented operation answers as documented: its success and every
+// error code its responses list, each body validated with ajv (JSON Schema
+// 2020-12, OpenAPI 3.1's dialect) against the document's schema, and no
+// field of a success answer left undocumented.
+'use strict';
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { execFileSync } = require('node:child_process');
+const { createRequire } = require('node:module');
+const fs = require('node:fs');
+const path = require('node:path');
+const { sign } = require('../../http/jwt.js');
+
+const ROOT = path.resolve(__dirname, '../..');
+const tools = createRequire(path.join(ROOT, 'docs/api-tools/package.json'));
+const YAML = tools('yaml');
+const Ajv2020 = tools('ajv/dist/2020');
+const addFormats = tools('ajv-formats');
+
+const BASE = `http://127.0.0.1:${process.env.HTTP_PORT}`;
+const SECRET = process.env.ANALYTICS_JWT_SECRET;
+const DB = process.env.ANALYTICS_DB;
+const RUN = process.env.HTTP_RUN_DIR;
+const SRC = path.join(ROOT, 'docs/openapi.yaml');
+const TEXT = fs.readFileSync(SRC, 'utf8');
+const DOC = YAML.parse(TEXT);
+const ENT = '00000000-0000-4000-8000-000000000001';
+const PRO = '00000000-0000-4000-8000-000000000002';
+const OTHERS = ['00000000-0000-4000-8000-000000000003', '00000000-0000-4000-8000-000000000004'];
+const FREE = '00000000-0000-4000-8000-000000000005';
+const UNKNOWN_UUID = '00000000-0000-4000-8000-0000000000ff';
+// Functions of analytics_api that exist only in the test database
+// (test/http/run.sh creates them): not part of the API.
+const TEST_ONLY = new Set(['http_test_sleep']);
+const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
+
+let seq = 0;
+const tenantTok = (t) => sign({ role: 'analytics_tenant', tenant_id: t, jti: `oa${process.pid}-${++seq}` }, SECRET, 600);
+// each operator token its own rate-limit bucket (the gateway keys operators by role and sub)
+const operatorTok = () => sign({ role: 'analytics_operator', sub: `openapi-${process.pid}-${++seq}` }, SECRET, 600);
+const badTok = () => sign({ role: 'analytics_tenant', tenant_id: ENT }, 'not-the-secret-not-the-secret-not-the-secret', 600);
+const errorTenant = () => OTHERS[++seq % OTHERS.length];
+const sleep = (ms) => new Promise((res) => setTimeout(res, ms));
+
+function sql(q) {
+  return execFileSync('psql', ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-d', DB, '-c', q], { encoding: 'utf8' }).trim();
+}
+async function call(method, p, { token, body, query, retry = true, headers: extra = {} } = {}) {
+  const headers = { ...extra };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const qs = query && Object.keys(query).length ? '?' + new URLSearchParams(query).toString() : '';
+  for (let attempt = 1; ; attempt++) {
+    const r = await fetch(BASE + p + qs, { method: method.toUpperCase(), headers, body: body === undefined ? undefined : JSON.stringify(body), redirect: 'manual' });
+    const text = await r.text();
+    if (retry && r.status === 429 && attempt < 8) { await sleep(Number(r.headers.get('retry-after') || 1) * 1000); continue; }
+    let json;
+    try { json = JSON.parse(text); } catch { json = undefined; }
+    return { status: r.status, headers: r.headers, text, json, url: `${method.toUpperCase()} ${p}${qs}` };
+  }
+}
+
+// ---- the document, resolved
+const unesc = (k) => k.replace(/~1/g, '/').replace(/~0/g, '~');
+const esc = (k) => String(k).replace(/~/g, '~0').replace(/\//g, '~1');
+function deref(o) {
+  while (o && o.$ref) o = o.$ref.slice(2).split('/').reduce((a, k) => a?.[unesc(k)], DOC);
+  return o;
+}
+// The JSON pointer (into the document) of the schema a response answers with.
+function responseSchemaPtr(p, method, status) {
+  let ptr = `#/paths/${esc(p)}/${method}/responses/${status}`;
+  let r = DOC.paths[p][method].responses[status];
+  if (r.$ref) { ptr = r.$ref; r = deref(r); }
+  if (!r.content?.['application/json']) return null;
+  return `${ptr}/content/application~1json/schema`;
+}
+function errorCodes(p, method, status) {
+  const r = deref(DOC.paths[p][method].responses[status]);
+  const s = deref(r?.content?.['application/json']?.schema);
+  return s?.allOf?.map(deref).map((x) => x?.properties?.code?.enum).find(Boolean) || s?.properties?.code?.enum || [];
+}
+
+const ajv = new Ajv2020({ strict: true, allErrors: true });
+addFormats(ajv);
+// OpenAPI's own keywords (in schemas and around them) are not JSON Schema's
+ajv.addVocabulary(['example', 'xml', 'externalDocs', 'discriminator', 'openapi', 'info', 'servers', 'tags',
+  'paths', 'components', 'webhooks', 'security', 'jsonSchemaDialect']);
+ajv.addSchema(DOC, 'openapi.json');
+const validators = new Map();
+function validate(ptr, body, what) {
+  if (!validators.has(ptr)) validators.set(ptr, ajv.compile({ $ref: `openapi.json${ptr}` }));
+  const v = validators.get(ptr);
+  assert.ok(v(body), `${what}: the answer does not match ${ptr}: ${ajv.errorsText(v.errors, { separator: '\n  ' })}\n${JSON.stringify(body).slice(0, 600)}`);
+}
+// Every field of an answer is documented: a property the schema does not
+// name (where it lists properties and allows others) is reported.
+function undocumented(schema, value, at, out) {
+  schema = deref(schema);
+  if (!schema || value === null || typeof value !== 'object') return out;
+  for (const key of ['allOf', 'oneOf', 'anyOf']) {
+    if (schema[key]) {
+      const subs = schema[key].map(deref).filter((s) => s.type !== 'null');
+      if (key === 'allOf') subs.forEach((s) => undocumented(s, value, at, out));
+      else if (subs.length === 1) undocumented(subs[0], value, at, out);
+    }
+  }
+  if (Array.isArray(value)) {
+    if (schema.items) value.forEach((v, i) => undocumented(schema.items, v, `${at}[${i}]`, out));
+    return out;
+  }
+  const props = schema.properties;
+  if (!props && !schema.additionalProperties) return out;
+  for (const [k, v] of Object.entries(value)) {
+    if (props && k in props) undocumented(props[k], v, `${at}.${k}`, out);
+    else if (schema.additionalProperties && typeof schema.additionalProperties === 'object') undocumented(schema.additionalProperties, v, `${at}.${k}`, out);
+    else if (props) out.add(`${at}.${k}`);
+  }
+  return out;
+}
+
+// ---- the catalogue: analytics_api's functions and their parameters
+function catalogue() {
+  const rows = sql(`SELECT f.proname, f.provolatile, coalesce(string_agg(a.n, ',' ORDER BY a.n), '')
+                    FROM pg_catalog.pg_proc f
+                    LEFT JOIN LATERAL unnest(f.proargnames) WITH ORDINALITY a(n, i)
+                           ON coalesce(f.proargmodes[a.i], 'i') IN ('i', 'b', 'v')
+                    WHERE f.pronamespace = 'analytics_api'::regnamespace
+                    GROUP BY f.proname, f.provolatile ORDER BY 1`);
+  const fns = new Map();
+  for (const line of rows.split('\n').filter(Boolean)) {
+    const [name, vol, args] = line.split('|');
+    if (!TEST_ONLY.has(name)) fns.set(name, { volatile: vol === 'v', params: args ? args.split(',').sort() : [] });
+  }
+  return fns;
+}
+const opParams = (op, where) => (op.parameters || []).map(deref).filter((p) => p.in === where).map((p) => p.name);
+const bodyParams = (op) => {
+  const s = deref(deref(op.requestBody)?.content?.['application/json']?.schema);
+  return s ? Object.keys(s.properties || {}) : [];
+};
+const sorted = (a) => [...a].sort();
+
+// ---- nginx's locations (http/nginx.conf.in)
+function nginxLocations() {
+  // (the ${PLACEHOLDERS} out of the way: their braces are not blocks)
+  const conf = fs.readFileSync(path.join(ROOT, 'http/nginx.conf.in'), 'utf8').replace(/\$\{[A-Z_]+\}/g, 'X');
+  const out = [];
+  const re = /location\s+(=|~)?\s*("([^"]+)"|(\S+))\s*\{([^\n]*)/g;
+  for (let m; (m = re.exec(conf));) {
+    const kind = m[1] === '=' ? 'exact' : m[1] === '~' ? 'regex' : 'prefix';
+    const loc = m[3] || m[4];
+    if (/^\/_(error|metrics)\//.test(loc) || loc === '/' || loc === '/rpc/' || loc.startsWith('/rpc/')) continue;
+    if (kind === 'prefix' && out.some((o) => o.kind === 'prefix' && loc.startsWith(o.loc))) continue; // nested (assets)
+    const open = m.index + m[0].length - m[5].length;   // just after the block's {
+    const block = conf.slice(open, conf.indexOf('}', open));
+    const rw = /rewrite\s+\S+\s+\/rpc\/([a-z_0-9]+)/.exec(block);
+    out.push({ kind, loc, rpc: rw ? rw[1] : null, getOnly: /get_only\.conf/.test(block) });
+  }
+  return out;
+}
+const SAMPLE_ID = 'sample-id.1';
+const instantiate = (p) => p.replace(/\{[^}]+\}/g, SAMPLE_ID);
+
+// ---- ids of the generated data (the enterprise tenant's)
+const one = (q) => sql(q) || null;
+const IDS = {
+  sessionId: one(`SELECT session_id FROM analytics.usage_events WHERE tenant_id = '${ENT}' AND session_id ~ '^[A-Za-z0-9._:-]+$' ORDER BY occurred_at DESC LIMIT 1`),
+  executionId: one(`SELECT execution_id FROM analytics.usage_events WHERE tenant_id = '${ENT}' AND event_type = 'agent_execution' AND execution_id ~ '^[A-Za-z0-9._:-]+$' ORDER BY occurred_at DESC LIMIT 1`),
+  userId: one(`SELECT user_id FROM analytics.usage_events WHERE tenant_id = '${ENT}' AND user_id ~ '^[A-Za-z0-9._:-]+$' ORDER BY occurred_at DESC LIMIT 1`),
+  agentId: one(`SELECT agent_id FROM analytics.agents WHERE tenant_id = '${ENT}' ORDER BY agent_id LIMIT 1`),
+};
+const UNKNOWN_IDS = { sessionId: 'no-such-session', executionId: 'no-such-execution', userId: 'no-such-user', agentId: UNKNOWN_UUID };
+const NOT_FOUND_CODE = { SESSION_NOT_FOUND: 'sessionId', EXECUTION_NOT_FOUND: 'executionId', USER_NOT_FOUND: 'userId', AGENT_NOT_FOUND: 'agentId' };
+
+// The API's operations: what the document says of each.
+function operations() {
+  const ops = [];
+  for (const [p, item] of Object.entries(DOC.paths)) {
+    for (const m of METHODS) {
+      const op = item[m];
+      if (!op || !op.security?.length) continue;   // pages and the gateway's own paths: below
+      const roles = new Set(op.security.flatMap((s) => s.bearerAuth || []));
+      const pathParams = opParams(op, 'path');
+      const names = new Set([...opParams(op, 'query'), ...pathParams, ...bodyParams(op)]);
+      ops.push({ path: p, method: m, op, roles, pathParams, names, public: op.security.some((s) => Object.keys(s).length === 0),
+                 writes: op.requestBody?.required === true });
+    }
+  }
+  return ops;
+}
+const OPS = operations();
+
+// A request for an operation: its parameters (path ones filled in), the
+// token, in the query string (GET) or the JSON body (POST).
+function request(o, { token, params = {}, ids = IDS, method = o.method, query } = {}) {
+  let p = o.path;
+  const rest = { ...params };
+  for (const name of o.pathParams) {
+    p = p.replace(`{${name}}`, encodeURIComponent(rest[name] ?? ids[name]));
+    delete rest[name];
+  }
+  // an id the function takes as a parameter (/rpc/ paths) when no path holds it
+  for (const name of ['sessionId', 'executionId', 'userId']) {
+    if (o.names.has(name) && !o.pathParams.includes(name) && !(name in rest)) rest[name] = ids[name];
+  }
+  if (o.path.startsWith('/rpc/agent_analytics') || o.path.startsWith('/rpc/agent_trends')) {
+    if (!('agentId' in rest)) rest.agentId = ids.agentId;
+  }
+  if (o.writes && method !== 'get') {
+    return { method, p, opts: { token, query, body: params.body ?? { events: [{ occurred_at: new Date().toISOString(), event_type: 'api_call', endpoint: '/v1/openapi-test', method: 'GET', status_code: 200 }] } } };
+  }
+  if (o.writes) return { method, p, opts: { token, query } };
+  return method === 'get' ? { method, p, opts: { token, query: { ...rest, ...query } } } : { method, p, opts: { token, body: rest, query } };
+}
+const send = (req) => call(req.method, req.p, req.opts);
+const goodToken = (o) => (o.roles.has('analytics_tenant') ? tenantTok(ENT) : operatorTok());
+
+// How to make an operation answer each code (null: tested elsewhere).
+function trigger(o, code) {
+  const tenant = () => tenantTok(errorTenant());
+  const asTenantOrOperator = () => (o.roles.has('analytics_operator') ? operatorTok() : tenant());
+  switch (code) {
+    case 'UNAUTHORIZED': return request(o, { token: badTok() });
+    case 'ANALYTICS_NOT_AVAILABLE': return request(o, { token: tenantTok(FREE) });
+    case 'FORBIDDEN':
+      if (o.writes) return request(o, { token: tenantTok(ENT), params: { body: { events: [{ tenant_id: PRO, occurred_at: new Date().toISOString(), event_type: 'api_call' }] } } });
+      if (!o.roles.has('analytics_tenant')) return request(o, { token: tenant() });
+      return request(o, { token: tenantTok(ENT), params: { tenantId: PRO } });
+    case 'TENANT_NOT_FOUND': return request(o, { token: operatorTok(), params: { tenantId: UNKNOWN_UUID } });
+    case 'INVALID_PERIOD': return request(o, { token: asTenantOrOperator(), params: { period: '2y' } });
+    case 'INVALID_DATE_RANGE': return request(o, { token: asTenantOrOperator(), params: { from: '2020-02-30' } });
+    case 'INVALID_GRANULARITY': return request(o, { token: asTenantOrOperator(), params: { granularity: 'year' } });
+    case 'VALIDATION_ERROR':
+      if (o.writes) return request(o, { token: tenantTok(ENT), params: { body: { events: [{ event_type: 'api_call' }] } } });
+      if (o.method === 'get') return request(o, { token: asTenantOrOperator(), query: { bogus: '1' } });
+      return request(o, { token: asTenantOrOperator(), query: { bogus: '1' } });   // POST with a query string
+    case 'METHOD_NOT_ALLOWED': {
+      const other = METHODS.find((m) => !DOC.paths[o.path][m]);
+      return request(o, { token: goodToken(o), method: other });
+    }
+    case 'AGENT_NOT_FOUND': case 'USER_NOT_FOUND': case 'SESSION_NOT_FOUND': case 'EXECUTION_NOT_FOUND': {
+      const name = NOT_FOUND_CODE[code];
+      return request(o, { token: goodToken(o), ids: { ...IDS, [name]: UNKNOWN_IDS[name] }, params: o.pathParams.includes(name) || o.names.has(name) ? { [name]: UNKNOWN_IDS[name] } : {} });
+    }
+    default: return null;   // NOT_FOUND (analytics.enabled off), RATE_LIMITED, UNAVAILABLE, TIMEOUT: their own tests
+  }
+}
+
+// ------------------------------------------------------------------ the document
+test('docs/openapi.yaml is valid OpenAPI 3.1 (swagger-parser) and follows the house rules', () => {
+  const out = execFileSync('node', [path.join(ROOT, 'docs/api-tools/lint.mjs'), SRC], { encoding: 'utf8' });
+  assert.match(out, /valid OpenAPI 3\.1/);
+  assert.equal(DOC.openapi.slice(0, 4), '3.1.');
+  assert.equal(DOC.info.version, sql(`SELECT extversion FROM pg_extension WHERE extname = 'analytics'`), 'info.version is the extension\'s version');
+});
+
+test('served: /openapi.json and /openapi.yaml are the document, /docs/ renders it from local files', async () => {
+  const j = await call('get', '/openapi.json');
+  assert.equal(j.status, 200);
+  assert.match(j.headers.get('content-type'), /^application\/json/);
+  assert.deepEqual(j.json, DOC);
+  const y = await call('get', '/openapi.yaml');
+  assert.equal(y.status, 200);
+  assert.equal(y.text, TEXT);
+  const page = await call('get', '/docs/');
+  assert.equal(page.status, 200);
+  assert.match(page.headers.get('content-type'), /^text\/html/);
+  assert.match(page.headers.get('content-security-policy'), /script-src 'self'/);
+  const assets = [...page.text.matchAll(/(?:src|href)="([^"#:]+)"/g)].map((m) => m[1]);
+  assert.ok(assets.includes('swagger-ui-bundle.js') && assets.includes('init.js'), page.text);
+  for (const a of assets) {
+    const r = await call('get', a.startsWith('/') ? a : `/docs/${a}`);
+    assert.equal(r.status, 200, `${a}: ${r.status}`);
+  }
+  assert.match((await call('get', '/docs/init.js')).text, /url: '\/openapi\.json'/);
+  assert.equal((await call('get', '/docs')).status, 301);
+  // linked from the dashboard and the README
+  assert.match(fs.readFileSync(path.join(ROOT, 'dashboard/src/index.html'), 'utf8'), /href="\/docs\/"/);
+  assert.match(fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8'), /docs\/openapi\.yaml/);
+});
+
+// ------------------------------------------------------------------ coverage
+test('every analytics_api function has its /rpc/ path, with the parameter names of pg_proc (and no other)', () => {
+  const fns = catalogue();
+  const problems = [];
+  for (const [name, f] of fns) {
+    const item = DOC.paths[`/rpc/${name}`];
+    if (!item) { problems.push(`undocumented function: /rpc/${name} (${f.volatile ? 'POST' : 'GET and POST'}; parameters ${f.params.join(', ') || 'none'})`); continue; }
+    if (!item.post) problems.push(`/rpc/${name}: POST is not documented`);
+    if (f.volatile && item.get) problems.push(`/rpc/${name}: documents GET, but the function is volatile (POST only)`);
+    if (!f.volatile && !item.get) problems.push(`/rpc/${name}: GET is not documented`);
+    if (item.get && sorted(opParams(item.get, 'query')).join() !== f.params.join()) {
+      problems.push(`GET /rpc/${name}: query parameters [${sorted(opParams(item.get, 'query'))}] but pg_proc has [${f.params}]`);
+    }
+    if (item.post && sorted(bodyParams(item.post)).join() !== f.params.join()) {
+      problems.push(`POST /rpc/${name}: body properties [${sorted(bodyParams(item.post))}] but pg_proc has [${f.params}]`);
+    }
+  }
+  for (const p of Object.keys(DOC.paths).filter((x) => x.startsWith('/rpc/'))) {
+    if (!fns.has(p.slice(5))) problems.push(`documented but no such function: ${p}`);
+  }
+  assert.deepEqual(problems, [], `docs/openapi.yaml is not in step with analytics_api:\n  ${problems.join('\n  ')}`);
+});
+
+test('every location of http/nginx.conf.in is documented, and every documented path has a location', () => {
+  const fns = catalogue();
+  const locs = nginxLocations();
+  const problems = [];
+  const documented = Object.keys(DOC.paths);
+  for (const l of locs) {
+    let p;
+    if (l.kind === 'regex') {
+      const re = new RegExp(l.loc);
+      p = documented.find((d) => d.includes('{') && re.test(instantiate(d)));
+    } else {
+      p = documented.find((d) => d === l.loc);
+    }
+    if (!p) { problems.push(`undocumented route: ${l.kind === 'regex' ? `~ "${l.loc}"` : l.loc}${l.rpc ? ` (-> /rpc/${l.rpc})` : ''}`); continue; }
+    if (l.rpc) {
+      // an alias: the function's parameters but the path's own; GET only
+      // where it includes get_only.conf (a POST alias documents POST)
+      const op = l.getOnly ? DOC.paths[p].get : DOC.paths[p].post || DOC.paths[p].get;
+      const f = fns.get(l.rpc);
+      if (!op) problems.push(`${p}: ${l.getOnly ? 'GET' : 'its method'} is not documented`);
+      else if (f) {
+        const want = f.params.filter((x) => !opParams(op, 'path').includes(x));
+        if (sorted(opParams(op, 'query')).join() !== want.join()) problems.push(`GET ${p}: query parameters [${sorted(opParams(op, 'query'))}] but /rpc/${l.rpc} takes [${want}]`);
+      }
+      if (l.getOnly) for (const m of METHODS.filter((x) => x !== 'get')) if (DOC.paths[p][m]) problems.push(`${m.toUpperCase()} ${p}: documented, but the alias answers GET only`);
+    }
+  }
+  for (const d of documented.filter((x) => !x.startsWith('/rpc/'))) {
+    const ok = locs.some((l) => (l.kind === 'regex' ? new RegExp(l.loc).test(instantiate(d)) : l.loc === d));
+    if (!ok) problems.push(`documented but no nginx location: ${d}`);
+  }
+  assert.deepEqual(problems, [], `docs/openapi.yaml is not in step with http/nginx.conf.in:\n  ${problems.join('\n  ')}`);
+});
+
+test('no undocumented method answers: every other method of a documented path is refused', async () => {
+  const problems = [];
+  for (const [p, item] of Object.entries(DOC.paths)) {
+    for (const m of METHODS.filter((x) => !item[x])) {
+      const r = await call(m, instantiate(p), { token: tenantTok(errorTenant()), body: m === 'get' ? undefined : {} });
+      if (r.status < 400 && !(r.status >= 300 && m === 'get')) problems.push(`${m.toUpperCase()} ${p}: ${r.status}`);
+      if (r.status === 404 && r.json?.message === 'no such route') problems.push(`${m.toUpperCase()} ${p}: 404 no such route (a documented path)`);
+    }
+  }
+  assert.deepEqual(problems, []);
+  for (const p of ['/', '/api', '/api/analytics', '/api/v1/analytics/nothing', '/rpc/', '/rpc/no_such_function', '/analytics/usage-summary/x']) {
+    const r = await call('get', p, { token: tenantTok(ENT) });
+    assert.equal(r.status, 404, `${p}: ${r.text}`);
+    assert.equal(r.json?.code, 'NOT_FOUND', r.text);
+  }
+});
+
+// ------------------------------------------------------------------ real answers
+test('every documented operation answers 200 with a body that matches its schema, every field documented', async () => {
+  const problems = [];
+  for (const o of OPS) {
+    const calls = [];
+    // the enterprise tenant where an id of its data is needed, else another
+    // (each tenant has its own rate-limit bucket)
+    const needsIds = o.pathParams.length > 0 || ['sessionId', 'executionId', 'userId', 'agentId'].some((n) => o.names.has(n));
+    // /rpc/ operations of a function that has a REST alias: one call (the
+    // alias gets every kind of caller)
+    const aliased = o.path.startsWith('/rpc/') && OPS.some((x) => !x.path.startsWith('/rpc/') && x.op.operationId === o.path.slice(5));
+    if (o.roles.has('analytics_tenant') && !(aliased && o.roles.has('analytics_operator'))) {
+      calls.push(['tenant', request(o, { token: tenantTok(needsIds ? ENT : [ENT, ...OTHERS][seq % 3]) })]);
+    }
+    if (o.roles.has('analytics_operator')) calls.push(['operator', request(o, { token: operatorTok() })]);
+    if (o.public && !aliased) calls.push(['no token', request(o, {})]);
+    // hour buckets (timestamps in the answer), for a tenant (an operator's
+    // platform-wide hourly series is the heaviest call of all)
+    if (!aliased && o.names.has('granularity') && o.names.has('period') && o.roles.has('analytics_tenant')) {
+      calls.push(['hourly', request(o, { token: tenantTok(ENT), params: { period: '24h', granularity: 'hour' } })]);
+    }
+    for (const [who, req] of calls) {
+      const r = await send(req);
+      assert.equal(r.status, 200, `${r.url} (${who}): ${r.text.slice(0, 300)}`);
+      try { validate(responseSchemaPtr(o.path, o.method, '200'), r.json, `${r.url} (${who})`); } catch (e) { problems.push(e.message.split('\n').slice(0, 4).join(' | ')); }
+      const extra = undocumented(deref(deref(o.op.responses['200']).content['application/json'].schema), r.json, '', new Set());
+      if (extra.size) problems.push(`${r.url} (${who}): undocumented fields ${[...extra].join(', ')}`);
+    }
+  }
+  assert.deepEqual(problems, []);
+});
+
+test('every documented error of every operation: its status, its code, a body matching its schema', async () => {
+  let checked = 0;
+  const untested = [];
+  for (const o of OPS) {
+    for (const status of Object.keys(o.op.responses).filter((s) => /^[45]/.test(s))) {
+      for (const code of errorCodes(o.path, o.method, status)) {
+        const req = trigger(o, code);
+        if (!req) { if (!['NOT_FOUND', 'RATE_LIMITED'].includes(code) && !/^5/.test(status)) untested.push(`${o.method} ${o.path} ${status} ${code}`); continue; }
+        const r = await send(req);
+        assert.equal(r.status, Number(status), `${r.url}: expected ${status} ${code}, got ${r.status} ${r.text.slice(0, 300)}`);
+        assert.equal(r.json?.code, code, `${r.url}: ${r.text.slice(0, 300)}`);
+        validate(responseSchemaPtr(o.path, o.method, status), r.json, r.url);
+        checked++;
+      }
+    }
+  }
+  assert.deepEqual(untested, [], 'documented codes this test cannot produce');
+  assert.ok(checked > OPS.length * 3, `only ${checked} errors checked`);
+});
+
+test('429 RATE_LIMITED answers as documented (with Retry-After)', async () => {
+  const o = OPS.find((x) => x.path === '/api/v1/analytics/agents');
+  const token = tenantTok(PRO);
+  let r;
+  for (let i = 0; i < 200; i++) {
+    r = await call('get', o.path, { token, retry: false });   // cached answers count too
+    if (r.status === 429) break;
+  }
+  assert.equal(r.status, 429, 'no 429 within 200 calls');
+  assert.equal(r.json.code, 'RATE_LIMITED');
+  assert.ok(Number(r.headers.get('retry-after')) >= 1);
+  validate(responseSchemaPtr(o.path, 'get', '429'), r.json, r.url);
+  await sleep(1500);
+});
+
+test('the gateway\'s own paths answer as documented', async () => {
+  const m = await call('get', '/metrics');
+  assert.equal(m.status, 200);
+  assert.match(m.headers.get('content-type'), /^text\/plain/);
+  assert.ok(DOC.paths['/metrics'].get.responses['200'].content['text/plain']);
+  const f = await call('post', '/metrics', { body: {} });
+  assert.equal(f.status, 403);
+  validate(responseSchemaPtr('/metrics', 'get', '403'), f.json, f.url);
+  assert.equal((await call('get', '/ready')).status, 200);
+  for (const [p, to] of [['/dashboard', '/dashboard/'], ['/api/analytics/dashboard', '/dashboard/'], ['/docs', '/docs/']]) {
+    const r = await call('get', p);
+    const doc = Object.keys(DOC.paths[p].get.responses)[0];
+    assert.equal(String(r.status), doc, p);
+    assert.match(r.headers.get('location'), new RegExp(`${to.replace(/\//g, '\\/')}$`), p);
+  }
+});
+
+// ------------------------------------------------------------------ analytics.enabled (last: it restarts PostgREST)
+test('404 NOT_FOUND with analytics.enabled off, for every operation that documents it', async () => {
+  sql(`ALTER DATABASE ${DB} SET analytics.enabled = off`);
+  try {
+    execFileSync(path.join(ROOT, 'http/stack.sh'), ['restart-postgrest', RUN], { stdio: 'inherit' });
+    let checked = 0;
+    for (const o of OPS) {
+      if (!errorCodes(o.path, o.method, '404').includes('NOT_FOUND')) continue;
+      const r = await send(request(o, { token: goodToken(o) }));
+      assert.equal(r.status, 404, `${r.url}: ${r.text}`);
+      assert.equal(r.json?.code, 'NOT_FOUND', r.text);
+      validate(responseSchemaPtr(o.path, o.method, '404'), r.json, r.url);
+      checked++;
+    }
+    assert.ok(checked >= 40, `only ${checked}`);
+  } finally {
+    sql(`ALTER DATABASE ${DB} RESET analytics.enabled`);
+    execFileSync(path.join(ROOT, 'http/stack.sh'), ['restart-postgrest', RUN], { stdio: 'inherit' });
+  }
+});
