@@ -100,26 +100,32 @@ function validate(ptr, body, what) {
   assert.ok(v(body), `${what}: the answer does not match ${ptr}: ${ajv.errorsText(v.errors, { separator: '\n  ' })}\n${JSON.stringify(body).slice(0, 600)}`);
 }
 // Every field of an answer is documented: a property the schema does not
-// name (where it lists properties and allows others) is reported.
+// name (where it lists properties and allows others) is reported.  The
+// parts of an allOf are one schema (their properties together); a oneOf or
+// anyOf with one non-null branch is that branch.
 function undocumented(schema, value, at, out) {
   schema = deref(schema);
   if (!schema || value === null || typeof value !== 'object') return out;
-  for (const key of ['allOf', 'oneOf', 'anyOf']) {
+  for (const key of ['oneOf', 'anyOf']) {
     if (schema[key]) {
       const subs = schema[key].map(deref).filter((s) => s.type !== 'null');
-      if (key === 'allOf') subs.forEach((s) => undocumented(s, value, at, out));
-      else if (subs.length === 1) undocumented(subs[0], value, at, out);
+      if (subs.length === 1) undocumented(subs[0], value, at, out);
     }
   }
+  const parts = [schema];
+  for (let i = 0; i < parts.length; i++) for (const s of parts[i].allOf || []) parts.push(deref(s));
   if (Array.isArray(value)) {
-    if (schema.items) value.forEach((v, i) => undocumented(schema.items, v, `${at}[${i}]`, out));
+    const items = parts.find((s) => s.items)?.items;
+    if (items) value.forEach((v, i) => undocumented(items, v, `${at}[${i}]`, out));
     return out;
   }
-  const props = schema.properties;
-  if (!props && !schema.additionalProperties) return out;
+  const props = parts.some((s) => s.properties) ? Object.assign({}, ...parts.map((s) => s.properties || {}).reverse()) : null;
+  const more = parts.map((s) => s.additionalProperties).find((x) => x && typeof x === 'object')
+    || parts.some((s) => s.additionalProperties === true);
+  if (!props && !more) return out;
   for (const [k, v] of Object.entries(value)) {
     if (props && k in props) undocumented(props[k], v, `${at}.${k}`, out);
-    else if (schema.additionalProperties && typeof schema.additionalProperties === 'object') undocumented(schema.additionalProperties, v, `${at}.${k}`, out);
+    else if (more && typeof more === 'object') undocumented(more, v, `${at}.${k}`, out);
     else if (props) out.add(`${at}.${k}`);
   }
   return out;
@@ -148,6 +154,20 @@ const bodyParams = (op) => {
 const sorted = (a) => [...a].sort();
 
 // ---- nginx's locations (http/nginx.conf.in)
+// The text of the block that starts just after an opening brace at
+// conf[open - 1], up to its closing brace (comments and quoted strings
+// skipped: a return's JSON body has braces of its own).
+function blockAt(conf, open) {
+  let depth = 1;
+  for (let i = open; i < conf.length; i++) {
+    const c = conf[i];
+    if (c === '#') { i = conf.indexOf('\n', i); if (i < 0) break; continue; }   // a comment
+    if (c === "'" || c === '"') { i = conf.indexOf(c, i + 1); if (i < 0) break; continue; }
+    if (c === '{') depth++;
+    else if (c === '}' && --depth === 0) return conf.slice(open, i);
+  }
+  return conf.slice(open);
+}
 function nginxLocations() {
   // (the ${PLACEHOLDERS} out of the way: their braces are not blocks)
   const conf = fs.readFileSync(path.join(ROOT, 'http/nginx.conf.in'), 'utf8').replace(/\$\{[A-Z_]+\}/g, 'X');
@@ -159,9 +179,18 @@ function nginxLocations() {
     if (/^\/_(error|metrics)\//.test(loc) || loc === '/' || loc === '/rpc/' || loc.startsWith('/rpc/')) continue;
     if (kind === 'prefix' && out.some((o) => o.kind === 'prefix' && loc.startsWith(o.loc))) continue; // nested (assets)
     const open = m.index + m[0].length - m[5].length;   // just after the block's {
-    const block = conf.slice(open, conf.indexOf('}', open));
-    const rw = /rewrite\s+\S+\s+\/rpc\/([a-z_0-9]+)/.exec(block);
-    out.push({ kind, loc, rpc: rw ? rw[1] : null, getOnly: /get_only\.conf/.test(block) });
+    const block = blockAt(conf, open);
+    const getOnly = /get_only\.conf/.test(block);
+    // every rewrite to a function, with the method it serves: POST inside
+    // "if ($request_method = POST) {", or in a block that refuses every
+    // method but POST; else GET
+    const rewrites = [];
+    for (const rw of block.matchAll(/rewrite\s+\S+\s+\/rpc\/([a-z_0-9]+)/g)) {
+      const post = /if\s*\(\$request_method\s*=\s*POST\)\s*\{\s*$/.test(block.slice(0, rw.index))
+        || (!getOnly && /if\s*\(\$request_method\s*!=\s*POST\)/.test(block));
+      rewrites.push({ rpc: rw[1], method: post ? 'post' : 'get' });
+    }
+    out.push({ kind, loc, rewrites, getOnly });
   }
   return out;
 }
@@ -176,8 +205,16 @@ const IDS = {
   userId: one(`SELECT user_id FROM analytics.usage_events WHERE tenant_id = '${ENT}' AND user_id ~ '^[A-Za-z0-9._:-]+$' ORDER BY occurred_at DESC LIMIT 1`),
   agentId: one(`SELECT agent_id FROM analytics.agents WHERE tenant_id = '${ENT}' ORDER BY agent_id LIMIT 1`),
 };
-const UNKNOWN_IDS = { sessionId: 'no-such-session', executionId: 'no-such-execution', userId: 'no-such-user', agentId: UNKNOWN_UUID };
-const NOT_FOUND_CODE = { SESSION_NOT_FOUND: 'sessionId', EXECUTION_NOT_FOUND: 'executionId', USER_NOT_FOUND: 'userId', AGENT_NOT_FOUND: 'agentId' };
+// A custom metric of the enterprise tenant and of the platform (operators
+// read the platform's), for the metric reads: the name and type of the
+// documented record_metric body, so that the writes below agree with it.
+IDS.metric_name = 'api.latency';
+sql(`SELECT analytics.record_metric(t, '${IDS.metric_name}', 12.5, 'timer', 'ms', '{"env":"prod"}')
+     FROM (VALUES ('${ENT}'::uuid), (NULL::uuid)) v(t)`);
+const UNKNOWN_IDS = { sessionId: 'no-such-session', executionId: 'no-such-execution', userId: 'no-such-user', agentId: UNKNOWN_UUID,
+                      metric_name: 'no.such.metric' };
+const NOT_FOUND_CODE = { SESSION_NOT_FOUND: 'sessionId', EXECUTION_NOT_FOUND: 'executionId', USER_NOT_FOUND: 'userId', AGENT_NOT_FOUND: 'agentId',
+                         METRIC_NOT_FOUND: 'metric_name' };
 
 // The API's operations: what the document says of each.
 function operations() {
@@ -197,8 +234,31 @@ function operations() {
 }
 const OPS = operations();
 
+// The function an operation calls: /rpc/<name>, or a REST alias's
+// operationId (the function's name; checked with nginx's locations).
+const fnOf = (o) => (o.path.startsWith('/rpc/') ? o.path.slice(5) : o.op.operationId);
+// A good body for a write: the document's first request example (events
+// are made here: their occurred_at must be recent).
+function sampleBody(o) {
+  if (fnOf(o) === 'record_events') {
+    return { events: [{ occurred_at: new Date().toISOString(), event_type: 'api_call', endpoint: '/v1/openapi-test', method: 'GET', status_code: 200 }] };
+  }
+  const examples = deref(o.op.requestBody)?.content?.['application/json']?.examples || {};
+  const first = deref(Object.values(examples)[0]);
+  assert.ok(first?.value, `${o.method} ${o.path}: its request body has no example`);
+  return structuredClone(first.value);
+}
+// A body each write refuses with 400 VALIDATION_ERROR (a bad field).
+const BAD_BODY = {
+  record_events: { events: [{ event_type: 'api_call' }] },
+  set_model_price: { model: 'claude-3-5-haiku', inputPerMillion: -1, outputPerMillion: 4 },
+  record_metric: { metric_name: 'api.latency', value: 'NaN', metric_type: 'timer' },
+  record_metrics: { metrics: [{ metric_name: 'api.latency', metric_type: 'timer' }] },
+};
+
 // A request for an operation: its parameters (path ones filled in), the
-// token, in the query string (GET) or the JSON body (POST).
+// token, in the query string (GET) or the JSON body (POST; a write's body
+// is its example with the parameters given).
 function request(o, { token, params = {}, ids = IDS, method = o.method, query } = {}) {
   let p = o.path;
   const rest = { ...params };
@@ -207,14 +267,15 @@ function request(o, { token, params = {}, ids = IDS, method = o.method, query } 
     delete rest[name];
   }
   // an id the function takes as a parameter (/rpc/ paths) when no path holds it
-  for (const name of ['sessionId', 'executionId', 'userId']) {
-    if (o.names.has(name) && !o.pathParams.includes(name) && !(name in rest)) rest[name] = ids[name];
+  for (const name of ['sessionId', 'executionId', 'userId', 'metric_name']) {
+    if (!o.writes && o.names.has(name) && !o.pathParams.includes(name) && !(name in rest)) rest[name] = ids[name];
   }
   if (o.path.startsWith('/rpc/agent_analytics') || o.path.startsWith('/rpc/agent_trends')) {
     if (!('agentId' in rest)) rest.agentId = ids.agentId;
   }
   if (o.writes && method !== 'get') {
-    return { method, p, opts: { token, query, body: params.body ?? { events: [{ occurred_at: new Date().toISOString(), event_type: 'api_call', endpoint: '/v1/openapi-test', method: 'GET', status_code: 200 }] } } };
+    const { body, ...fields } = rest;
+    return { method, p, opts: { token, query, body: body ?? { ...sampleBody(o), ...fields } } };
   }
   if (o.writes) return { method, p, opts: { token, query } };
   return method === 'get' ? { method, p, opts: { token, query: { ...rest, ...query } } } : { method, p, opts: { token, body: rest, query } };
@@ -230,22 +291,36 @@ function trigger(o, code) {
     case 'UNAUTHORIZED': return request(o, { token: badTok() });
     case 'ANALYTICS_NOT_AVAILABLE': return request(o, { token: tenantTok(FREE) });
     case 'FORBIDDEN':
-      if (o.writes) return request(o, { token: tenantTok(ENT), params: { body: { events: [{ tenant_id: PRO, occurred_at: new Date().toISOString(), event_type: 'api_call' }] } } });
       if (!o.roles.has('analytics_tenant')) return request(o, { token: tenant() });
+      if (fnOf(o) === 'record_events') return request(o, { token: tenantTok(ENT), params: { body: { events: [{ tenant_id: PRO, occurred_at: new Date().toISOString(), event_type: 'api_call' }] } } });
       return request(o, { token: tenantTok(ENT), params: { tenantId: PRO } });
     case 'TENANT_NOT_FOUND': return request(o, { token: operatorTok(), params: { tenantId: UNKNOWN_UUID } });
     case 'INVALID_PERIOD': return request(o, { token: asTenantOrOperator(), params: { period: '2y' } });
     case 'INVALID_DATE_RANGE': return request(o, { token: asTenantOrOperator(), params: { from: '2020-02-30' } });
     case 'INVALID_GRANULARITY': return request(o, { token: asTenantOrOperator(), params: { granularity: 'year' } });
+    case 'INVALID_GROUP_BY': return request(o, { token: asTenantOrOperator(), params: { group_by: 'bogus' } });
     case 'VALIDATION_ERROR':
-      if (o.writes) return request(o, { token: tenantTok(ENT), params: { body: { events: [{ event_type: 'api_call' }] } } });
+      if (o.writes) {
+        assert.ok(BAD_BODY[fnOf(o)], `${o.method} ${o.path}: no bad body for VALIDATION_ERROR (BAD_BODY)`);
+        return request(o, { token: goodToken(o), params: { body: BAD_BODY[fnOf(o)] } });
+      }
       if (o.method === 'get') return request(o, { token: asTenantOrOperator(), query: { bogus: '1' } });
       return request(o, { token: asTenantOrOperator(), query: { bogus: '1' } });   // POST with a query string
     case 'METHOD_NOT_ALLOWED': {
       const other = METHODS.find((m) => !DOC.paths[o.path][m]);
       return request(o, { token: goodToken(o), method: other });
     }
-    case 'AGENT_NOT_FOUND': case 'USER_NOT_FOUND': case 'SESSION_NOT_FOUND': case 'EXECUTION_NOT_FOUND': {
+    case 'CONFLICT':
+      if (fnOf(o) === 'set_model_price') {
+        // a global price of the same model starting at the same instant (made here first)
+        const body = { ...sampleBody(o), effectiveFrom: '2020-01-01T00:00:00Z' };
+        sql(`SELECT analytics.set_model_price('${body.model}', 1, 2, NULL, NULL, '${body.effectiveFrom}', NULL)
+             WHERE NOT EXISTS (SELECT FROM analytics.model_prices WHERE model = '${body.model}' AND tenant_id IS NULL
+                                                                      AND effective_from = '${body.effectiveFrom}')`);
+        return request(o, { token: operatorTok(), params: { body } });
+      }
+      return null;
+    case 'AGENT_NOT_FOUND': case 'USER_NOT_FOUND': case 'SESSION_NOT_FOUND': case 'EXECUTION_NOT_FOUND': case 'METRIC_NOT_FOUND': {
       const name = NOT_FOUND_CODE[code];
       return request(o, { token: goodToken(o), ids: { ...IDS, [name]: UNKNOWN_IDS[name] }, params: o.pathParams.includes(name) || o.names.has(name) ? { [name]: UNKNOWN_IDS[name] } : {} });
     }
@@ -322,18 +397,24 @@ test('every location of http/nginx.conf.in is documented, and every documented p
     } else {
       p = documented.find((d) => d === l.loc);
     }
-    if (!p) { problems.push(`undocumented route: ${l.kind === 'regex' ? `~ "${l.loc}"` : l.loc}${l.rpc ? ` (-> /rpc/${l.rpc})` : ''}`); continue; }
-    if (l.rpc) {
-      // an alias: the function's parameters but the path's own; GET only
-      // where it includes get_only.conf (a POST alias documents POST)
-      const op = l.getOnly ? DOC.paths[p].get : DOC.paths[p].post || DOC.paths[p].get;
-      const f = fns.get(l.rpc);
-      if (!op) problems.push(`${p}: ${l.getOnly ? 'GET' : 'its method'} is not documented`);
-      else if (f) {
+    if (!p) { problems.push(`undocumented route: ${l.kind === 'regex' ? `~ "${l.loc}"` : l.loc}${l.rewrites.map((r) => ` (${r.method.toUpperCase()} -> /rpc/${r.rpc})`).join('')}`); continue; }
+    for (const rw of l.rewrites) {
+      // an alias: the function's parameters but the path's own (GET: in
+      // the query string; POST: in the JSON body), its operationId the
+      // function's name
+      const op = DOC.paths[p][rw.method];
+      const f = fns.get(rw.rpc);
+      if (!op) { problems.push(`${rw.method.toUpperCase()} ${p}: not documented (-> /rpc/${rw.rpc})`); continue; }
+      if (op.operationId !== rw.rpc) problems.push(`${rw.method.toUpperCase()} ${p}: operationId ${op.operationId}, not the function's name ${rw.rpc}`);
+      if (f) {
         const want = f.params.filter((x) => !opParams(op, 'path').includes(x));
-        if (sorted(opParams(op, 'query')).join() !== want.join()) problems.push(`GET ${p}: query parameters [${sorted(opParams(op, 'query'))}] but /rpc/${l.rpc} takes [${want}]`);
+        const got = sorted(rw.method === 'get' ? opParams(op, 'query') : bodyParams(op));
+        if (got.join() !== want.join()) problems.push(`${rw.method.toUpperCase()} ${p}: ${rw.method === 'get' ? 'query parameters' : 'body properties'} [${got}] but /rpc/${rw.rpc} takes [${want}]`);
       }
-      if (l.getOnly) for (const m of METHODS.filter((x) => x !== 'get')) if (DOC.paths[p][m]) problems.push(`${m.toUpperCase()} ${p}: documented, but the alias answers GET only`);
+    }
+    if (l.rewrites.length) {
+      const methods = new Set(l.rewrites.map((r) => r.method));
+      for (const m of METHODS.filter((x) => !methods.has(x))) if (DOC.paths[p][m]) problems.push(`${m.toUpperCase()} ${p}: documented, but the alias answers ${[...methods].join(' and ').toUpperCase()} only`);
     }
   }
   for (const d of documented.filter((x) => !x.startsWith('/rpc/'))) {
@@ -367,7 +448,7 @@ test('every documented operation answers 200 with a body that matches its schema
     const calls = [];
     // the enterprise tenant where an id of its data is needed, else another
     // (each tenant has its own rate-limit bucket)
-    const needsIds = o.pathParams.length > 0 || ['sessionId', 'executionId', 'userId', 'agentId'].some((n) => o.names.has(n));
+    const needsIds = o.pathParams.length > 0 || ['sessionId', 'executionId', 'userId', 'agentId', 'metric_name'].some((n) => o.names.has(n));
     // /rpc/ operations of a function that has a REST alias: one call (the
     // alias gets every kind of caller)
     const aliased = o.path.startsWith('/rpc/') && OPS.some((x) => !x.path.startsWith('/rpc/') && x.op.operationId === o.path.slice(5));
@@ -436,11 +517,13 @@ test('the gateway\'s own paths answer as documented', async () => {
   assert.equal(f.status, 403);
   validate(responseSchemaPtr('/metrics', 'get', '403'), f.json, f.url);
   assert.equal((await call('get', '/ready')).status, 200);
-  for (const [p, to] of [['/dashboard', '/dashboard/'], ['/api/analytics/dashboard', '/dashboard/'], ['/docs', '/docs/']]) {
+  for (const [p, to] of [['/dashboard', '/dashboard/'], ['/api/analytics/dashboard', '/dashboard/?section=ops'], ['/docs', '/docs/']]) {
     const r = await call('get', p);
-    const doc = Object.keys(DOC.paths[p].get.responses)[0];
+    const [doc, answer] = Object.entries(DOC.paths[p].get.responses)[0];
     assert.equal(String(r.status), doc, p);
-    assert.match(r.headers.get('location'), new RegExp(`${to.replace(/\//g, '\\/')}$`), p);
+    assert.equal(r.headers.get('location').replace(/^https?:\/\/[^/]+/, ''), to, p);
+    const loc = answer.headers?.Location?.schema?.const;
+    if (loc) assert.equal(loc, to, `${p}: the documented Location`);
   }
 });
 
