@@ -25,7 +25,10 @@ AS $$
 DECLARE
     -- Registries that carry a tenant_id but are read by every tenant's
     -- queries on every node (joins, foreign keys): reference tables.
-    registries constant text[] := ARRAY['tenants', 'agents'];
+    -- services: platform services have no tenant (NULL cannot be a
+    -- distribution column's value); health_checks and circuit_events have
+    -- no tenant_id and become reference tables by the rule below.
+    registries constant text[] := ARRAY['tenants', 'agents', 'services'];
     fks        record;
     fk_defs    text[] := '{}';
     r          record;
