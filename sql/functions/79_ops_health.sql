@@ -236,6 +236,7 @@ BEGIN
     CROSS JOIN LATERAL analytics.health_latest(s.service_id, now_ts) l
     WHERE health_summary.tenant_id IS NULL OR s.tenant_id = health_summary.tenant_id;
     RETURN jsonb_build_object(
+        'tenant_id', health_summary.tenant_id,
         'overall_status', CASE
             WHEN services @> '[{"status": "unhealthy"}]' THEN 'unhealthy'
             WHEN services @> '[{"status": "degraded"}]' THEN 'degraded'
@@ -246,12 +247,11 @@ BEGIN
         'degraded', (SELECT count(*) FROM jsonb_array_elements(services) e WHERE e ->> 'status' = 'degraded'),
         'unhealthy', (SELECT count(*) FROM jsonb_array_elements(services) e WHERE e ->> 'status' = 'unhealthy'),
         'unknown', (SELECT count(*) FROM jsonb_array_elements(services) e WHERE e ->> 'status' = 'unknown'),
-        'checked_at', analytics.utc_text(now_ts),
         'services', services);
 END
 $$;
 COMMENT ON FUNCTION analytics.health_summary(uuid) IS
-    'Seed 002''s health summary of a tenant''s services (NULL: every service, the platform''s included): overall_status (the worst: unhealthy, degraded, unknown, healthy; unknown when there are no services), total_services, healthy, degraded, unhealthy, unknown, and per service service_name, service_type, tenant_id, status (of its latest check; unknown when stale or never checked), response_time_ms, consecutive_failures, last_checked, circuit_state';
+    'Seed 002''s health summary of a tenant''s services (NULL: every service, the platform''s included): tenant_id, overall_status (the worst: unhealthy, degraded, unknown, healthy; unknown when there are no services), total_services, healthy, degraded, unhealthy, unknown, and per service service_name, service_type, tenant_id, status (of its latest check; unknown when stale or never checked), response_time_ms, consecutive_failures, last_checked, circuit_state';
 
 CREATE OR REPLACE FUNCTION analytics.service_health(tenant_id uuid, service_name text, "from" timestamptz, "to" timestamptz)
 RETURNS jsonb

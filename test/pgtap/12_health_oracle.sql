@@ -183,8 +183,8 @@ SELECT is((SELECT e FROM sm, jsonb_array_elements(j -> 'services') e WHERE e ->>
 SELECT is((SELECT (e ->> 'response_time_ms')::numeric FROM sm, jsonb_array_elements(j -> 'services') e WHERE e ->> 'service_name' = 'a'), 12.5,
           'summary: the latest response time');
 SELECT is((SELECT array_agg(k ORDER BY k) FROM sm, jsonb_object_keys(j) k),
-          ARRAY['checked_at', 'degraded', 'healthy', 'overall_status', 'services', 'total_services', 'unhealthy', 'unknown'],
-          'summary: seed 002''s keys plus unknown and checked_at');
+          ARRAY['degraded', 'healthy', 'overall_status', 'services', 'tenant_id', 'total_services', 'unhealthy', 'unknown'],
+          'summary: seed 002''s keys plus unknown and tenant_id');
 SELECT is((SELECT count(*) FROM jsonb_array_elements((analytics.health_summary(NULL)) -> 'services')),
           (SELECT count(*) FROM analytics.services), 'summary for everyone (NULL): every service');
 SELECT is((SELECT count(*) FROM jsonb_array_elements((analytics.health_summary(NULL)) -> 'services') e WHERE e ->> 'service_name' = 'svc'),
