@@ -146,12 +146,15 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    ival     integer;
-    lookback interval;
+    ival        integer;
+    stale_probe interval;
+    stale_push  interval;
+    lookback    interval;
 BEGIN
     SELECT s.interval_seconds INTO ival FROM analytics.services s WHERE s.service_id = health_segments.service_id;
-    lookback := make_interval(secs => greatest(analytics.health_stale_seconds('probe', ival),
-                                               analytics.health_stale_seconds('push', ival)));
+    stale_probe := make_interval(secs => analytics.health_stale_seconds('probe', ival));
+    stale_push := make_interval(secs => analytics.health_stale_seconds('push', ival));
+    lookback := greatest(stale_probe, stale_push);
     RETURN QUERY
     WITH c AS (
         SELECT h.checked_at, h.status, h.source
@@ -161,7 +164,7 @@ BEGIN
     seg AS (
         SELECT c.status, c.checked_at AS t0,
                least(coalesce(lead(c.checked_at) OVER (ORDER BY c.checked_at), 'infinity'::timestamptz),
-                     c.checked_at + make_interval(secs => analytics.health_stale_seconds(c.source, ival))) AS t1
+                     c.checked_at + CASE WHEN c.source = 'probe' THEN stale_probe ELSE stale_push END) AS t1
         FROM c)
     SELECT seg.status, greatest(seg.t0, "from"), least(seg.t1, "to")
     FROM seg
@@ -354,11 +357,9 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     s          analytics.services := analytics.health_service(tenant_id, service_name);
-    seg        record;
     up         numeric := 0;
     down       numeric := 0;
     incidents  integer := 0;
-    prev_down_to timestamptz;
     total      numeric;
     uptime     numeric;
     avg_ms     numeric;
@@ -369,18 +370,17 @@ BEGIN
     IF target IS NULL OR target < 0 OR target > 100 THEN
         RAISE EXCEPTION 'target must be from 0 to 100, not %', target USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    FOR seg IN SELECT x.status, x.seg_from, x.seg_to FROM analytics.health_segments(s.service_id, "from", "to") x LOOP
-        IF seg.status IN ('healthy', 'degraded') THEN
-            up := up + extract(epoch FROM seg.seg_to - seg.seg_from);
-        ELSIF seg.status = 'unhealthy' THEN
-            down := down + extract(epoch FROM seg.seg_to - seg.seg_from);
-            -- an incident: a maximal stretch of unhealthy time
-            IF prev_down_to IS NULL OR prev_down_to <> seg.seg_from THEN
-                incidents := incidents + 1;
-            END IF;
-            prev_down_to := seg.seg_to;
-        END IF;
-    END LOOP;
+    -- (an incident: a maximal stretch of unhealthy time; a gap or another
+    -- status ends it)
+    SELECT coalesce(sum(extract(epoch FROM x.seg_to - x.seg_from)) FILTER (WHERE x.status IN ('healthy', 'degraded')), 0),
+           coalesce(sum(extract(epoch FROM x.seg_to - x.seg_from)) FILTER (WHERE x.status = 'unhealthy'), 0),
+           count(*) FILTER (WHERE x.status = 'unhealthy'
+                              AND (x.prev_status IS DISTINCT FROM 'unhealthy' OR x.prev_to <> x.seg_from))
+    INTO up, down, incidents
+    FROM (SELECT g.status, g.seg_from, g.seg_to,
+                 lag(g.status) OVER (ORDER BY g.seg_from) AS prev_status,
+                 lag(g.seg_to) OVER (ORDER BY g.seg_from) AS prev_to
+          FROM analytics.health_segments(s.service_id, "from", "to") g) x;
     total := extract(epoch FROM "to" - "from");
     uptime := CASE WHEN up + down > 0 THEN round(100 * up / (up + down), 4) END;
     SELECT round(avg(h.response_time_ms)::numeric, 3) INTO avg_ms
