@@ -9,6 +9,8 @@
 # baseline measured in the same run: the same seven API requests made from a
 # page of the same origin with nothing drawn.  Not part of make test (the
 # browser test reports the same paint figure).
+# BENCH_SECTION=ops measures the operations section instead: 90 days as the
+# operator (every tenant), against its eleven API requests alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ENV=.cluster/demo-http/http.env

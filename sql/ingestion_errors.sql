@@ -131,6 +131,9 @@ SELECT count(*) - :before AS stored_by_bad_statements FROM analytics.usage_event
 -- without the fields of 0.3.0 are stored as before, a field of 0.3.0 is
 -- refused (42703), JSON null for one is the same as leaving it out.
 BEGIN;
+-- (0.5.0's view of priced events reads those columns: out of the way too)
+ALTER EXTENSION analytics DROP VIEW analytics.priced_events;
+DROP VIEW analytics.priced_events;
 ALTER TABLE analytics.usage_events DROP COLUMN cached_input_tokens, DROP COLUMN cache_write_tokens, DROP COLUMN workflow_type;
 SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "llm_call", "input_tokens": 10, "workflow_type": null}]'));
 SELECT analytics.record_events(pg_temp.ev('[{"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "llm_call", "input_tokens": 10}, {"tenant_id": "11111111-1111-4111-8111-111111111111", "occurred_at": "YDAYT10:00:00Z", "event_type": "llm_call", "input_tokens": 10, "cached_input_tokens": 5}]'));

@@ -54,9 +54,13 @@ psql -X -q -v ON_ERROR_STOP=1 -d "$DEMO_DB" -c \
   "SELECT * FROM analytics_datagen.generate($DEMO_EVENTS, $DEMO_DAYS, (now() AT TIME ZONE 'UTC')::date - 1)" >/dev/null
 echo "demo: running the rollup job (every day of the demo data) and scheduling the nightly and minute jobs with pg_cron"
 psql -X -q -v ON_ERROR_STOP=1 -d "$DEMO_DB" >/dev/null <<'SQL'
-INSERT INTO analytics.model_prices (model, input_usd_per_mtok, output_usd_per_mtok)
-VALUES ('gpt-4o', 2.50, 10.00), ('gpt-4o-mini', 0.15, 0.60), ('claude-sonnet-4', 3.00, 15.00), ('llama-3.1-70b', 0.88, 0.88)
-ON CONFLICT (model) DO NOTHING;
+-- The demo's price list (USD per million input, output, cached-input and
+-- cache-write tokens), global and in force since 90 days ago; llama-3.1-70b
+-- is left unpriced until the re-pricing shown below.
+SELECT analytics.set_model_price(v.model, v.i, v.o, v.c, v.w, (current_date - 90)::timestamp AT TIME ZONE 'UTC')
+FROM (VALUES ('gpt-4o', 2.50, 10.00, 1.25, 3.125), ('gpt-4o-mini', 0.15, 0.60, 0.075, 0.1875),
+             ('claude-sonnet-4', 3.00, 15.00, 0.30, 3.75)) AS v(model, i, o, c, w)
+WHERE NOT EXISTS (SELECT 1 FROM analytics.model_prices p WHERE p.model = v.model);
 CALL analytics.rollup_job();
 CALL analytics.increment_job();
 SELECT analytics.schedule_rollup();
@@ -66,6 +70,7 @@ VACUUM ANALYZE;
 SQL
 
 psql -X -v ON_ERROR_STOP=1 -d "$DEMO_DB" -f demo/show.sql
+psql -X -v ON_ERROR_STOP=1 -d "$DEMO_DB" -f demo/costs.sql
 
 echo "demo: building the dashboard and starting the HTTP front (PostgREST 12 + nginx)"
 (cd http && npm ci --no-audit --no-fund --loglevel=error)
@@ -119,6 +124,12 @@ Operator analytics (contract §6.3; docs/operator.md):
   curl -H "Authorization: Bearer $TOKEN_OPERATOR" "$API/api/v1/analytics/platform/trends?period=14d"
   curl -H "Authorization: Bearer $TOKEN_ENTERPRISE" "$API/api/analytics/workflows/performance"
   curl -H "Authorization: Bearer $TOKEN_ENTERPRISE" "$API/api/analytics/sessions/activity?hours=24"
+Costs (contract §6.4; docs/costs.md):
+  curl -H "Authorization: Bearer $TOKEN_OPERATOR" "$API/api/v1/analytics/costs?period=30d&group_by=model"
+  curl -H "Authorization: Bearer $TOKEN_ENTERPRISE" "$API/api/v1/analytics/costs?period=7d&group_by=agent"
+  curl -H "Authorization: Bearer $TOKEN_OPERATOR" "$API/api/v1/analytics/costs/trend?period=14d&group_by=tenant&top=3"
+  curl -H "Authorization: Bearer $TOKEN_ENTERPRISE" "$API/api/v1/analytics/costs/prices"
+  curl -H "Authorization: Bearer $TOKEN_OPERATOR" -H "Content-Type: application/json" -d '{"model":"gpt-4o-mini","inputPerMillion":0.12,"outputPerMillion":0.48}' "$API/api/v1/analytics/costs/prices"
   curl "$API/api/analytics/health"
   curl "$API/metrics"
 Stop it all with: make demo-stop

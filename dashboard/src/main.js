@@ -2,6 +2,8 @@
 // tab's sessionStorage, else asks for one), asks the API for each view of
 // the chosen period in parallel, and draws each view as its answer arrives.
 import * as S from './shape.js';
+import * as O from './opsshape.js';
+import * as Ops from './ops.js';
 import { ROUTES, apiGet } from './api.js';
 
 // ECharts is the bulk of the code: its chunk loads while the first answers
@@ -25,6 +27,8 @@ const state = {
   loads: 0,
   meaningful: false,
   critical: null,           // criticalGate() of the first load
+  caller: { operator: false, tenant: null },
+  section: 'tenant',        // 'tenant' (the views below) or 'ops' (ops.js)
 };
 
 // ---------------------------------------------------------------- views
@@ -130,8 +134,10 @@ async function renderTrends(body) {
   const t = S.trendSeries(body);
   $('trend-totals').textContent = `${S.formatInt(t.totals.total)} issuances: ${S.formatInt(t.totals.successful)} successful, ` +
     `${S.formatInt(t.totals.failed)} failed (by ${t.granularity}).`;
+  const partial = O.partialIndex(t.dates, t.granularity);
+  showPartial('trends-partial', partial, t.granularity);
   drawOrEmpty(C, 'trends', $('chart-trends'), t.totals.total === 0 && 'No token issuances in this period.', (chart) =>
-    C.drawTrend(chart, t));
+    C.drawTrend(chart, t, partial));
 }
 
 async function renderAgents(body) {
@@ -144,9 +150,21 @@ async function renderAgents(body) {
   const a = S.agentActivityPeriod(state.period);
   $('agents-note').textContent = `Daily ${state.agentId ? 'activity of one agent' : 'API calls per agent'}, ${a.from} to ${a.to}` +
     (a.clipped ? ' (the last 90 days of the period: the most this view covers).' : '.');
+  const series = S.agentSeries(body, state.agentId || null);
+  const partial = O.partialIndex(series.dates, 'day');
+  showPartial('agents-partial', partial, 'day');
   drawOrEmpty(C, 'agents', $('chart-agents'), options.length === 0 && 'No agent activity in this period.', (chart) =>
-    C.drawAgents(chart, S.agentSeries(body, state.agentId || null)));
+    C.drawAgents(chart, series, partial));
   if (state.data.top) await renderTop(state.data.top);   // names for the top agents
+}
+
+// The note under a trend whose last bucket is still going on (today, or
+// this week): its figures are partial.
+function showPartial(id, partial, granularity) {
+  const note = $(id);
+  note.hidden = partial < 0;
+  note.dataset.partial = partial < 0 ? '' : String(partial);
+  note.textContent = partial < 0 ? '' : `* ${granularity === 'week' ? 'This week' : 'Today'} (UTC) is not over: its figures are partial.`;
 }
 
 function sortedRows(name) {
@@ -270,6 +288,8 @@ function abortAll() {
 function halt(verdict) {
   state.halted = true;
   abortAll();
+  Ops.forget();
+  $('sections').hidden = true;
   if (verdict.kind === 'unauthorized') {
     sessionStorage.removeItem(TOKEN_KEY);
     state.token = null;
@@ -386,6 +406,8 @@ function scheduleRefresh() {
 // ---------------------------------------------------------------- sign-in
 
 function showSignIn(reason) {
+  Ops.forget();
+  $('sections').hidden = true;
   $('dashboard').hidden = true;
   $('controls').hidden = true;
   $('notice').hidden = true;
@@ -400,22 +422,43 @@ function signOut() {
   abortAll();
   sessionStorage.removeItem(TOKEN_KEY);
   state.token = null;
-  showSignIn('Signed out. Paste a tenant token to continue.');
+  showSignIn('Signed out. Paste a tenant or operator token to continue.');
 }
 
-function start(token) {
+function start(token, section = null) {
   state.token = token;
   state.data = {};
   state.meaningful = false;
   state.critical = criticalGate();
-  const claims = S.jwtClaims(token);
-  const tenant = claims && (claims.tenant_id || claims.organization_id);
-  $('tenant').textContent = tenant ? `Tenant ${tenant}` : '';
+  state.caller = O.callerOf(S.jwtClaims(token));
+  const tenant = state.caller.tenant;
+  $('tenant').textContent = state.caller.operator ? 'Platform operator (every tenant)' : tenant ? `Tenant ${tenant}` : '';
   $('signin').hidden = true;
   $('notice').hidden = true;
-  $('controls').hidden = false;
-  $('dashboard').hidden = false;
-  load();
+  // an operator's token has no tenant views (the §5 functions answer
+  // tenants only): the operations section alone
+  $('sections').hidden = state.caller.operator;
+  showSection(state.caller.operator ? 'ops' : section || 'tenant');
+}
+
+// Show one section: the tenant views, or the operations views (ops.js).
+function showSection(name) {
+  state.section = name;
+  for (const a of document.querySelectorAll('#sections a')) {
+    if (a.dataset.section === name) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
+  }
+  if (name === 'ops') {
+    abortAll();
+    $('controls').hidden = true;
+    $('dashboard').hidden = true;
+    const loc = O.parseOpsLocation(window.location.hash);
+    Ops.show(state.token, state.caller, { range: loc.range || $('ops-range').value, tenant: loc.tenant ?? $('ops-tenant').value });
+  } else {
+    Ops.hide();
+    $('controls').hidden = false;
+    $('dashboard').hidden = false;
+    load();
+  }
 }
 
 function choosePeriod() {
@@ -438,6 +481,7 @@ function choosePeriod() {
 
 function init() {
   const hash = S.parseHash(window.location.hash);
+  const loc = O.parseOpsLocation(window.location.hash, window.location.search);
   if (hash.token) sessionStorage.setItem(TOKEN_KEY, hash.token);
   if (hash.from && hash.to) {
     $('period').value = 'custom';
@@ -453,9 +497,21 @@ function init() {
     state.period = S.periodFor('30', S.utcDay());
   }
   $('custom-range').hidden = $('period').value !== 'custom';
-  // The token leaves the address bar (and the history) at once.
-  window.history.replaceState(null, '', `${window.location.pathname}${window.location.search}#${S.periodHash(state.period)}`);
+  // The token leaves the address bar (and the history) at once; so does the
+  // redirect's ?section=ops, kept in the fragment like the rest.
+  if (loc.range) $('ops-range').value = loc.range;
+  if (loc.tenant) $('ops-tenant').value = loc.tenant;
+  window.history.replaceState(null, '', `${window.location.pathname}#${loc.section === 'ops'
+    ? `section=ops&range=${loc.range || $('ops-range').value}${loc.tenant ? `&tenant=${loc.tenant}` : ''}` : S.periodHash(state.period)}`);
 
+  Ops.init(charts, {
+    halt,
+    status,
+    hash: () => window.history.replaceState(null, '', `${window.location.pathname}#${Ops.hashPart()}`),
+  });
+  for (const a of document.querySelectorAll('#sections a')) {
+    a.addEventListener('click', (e) => { e.preventDefault(); if (state.token && state.section !== a.dataset.section) showSection(a.dataset.section); });
+  }
   $('period').addEventListener('change', () => {
     if ($('period').value === 'custom') { $('custom-range').hidden = false; choosePeriod(); $('from').focus(); return; }
     if (choosePeriod()) load();
@@ -463,14 +519,14 @@ function init() {
   $('controls').addEventListener('submit', (e) => { e.preventDefault(); if (choosePeriod()) load(); });
   $('refresh').addEventListener('click', () => load());
   $('auto').addEventListener('change', scheduleRefresh);
-  $('signout').addEventListener('click', signOut);
+  for (const b of document.querySelectorAll('button.signout')) b.addEventListener('click', signOut);
   $('signin-form').addEventListener('submit', (e) => {
     e.preventDefault();
     const t = $('token-input').value.trim();
     if (!t) return;
     $('token-input').value = '';
     sessionStorage.setItem(TOKEN_KEY, t);
-    start(t);
+    start(t, state.section);
   });
   for (const r of document.querySelectorAll('input[name="granularity"]')) {
     r.addEventListener('change', () => { state.granularity = r.value; load(['trends']); });
@@ -481,11 +537,12 @@ function init() {
   });
   for (const b of document.querySelectorAll('button.csv')) b.addEventListener('click', () => downloadCsv(b.dataset.table));
 
+  state.section = loc.section || 'tenant';
   const token = sessionStorage.getItem(TOKEN_KEY);
-  if (token) start(token);
-  else showSignIn('Paste a tenant token to see its analytics.');
+  if (token) start(token, state.section);
+  else showSignIn('Paste a tenant token to see its analytics, or the operator\'s to see every tenant.');
 }
 
-// For the browser tests: the charts module (chartById).
-window.analyticsDashboard = { charts };
+// For the browser tests: the charts module (chartById), the operations state.
+window.analyticsDashboard = { charts, ops: Ops.opsState };
 init();

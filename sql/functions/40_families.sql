@@ -38,21 +38,24 @@ BEGIN
     SELECT min(c.grain), min(c.filter),
            string_agg(c.expr || ' AS ' || quote_ident(c.col), ', ' ORDER BY c.pos),
            string_agg((c.pos + 2)::text, ', ' ORDER BY c.pos) FILTER (WHERE c.kind = 'key'),
-           bool_or(c.expr LIKE '%p.%')
+           bool_or(c.expr LIKE '%e.cost\_usd%' OR c.expr LIKE '%e.priced%')
     INTO grain, flt, exprs, groups, priced
     FROM analytics.family_columns() c WHERE c.family = family_select.family;
     IF grain IS NULL THEN
         RAISE EXCEPTION 'unknown rollup family %', family USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    -- (a family with costs reads the events with their prices)
+    IF priced AND source = 'analytics.usage_events' THEN
+        source := 'analytics.priced_events';
+    END IF;
     RETURN format('SELECT e.tenant_id, date_trunc(%L, e.occurred_at AT TIME ZONE ''UTC'') AT TIME ZONE ''UTC'' AS bucket, %s '
-                  'FROM %s e %s WHERE (%s)%s GROUP BY 1, 2, %s',
+                  'FROM %s e WHERE (%s)%s GROUP BY 1, 2, %s',
                   grain, exprs, source,
-                  CASE WHEN priced THEN 'LEFT JOIN analytics.model_prices p ON p.model = e.model' ELSE '' END,
                   "where", CASE WHEN flt IS NULL THEN '' ELSE ' AND ' || flt END, groups);
 END
 $$;
 COMMENT ON FUNCTION analytics.family_select(text, text, text) IS
-    'The SELECT grouping a rollup family''s rows (in table column order) from the raw events e matching the given condition (source: the relation read as e, usage_events by default)';
+    'The SELECT grouping a rollup family''s rows (in table column order) from the raw events e matching the given condition (source: the relation read as e, usage_events by default, priced_events for a family with costs)';
 
 -- A column of a family as text for comparing rows, by immutable functions
 -- only (Citus refuses stable ones, such as timestamptz and array output, in
@@ -168,7 +171,8 @@ BEGIN
     IF since IS NOT NULL THEN
         -- An increment: its events read once (the BRIN index on ingested_at
         -- finds them), then grouped into every family.
-        EXECUTE format('WITH ev AS MATERIALIZED (SELECT * FROM analytics.usage_events e WHERE %s)%s SELECT %s',
+        -- (with their prices: every column of priced_events)
+        EXECUTE format('WITH ev AS MATERIALIZED (SELECT * FROM analytics.priced_events e WHERE %s)%s SELECT %s',
                        cond, merges, array_to_string(counts, ' + '))
         INTO total;
     END IF;

@@ -158,10 +158,11 @@ BEGIN
                analytics.qsketch_agg_n(e.latency_ms, e.count::bigint) AS latency,
                coalesce(sum(e.input_tokens), 0) AS input_tokens,
                coalesce(sum(e.output_tokens), 0) AS output_tokens,
+               coalesce(sum(e.cost_usd), 0) AS cost_usd,
                analytics.heatmap_agg(e.occurred_at, e.count::bigint) FILTER (WHERE e.event_type = 'api_call') AS api_heatmap,
                ROW(e.tenant_id, e.agent_id, e.event_type, e.endpoint, e.method, e.tool_name, e.mcp_server,
                    e.model)::analytics.usage_stats_key AS k
-        FROM analytics.usage_events e
+        FROM analytics.priced_events e  -- (each event at the price in force at it)
         -- (exactly the events ingested before the watermark: readers add
         -- those ingested since from the raw events)
         WHERE e.occurred_at >= lo AND e.occurred_at < hi AND e.ingested_at < w
@@ -177,11 +178,7 @@ BEGIN
                analytics.stored_bytes(u.latency) AS latency_bytes
         FROM analytics.usage_stats_daily u WHERE u.date = rollup_day.day
     ),
-    gs AS (
-        SELECT g.*, coalesce(g.input_tokens * p.input_usd_per_mtok / 1000000
-                             + g.output_tokens * p.output_usd_per_mtok / 1000000, 0) AS cost_usd
-        FROM g LEFT JOIN analytics.model_prices p ON p.model = g.model
-    ),
+    gs AS (SELECT g.* FROM g),
     stats_up AS (
         INSERT INTO analytics.usage_stats_daily AS s
             (date, tenant_id, agent_id, event_type, endpoint, method, tool_name, mcp_server, model,
@@ -598,8 +595,9 @@ BEGIN
                analytics.qsketch_agg_n(e.latency_ms, e.count::bigint) AS latency,
                coalesce(sum(e.input_tokens), 0) AS input_tokens,
                coalesce(sum(e.output_tokens), 0) AS output_tokens,
+               coalesce(sum(e.cost_usd), 0) AS cost_usd,
                analytics.heatmap_agg(e.occurred_at, e.count::bigint) FILTER (WHERE e.event_type = 'api_call') AS api_heatmap
-        FROM analytics.usage_events e
+        FROM analytics.priced_events e  -- (each event at the price in force at it)
         WHERE e.occurred_at >= lo AND e.occurred_at < hi AND e.ingested_at >= w_old AND e.ingested_at < w
         GROUP BY e.tenant_id, e.agent_id, e.event_type, e.endpoint, e.method, e.tool_name, e.mcp_server, e.model
     ),
@@ -609,10 +607,8 @@ BEGIN
              calls, successes, failures, total_latency_ms, latency, input_tokens, output_tokens, cost_usd, updated_at)
         SELECT day, g.tenant_id, g.agent_id, g.event_type, g.endpoint, g.method, g.tool_name, g.mcp_server,
                g.model, g.calls, g.successes, g.calls - g.successes, g.total_latency_ms, g.latency,
-               g.input_tokens, g.output_tokens,
-               coalesce(g.input_tokens * p.input_usd_per_mtok / 1000000 + g.output_tokens * p.output_usd_per_mtok / 1000000, 0),
-               stamp
-        FROM g LEFT JOIN analytics.model_prices p ON p.model = g.model
+               g.input_tokens, g.output_tokens, g.cost_usd, stamp
+        FROM g
         ON CONFLICT ON CONSTRAINT usage_stats_daily_key DO UPDATE
             SET calls = s.calls + excluded.calls, successes = s.successes + excluded.successes,
                 failures = s.failures + excluded.failures,

@@ -31,6 +31,9 @@ BEGIN
     COMMIT;
     -- Late events that INSERT or COPY wrote into rolled days.
     PERFORM analytics.find_changed_days();
+    -- Prices written into model_prices directly (set_model_price keeps the
+    -- spans current itself).
+    PERFORM analytics.refresh_price_spans();
     COMMIT;
     -- Yesterday, every closed day changed since its rollup, and every closed
     -- day with a partition that was never rolled up (INSERT and COPY log
@@ -59,6 +62,19 @@ BEGIN
         END;
         COMMIT;
     END LOOP;
+    -- Days past raw retention that a price with a past effective_from
+    -- changed: their cost rollups re-priced from the token sums.
+    FOR d IN SELECT rp.day FROM analytics.reprice_days rp ORDER BY 1 LOOP
+        BEGIN
+            PERFORM analytics.reprice_day(d);
+            DELETE FROM analytics.reprice_days rp WHERE rp.day = d;
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+            RAISE WARNING 're-pricing % failed: %', d, msg;
+            failed := failed + 1;
+        END;
+        COMMIT;
+    END LOOP;
     DELETE FROM analytics.job_runs
     WHERE started_at < stamp - make_interval(days => analytics.setting('job_history_days')::integer);
     COMMIT;
@@ -69,7 +85,7 @@ BEGIN
 END
 $$;
 COMMENT ON PROCEDURE analytics.rollup_job() IS
-    'The nightly job: premakes partitions, finds days that INSERT or COPY changed, rolls up yesterday, every closed day changed since its rollup and every closed day never rolled, records each run in analytics.job_runs, prunes the history';
+    'The nightly job: premakes partitions, finds days that INSERT or COPY changed, refreshes the price spans, rolls up yesterday, every closed day changed since its rollup and every closed day never rolled, records each run in analytics.job_runs, re-prices the days past raw retention a new price changed (analytics.reprice_days), prunes the history';
 
 
 -- The minute job: merges into the rollups of yesterday and today, and of
@@ -103,6 +119,9 @@ BEGIN
                                                                      - clock_timestamp())));
         END IF;
         today := analytics.utc_today();
+        -- (prices written into model_prices directly take effect here)
+        PERFORM analytics.refresh_price_spans();
+        COMMIT;
         FOR d IN SELECT today - 1 UNION SELECT today
                  UNION SELECT c.day FROM analytics.changed_days c
                        JOIN analytics.rollup_days rd ON rd.day = c.day

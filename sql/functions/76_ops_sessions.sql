@@ -18,8 +18,9 @@
 --                                             names)
 --   workflow_performance(tenant, from, to)    workflow_daily
 -- Helper: window_buckets (the zero-filled buckets of a window).
--- Costs are those of the rollup families (analytics.model_prices, input and
--- output tokens); raw reads here price the same way.  Re-runnable.
+-- Costs are those of the rollup families (each llm_call at the price in
+-- force at it, analytics.priced_events); raw reads here read the same view.
+-- Re-runnable.
 -------------------------------------------------------------------------------
 
 -- Every bucket of granularity hour, day, week (ISO, Monday) or month that
@@ -200,15 +201,13 @@ BEGIN
                coalesce(sum(e.count) FILTER (WHERE NOT e.success), 0)::bigint AS failures,
                coalesce(sum(e.input_tokens), 0)::numeric AS input_tokens,
                coalesce(sum(e.output_tokens), 0)::numeric AS output_tokens,
-               coalesce(sum((coalesce(e.input_tokens, 0) * p.input_usd_per_mtok + coalesce(e.output_tokens, 0) * p.output_usd_per_mtok) / 1000000)
-                        FILTER (WHERE e.event_type = 'llm_call'), 0)::numeric AS cost_usd,
-               coalesce(sum(e.count) FILTER (WHERE e.event_type = 'llm_call' AND p.model IS NULL), 0)::bigint AS unpriced_calls,
+               coalesce(sum(e.cost_usd) FILTER (WHERE e.event_type = 'llm_call'), 0)::numeric AS cost_usd,
+               coalesce(sum(e.count) FILTER (WHERE e.event_type = 'llm_call' AND NOT e.priced), 0)::bigint AS unpriced_calls,
                min(e.occurred_at) AS first_at, max(e.occurred_at) AS last_at,
                (array_agg(e.user_id ORDER BY e.occurred_at, e.user_id) FILTER (WHERE e.user_id IS NOT NULL))[1] AS user_id,
                min(e.occurred_at) FILTER (WHERE e.user_id IS NOT NULL) AS user_at,
                array_agg(DISTINCT e.agent_id) FILTER (WHERE e.agent_id IS NOT NULL) AS agents
-        FROM analytics.usage_events e
-        LEFT JOIN analytics.model_prices p ON p.model = e.model
+        FROM analytics.priced_events e
         WHERE e.session_id = session_detail.session_id AND e.tenant_id = ANY (tenants)
         GROUP BY e.tenant_id)
     SELECT CASE WHEN count(*) = 1 THEN min(g.tenant_id::text)::uuid END AS tenant_id,
@@ -294,11 +293,8 @@ BEGIN
     WITH ev AS MATERIALIZED (
         SELECT e.tenant_id, e.occurred_at, e.event_type, e.agent_id, e.success, e.count, e.tool_name, e.mcp_server,
                e.model, e.input_tokens, e.output_tokens, e.latency_ms, e.error_code, e.session_id, e.user_id,
-               e.workflow_id, p.model IS NOT NULL AS priced,
-               CASE WHEN e.event_type = 'llm_call' AND p.model IS NOT NULL
-                    THEN (coalesce(e.input_tokens, 0) * p.input_usd_per_mtok + coalesce(e.output_tokens, 0) * p.output_usd_per_mtok) / 1000000 END AS cost_usd
-        FROM analytics.usage_events e
-        LEFT JOIN analytics.model_prices p ON p.model = e.model
+               e.workflow_id, e.priced, e.cost_usd
+        FROM analytics.priced_events e
         WHERE e.execution_id = execution_detail.execution_id AND e.tenant_id = ANY (tenants)),
     x AS (SELECT ev.* FROM ev WHERE ev.event_type = 'agent_execution'
           ORDER BY ev.occurred_at, ev.tenant_id, ev.agent_id, ev.success, ev.latency_ms, ev.error_code LIMIT 1),
@@ -349,7 +345,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION analytics.execution_detail(uuid, text, integer) IS
-    'An execution of one tenant (NULL: any tenant): from its agent_execution event (the earliest when several; nulls when none yet) agentId, agentName, startedAt (the event time), durationMs, status (success, timeout, failed), errorCode, sessionId, userId, workflowId; its tool and LLM calls in time order (at most max_calls, truncated when more) with tokens and costUsd (input and output tokens at analytics.model_prices; null for a model without price, counted in unpricedCalls), and their totals; NULL when no event carries the id. Reads the partial index usage_events_execution_idx';
+    'An execution of one tenant (NULL: any tenant): from its agent_execution event (the earliest when several; nulls when none yet) agentId, agentName, startedAt (the event time), durationMs, status (success, timeout, failed), errorCode, sessionId, userId, workflowId; its tool and LLM calls in time order (at most max_calls, truncated when more) with tokens and costUsd (at the price in force at the call, analytics.priced_events; null for a model without price, counted in unpricedCalls), and their totals; NULL when no event carries the id. Reads the partial index usage_events_execution_idx';
 
 -------------------------------------------------------------------------------
 -- Users (seed 002: snake_case)
@@ -487,10 +483,8 @@ BEGIN
                        sum(e.count)::bigint AS events,
                        coalesce(sum(e.count) FILTER (WHERE e.event_type = 'agent_execution'), 0)::bigint AS executions,
                        coalesce(sum(coalesce(e.input_tokens, 0) + coalesce(e.output_tokens, 0)), 0)::numeric AS tokens,
-                       coalesce(sum((coalesce(e.input_tokens, 0) * p.input_usd_per_mtok + coalesce(e.output_tokens, 0) * p.output_usd_per_mtok) / 1000000)
-                                FILTER (WHERE e.event_type = 'llm_call'), 0)::numeric AS cost_usd
-                FROM analytics.usage_events e
-                LEFT JOIN analytics.model_prices p ON p.model = e.model
+                       coalesce(sum(e.cost_usd) FILTER (WHERE e.event_type = 'llm_call'), 0)::numeric AS cost_usd
+                FROM analytics.priced_events e
                 WHERE e.tenant_id = ANY ($1) AND e.occurred_at >= %1$L AND e.occurred_at < %2$L AND e.user_id = $2
                 GROUP BY e.tenant_id, 2, e.session_id, e.agent_id),
             t AS (SELECT ev.bucket, sum(ev.events)::bigint AS actions, sum(ev.executions)::bigint AS executions,

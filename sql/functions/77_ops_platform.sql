@@ -96,9 +96,8 @@ BEGIN
         '       coalesce(sum(e.latency_ms * e.count), 0)::double precision, '
         '       analytics.qsketch_agg_n(e.latency_ms, e.count::bigint), '
         '       coalesce(sum(e.input_tokens), 0)::numeric, coalesce(sum(e.output_tokens), 0)::numeric, '
-        '       coalesce(sum((coalesce(e.input_tokens, 0) * p.input_usd_per_mtok + coalesce(e.output_tokens, 0) * p.output_usd_per_mtok) / 1000000) '
-        '                FILTER (WHERE e.event_type = ''llm_call''), 0)::numeric '
-        'FROM analytics.usage_events e LEFT JOIN analytics.model_prices p ON p.model = e.model '
+        '       coalesce(sum(e.cost_usd) FILTER (WHERE e.event_type = ''llm_call''), 0)::numeric '
+        'FROM analytics.priced_events e '
         'WHERE e.tenant_id = %L AND e.agent_id = %L AND e.occurred_at >= %L AND e.occurred_at < %L '
         'GROUP BY 1, 2', tenant_id, agent_id, "from", "to");
 END

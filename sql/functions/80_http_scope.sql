@@ -68,6 +68,56 @@ $$;
 COMMENT ON FUNCTION analytics.http_scope(text, boolean) IS
     'The scope of a §6 API call: a tenant token answers for its own tenant (naming another: 403 FORBIDDEN; operator-only functions: 403 FORBIDDEN); an operator token (role analytics_operator, no tenant claim) for every tenant (tenant_id NULL) or the one tenantId names (400 VALIDATION_ERROR if not a uuid, 404 TENANT_NOT_FOUND if unknown); after the §5 checks 404 NOT_FOUND, 401 UNAUTHORIZED, 403 ANALYTICS_NOT_AVAILABLE';
 
+-- The scope of a §6 write (contract §6.1: free-tier tenants may write, not
+-- read): as http_scope, but the free tier is let through.  A tenant token
+-- writes for its own tenant (naming another: 403 FORBIDDEN); an operator
+-- token for the platform (tenant_id NULL) or the tenant "tenantId" names.
+CREATE OR REPLACE FUNCTION analytics.http_write_scope("tenantId" text DEFAULT NULL,
+                                                      OUT tenant_id uuid, OUT operator boolean)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    claimed boolean;
+BEGIN
+    IF NOT analytics.setting('enabled')::boolean THEN
+        PERFORM analytics.http_error(404, 'NOT_FOUND', 'Analytics is not enabled');
+    END IF;
+    BEGIN
+        claimed := coalesce(nullif(current_setting('request.jwt.claims', true), '')::jsonb ?| ARRAY['tenant_id', 'organization_id'], false);
+    EXCEPTION WHEN others THEN
+        claimed := true;
+    END;
+    operator := NOT claimed AND analytics.http_caller_has_role('analytics_operator');
+    IF NOT operator THEN
+        IF NOT analytics.http_caller_has_role('analytics_tenant') THEN
+            PERFORM analytics.http_error(401, 'UNAUTHORIZED', 'This role may not use the analytics API');
+        END IF;
+        tenant_id := analytics.http_claimed_tenant();
+        IF tenant_id IS NULL OR NOT EXISTS (SELECT 1 FROM analytics.tenants t WHERE t.tenant_id = http_write_scope.tenant_id) THEN
+            PERFORM analytics.http_error(401, 'UNAUTHORIZED', 'Missing, invalid or unknown tenant claim');
+        END IF;
+        IF "tenantId" IS NOT NULL AND "tenantId" IS DISTINCT FROM tenant_id::text
+           AND lower("tenantId") IS DISTINCT FROM tenant_id::text THEN
+            PERFORM analytics.http_error(403, 'FORBIDDEN', 'A tenant token may not name another tenant');
+        END IF;
+        RETURN;
+    END IF;
+    IF "tenantId" IS NULL THEN
+        RETURN;
+    END IF;
+    IF "tenantId" !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
+        PERFORM analytics.http_error(400, 'VALIDATION_ERROR', 'tenantId must be a uuid');
+    END IF;
+    tenant_id := "tenantId"::uuid;
+    IF NOT EXISTS (SELECT 1 FROM analytics.tenants t WHERE t.tenant_id = http_write_scope.tenant_id) THEN
+        PERFORM analytics.http_error(404, 'TENANT_NOT_FOUND', 'No tenant has this tenantId');
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION analytics.http_write_scope(text) IS
+    'The scope of a §6 write: as http_scope (404 NOT_FOUND, 401 UNAUTHORIZED, 403 FORBIDDEN for another tenant, 400 VALIDATION_ERROR and 404 TENANT_NOT_FOUND for an operator''s tenantId) but free-tier tenants may write; an operator without tenantId writes for the platform (tenant_id NULL)';
+
 -- A from/to parameter: YYYY-MM-DD (a whole UTC day) or an RFC 3339
 -- timestamp with its offset; else 400 INVALID_DATE_RANGE naming it.
 CREATE OR REPLACE FUNCTION analytics.http_parse_instant(value text, name text, OUT ts timestamptz, OUT is_date boolean)

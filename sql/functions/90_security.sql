@@ -99,12 +99,20 @@ BEGIN
                              'analytics_daily_aggregates', 'usage_stats_daily', 'tenant_daily',
                              'agent_daily', 'endpoint_daily',
                              'type_hourly', 'agent_type_daily', 'tool_daily', 'error_daily', 'api_daily',
-                             'session_daily', 'user_daily', 'workflow_daily',
+                             'session_daily', 'user_daily', 'workflow_daily', 'cost_daily', 'cost_user_daily',
                              'analytics_monthly_aggregates', 'usage_stats_monthly',
                              'services'] LOOP
         EXECUTE format('ALTER TABLE analytics.%I ENABLE ROW LEVEL SECURITY', t);
         EXECUTE format('DROP POLICY IF EXISTS tenant_isolation ON analytics.%I', t);
         EXECUTE format('CREATE POLICY tenant_isolation ON analytics.%I USING (analytics.rls_tenant_visible(tenant_id)) '
+                       'WITH CHECK (analytics.rls_tenant_visible(tenant_id))', t);
+    END LOOP;
+    -- Prices: the global rows (tenant_id NULL) are everyone's, a tenant's
+    -- negotiated rows its own.
+    FOREACH t IN ARRAY ARRAY['model_prices', 'price_spans'] LOOP
+        EXECUTE format('ALTER TABLE analytics.%I ENABLE ROW LEVEL SECURITY', t);
+        EXECUTE format('DROP POLICY IF EXISTS tenant_isolation ON analytics.%I', t);
+        EXECUTE format('CREATE POLICY tenant_isolation ON analytics.%I USING (tenant_id IS NULL OR analytics.rls_tenant_visible(tenant_id)) '
                        'WITH CHECK (analytics.rls_tenant_visible(tenant_id))', t);
     END LOOP;
     -- Day partitions can be queried directly: they carry the same policy

@@ -24,11 +24,12 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     -- Registries that carry a tenant_id but are read by every tenant's
-    -- queries on every node (joins, foreign keys): reference tables.
-    -- services: platform services have no tenant (NULL cannot be a
-    -- distribution column's value); health_checks and circuit_events have
-    -- no tenant_id and become reference tables by the rule below.
-    registries constant text[] := ARRAY['tenants', 'agents', 'services'];
+    -- queries on every node (joins, foreign keys): reference tables (the
+    -- prices' tenant_id is NULL for a global price).
+    -- services: platform services have no tenant either; health_checks and
+    -- circuit_events have no tenant_id and become reference tables by the
+    -- rule below.
+    registries constant text[] := ARRAY['tenants', 'agents', 'model_prices', 'price_spans', 'services'];
     fks        record;
     fk_defs    text[] := '{}';
     r          record;

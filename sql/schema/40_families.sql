@@ -189,3 +189,43 @@ CREATE TABLE analytics.workflow_daily (
 CREATE INDEX workflow_daily_bucket_idx ON analytics.workflow_daily (bucket);
 COMMENT ON TABLE analytics.workflow_daily IS
     'Events per tenant, UTC day and workflow run (workflow_id): its type, the workflow events (runs, failures, duration), executions, tool calls, tokens, cost and agents of the run; one row per UTC day (bucket = its midnight) and key, events ingested before the day''s watermark (a rollup family, analytics.family_columns())';
+
+CREATE TABLE analytics.cost_daily (
+    tenant_id uuid NOT NULL,
+    bucket timestamptz NOT NULL,
+    agent_id uuid,
+    model text,
+    tool_name text,
+    mcp_server text,
+    llm_calls bigint NOT NULL,
+    input_tokens numeric NOT NULL,
+    output_tokens numeric NOT NULL,
+    cached_input_tokens numeric NOT NULL,
+    cache_write_tokens numeric NOT NULL,
+    cost_usd numeric NOT NULL,
+    unpriced_calls bigint NOT NULL,
+    unpriced_tokens numeric NOT NULL,
+    CONSTRAINT cost_daily_key UNIQUE NULLS NOT DISTINCT (tenant_id, bucket, agent_id, model, tool_name, mcp_server)
+);
+CREATE INDEX cost_daily_bucket_idx ON analytics.cost_daily (bucket);
+COMMENT ON TABLE analytics.cost_daily IS
+    'LLM calls per tenant, UTC day, agent, model, tool and MCP server: calls, the four token counts, the exact cost at the prices in force, unpriced calls and tokens (contract section 6.4); one row per UTC day (bucket = its midnight) and key, events ingested before the day''s watermark (a rollup family, analytics.family_columns())';
+
+CREATE TABLE analytics.cost_user_daily (
+    tenant_id uuid NOT NULL,
+    bucket timestamptz NOT NULL,
+    user_id text,
+    model text,
+    llm_calls bigint NOT NULL,
+    input_tokens numeric NOT NULL,
+    output_tokens numeric NOT NULL,
+    cached_input_tokens numeric NOT NULL,
+    cache_write_tokens numeric NOT NULL,
+    cost_usd numeric NOT NULL,
+    unpriced_calls bigint NOT NULL,
+    unpriced_tokens numeric NOT NULL,
+    CONSTRAINT cost_user_daily_key UNIQUE NULLS NOT DISTINCT (tenant_id, bucket, user_id, model)
+);
+CREATE INDEX cost_user_daily_bucket_idx ON analytics.cost_user_daily (bucket);
+COMMENT ON TABLE analytics.cost_user_daily IS
+    'LLM calls per tenant, UTC day, user and model: calls, the four token counts, the exact cost at the prices in force, unpriced calls and tokens (contract section 6.4, group_by user); one row per UTC day (bucket = its midnight) and key, events ingested before the day''s watermark (a rollup family, analytics.family_columns())';

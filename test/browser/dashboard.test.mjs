@@ -526,7 +526,7 @@ test('an API error shows the API\'s message in each view', async () => {
     const page = await newPage();
     await page.goto(`${BASE}/dashboard/#token=${tok(ENT)}`);
     await page.waitForFunction(() => document.getElementById('panel-summary').dataset.state === 'error');
-    await page.waitForFunction(() => [...document.querySelectorAll('.panel')].every((p) => p.dataset.state === 'error'));
+    await page.waitForFunction(() => [...document.querySelectorAll('#dashboard .panel')].every((p) => p.dataset.state === 'error'));
     const text = await page.textContent('#panel-summary .panel-status');
     const r = await fetch(`${BASE}/analytics/usage-summary`, { headers: { Authorization: `Bearer ${tok(ENT)}` } });
     const body = await r.json();

@@ -6,7 +6,8 @@
 #   2. loads 90 days of demo data into a database of its own in the running
 #      cluster (PGHOST/PGPORT/PGUSER), rolls it up, starts PostgREST + nginx
 #      (http/stack.sh) serving the built dashboard, and drives Debian's
-#      chromium with playwright-core through test/browser/*.test.mjs.
+#      chromium with playwright-core through test/browser/*.test.mjs (the
+#      tenant views: dashboard.test.mjs; the operations section: ops.test.mjs).
 # Screenshots and the measured timings go to test/browser/artifacts/.
 # Exit status: 0 when both passed; prints which failed.
 set -uo pipefail
@@ -54,4 +55,5 @@ if ! node --test --test-concurrency=1 test/browser/; then
   echo "-- nginx error.log"; tail -20 "$RUN/nginx/error.log"
 fi
 [[ -f test/browser/artifacts/timings.json ]] && { echo "-- measured"; cat test/browser/artifacts/timings.json; }
+[[ -f test/browser/artifacts/ops-timings.json ]] && { echo "-- measured (operations section)"; cat test/browser/artifacts/ops-timings.json; }
 if (( ${#failed[@]} )); then echo "dashboard suites failed: ${failed[*]}"; exit 1; fi

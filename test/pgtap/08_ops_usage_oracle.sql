@@ -28,10 +28,12 @@ SET LOCAL analytics.free_tier_access = on;
 -- events on rolled day -15; events on day -40 (default partition); events
 -- of today through the API.
 -------------------------------------------------------------------------------
+-- (one global price per model, in force since -infinity: model_prices is a
+-- history since 0.5.0; the spans follow a direct write when refreshed)
+DELETE FROM analytics.model_prices WHERE model IN ('gpt-4o', 'gpt-4o-mini', 'claude-sonnet-4');
 INSERT INTO analytics.model_prices (model, input_usd_per_mtok, output_usd_per_mtok)
-VALUES ('gpt-4o', 2.5, 10), ('gpt-4o-mini', 0.15, 0.6), ('claude-sonnet-4', 3, 15)
-ON CONFLICT (model) DO UPDATE SET input_usd_per_mtok = excluded.input_usd_per_mtok,
-                                  output_usd_per_mtok = excluded.output_usd_per_mtok;
+VALUES ('gpt-4o', 2.5, 10), ('gpt-4o-mini', 0.15, 0.6), ('claude-sonnet-4', 3, 15);
+SELECT analytics.refresh_price_spans() IS NOT NULL AS spans_refreshed \gset
 SELECT lives_ok($$SELECT * FROM analytics_datagen.generate(6000, 21, pg_temp.today(), 0.3)$$, 'generate 21 days');
 SELECT lives_ok($$
     INSERT INTO analytics.usage_events (tenant_id, agent_id, occurred_at, event_type, success, count, tool_name, mcp_server,

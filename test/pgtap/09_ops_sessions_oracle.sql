@@ -44,9 +44,12 @@ CREATE FUNCTION pg_temp.agent(t integer, a integer) RETURNS uuid LANGUAGE sql
 AS $$ SELECT ('00000000-0000-4000-9' || lpad(t::text, 3, '0') || '-' || lpad(a::text, 12, '0'))::uuid $$;
 
 -- Prices first: the rollups price llm calls when they run.
+-- (one global price per model, in force since -infinity: model_prices is a
+-- history since 0.5.0; the spans follow a direct write when refreshed)
+DELETE FROM analytics.model_prices WHERE model IN ('gpt-4o', 'claude-sonnet-4');
 INSERT INTO analytics.model_prices (model, input_usd_per_mtok, output_usd_per_mtok)
-VALUES ('gpt-4o', 2.5, 10), ('claude-sonnet-4', 3, 15)
-ON CONFLICT (model) DO UPDATE SET input_usd_per_mtok = excluded.input_usd_per_mtok, output_usd_per_mtok = excluded.output_usd_per_mtok;
+VALUES ('gpt-4o', 2.5, 10), ('claude-sonnet-4', 3, 15);
+SELECT analytics.refresh_price_spans() IS NOT NULL AS spans_refreshed \gset
 
 SELECT lives_ok($$SELECT * FROM analytics_datagen.generate(6000, 21, pg_temp.today(), 0.7)$$, 'generate 21 days');
 -- Around now the events are ours: no generated event within 17 to 10

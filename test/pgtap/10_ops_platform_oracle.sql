@@ -262,9 +262,12 @@ $$;
 -- day -16 (appended after its rollup), unrolled day -10, today; events in the
 -- last minutes for the "active" counts.
 SELECT lives_ok($$SELECT * FROM analytics_datagen.generate(6000, 21, pg_temp.today(), 0.31)$$, 'generate 21 days');
+-- (one global price per model, in force since -infinity: model_prices is a
+-- history since 0.5.0; the spans follow a direct write when refreshed)
+DELETE FROM analytics.model_prices WHERE model IN ('gpt-4o', 'gpt-4o-mini', 'claude-sonnet-4');
 INSERT INTO analytics.model_prices (model, input_usd_per_mtok, output_usd_per_mtok)
-VALUES ('gpt-4o', 2.5, 10), ('gpt-4o-mini', 0.15, 0.6), ('claude-sonnet-4', 3, 15)
-ON CONFLICT (model) DO UPDATE SET input_usd_per_mtok = excluded.input_usd_per_mtok, output_usd_per_mtok = excluded.output_usd_per_mtok;
+VALUES ('gpt-4o', 2.5, 10), ('gpt-4o-mini', 0.15, 0.6), ('claude-sonnet-4', 3, 15);
+SELECT analytics.refresh_price_spans() IS NOT NULL AS spans_refreshed \gset
 SELECT lives_ok($$SELECT analytics.upsert_tenant('00000000-0000-4000-8000-0000000000a1', 'New Pro', 'pro')$$, 'a new tenant a1');
 SELECT lives_ok($$SELECT analytics.upsert_tenant('00000000-0000-4000-8000-0000000000b2', 'Newest', 'enterprise')$$, 'a new tenant b2');
 SELECT lives_ok($$SELECT analytics.run_rollup(d::date) FROM generate_series(pg_temp.today() - 20, pg_temp.today() - 12, interval '1 day') d$$,
