@@ -8,62 +8,12 @@
 -- analytics.http_window (400 INVALID_PERIOD / INVALID_DATE_RANGE), then
 -- their own parameters (400 VALIDATION_ERROR naming the field), then the
 -- service (404 SERVICE_NOT_FOUND).  Writes (register_service,
--- record_health_check, record_circuit_state): analytics.health_http_writer,
+-- record_health_check, record_circuit_state): analytics.http_write_scope (80),
 -- the same checks except the free tier (contract §6.1: writes are allowed).
 -- A tenant token names its own services; an operator token names the
 -- platform's (no tenantId) or a tenant's (tenantId).  Every parameter is
 -- text, parsed here.  Re-runnable.
 -------------------------------------------------------------------------------
-
--- The scope of a write: a tenant token its own tenant (another tenantId:
--- 403 FORBIDDEN; the free tier may write), an operator token the platform
--- (tenant_id NULL) or the tenant tenantId names.
-CREATE OR REPLACE FUNCTION analytics.health_http_writer("tenantId" text, OUT tenant_id uuid, OUT operator boolean)
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    claimed boolean;
-BEGIN
-    IF NOT analytics.setting('enabled')::boolean THEN
-        PERFORM analytics.http_error(404, 'NOT_FOUND', 'Analytics is not enabled');
-    END IF;
-    BEGIN
-        claimed := coalesce(nullif(current_setting('request.jwt.claims', true), '')::jsonb ?| ARRAY['tenant_id', 'organization_id'], false);
-    EXCEPTION WHEN others THEN
-        claimed := true;
-    END;
-    operator := NOT claimed AND analytics.http_caller_has_role('analytics_operator');
-    IF NOT operator THEN
-        IF NOT analytics.http_caller_is_tenant_role() THEN
-            PERFORM analytics.http_error(401, 'UNAUTHORIZED', 'This role may not use the analytics API');
-        END IF;
-        tenant_id := analytics.http_claimed_tenant();
-        IF tenant_id IS NULL THEN
-            PERFORM analytics.http_error(401, 'UNAUTHORIZED', 'Missing or invalid tenant claim');
-        END IF;
-        IF NOT EXISTS (SELECT 1 FROM analytics.tenants t WHERE t.tenant_id = health_http_writer.tenant_id) THEN
-            PERFORM analytics.http_error(401, 'UNAUTHORIZED', 'Unknown tenant');
-        END IF;
-        IF "tenantId" IS NOT NULL AND lower("tenantId") IS DISTINCT FROM tenant_id::text THEN
-            PERFORM analytics.http_error(403, 'FORBIDDEN', 'A tenant token may not name another tenant');
-        END IF;
-        RETURN;
-    END IF;
-    IF "tenantId" IS NULL THEN
-        RETURN;
-    END IF;
-    IF "tenantId" !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
-        PERFORM analytics.http_error(400, 'VALIDATION_ERROR', 'tenantId must be a uuid');
-    END IF;
-    tenant_id := "tenantId"::uuid;
-    IF NOT EXISTS (SELECT 1 FROM analytics.tenants t WHERE t.tenant_id = health_http_writer.tenant_id) THEN
-        PERFORM analytics.http_error(404, 'TENANT_NOT_FOUND', 'No tenant has this tenantId');
-    END IF;
-END
-$$;
-COMMENT ON FUNCTION analytics.health_http_writer(text) IS
-    'The scope of a §6.5 write: a tenant token writes for its own tenant (also on the free tier; naming another: 403 FORBIDDEN), an operator token for the platform (tenant_id NULL) or the tenant tenantId names (400 VALIDATION_ERROR, 404 TENANT_NOT_FOUND); after 404 NOT_FOUND and 401 UNAUTHORIZED';
 
 -- A service_name parameter: required (400 VALIDATION_ERROR); for a lookup
 -- (must_exist) the service of the scope, else 404 SERVICE_NOT_FOUND.
@@ -104,7 +54,7 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    w    record := analytics.health_http_writer("tenantId");
+    w    record := analytics.http_write_scope("tenantId");
     name text := analytics.health_http_service(service_name, w.tenant_id, false);
     ival integer := 60;
     aid  uuid;
@@ -143,7 +93,7 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    w    record := analytics.health_http_writer("tenantId");
+    w    record := analytics.http_write_scope("tenantId");
     name text;
     ms   double precision;
     at   timestamptz;
@@ -189,7 +139,7 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    w    record := analytics.health_http_writer("tenantId");
+    w    record := analytics.http_write_scope("tenantId");
     name text;
     ts   timestamptz;
     now_ts timestamptz := clock_timestamp();
