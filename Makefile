@@ -23,7 +23,11 @@ OBJS_CORE    = src/analytics.o src/aggstate.o src/ingest.o src/ingest_core.o
 OBJS_QSKETCH = src/qsketch.o src/qsketch_core.o src/qsketch_compact.o src/qsketch_text.o
 OBJS_HEATMAP = src/heatmap.o src/heatmap_core.o
 OBJS_TREND   = src/trend.o src/trend_core.o
-OBJS = $(OBJS_CORE) $(OBJS_QSKETCH) $(OBJS_HEATMAP) $(OBJS_TREND)
+OBJS_WORKER  = src/worker.o src/worker_core.o src/http_client.o
+OBJS = $(OBJS_CORE) $(OBJS_QSKETCH) $(OBJS_HEATMAP) $(OBJS_TREND) $(OBJS_WORKER)
+
+# The background worker's HTTP client (src/http_client.c).
+SHLIB_LINK += -lcurl
 
 PREVIOUS_VERSION = 0.4.0
 SCHEMA_PIECES    = $(sort $(wildcard sql/schema/*.sql))

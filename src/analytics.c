@@ -17,6 +17,7 @@
 
 #include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -34,6 +35,9 @@ typedef struct AnalyticsSetting
 	const char *long_desc;
 	bool		bool_value;		/* the GUC's storage */
 	int			int_value;
+	const char *string_boot;	/* non-NULL: a string setting, this default */
+	char	   *string_value;
+	bool		postmaster;		/* set at server start only (else SUSET) */
 } AnalyticsSetting;
 
 static AnalyticsSetting analytics_settings[] = {
@@ -55,6 +59,25 @@ static AnalyticsSetting analytics_settings[] = {
 	{"max_event_future_seconds", false, 300, 0, 86400,
 		"How far after the current time an event's occurred_at may lie (clock skew allowed).",
 		"analytics.record_events() refuses events that occurred later than now() plus this many seconds."},
+	/* health and the background worker (contract §6.5, §6.6; worker.c) */
+	{"worker_database", false, 0, 0, 0,
+		"Database the analytics background worker connects to (needs shared_preload_libraries).",
+		"The worker probes the services of analytics.services and delivers notifications in this database; "
+		"it waits while the extension is not installed there.",
+	false, 0, "postgres", NULL, true},
+	{"health_timeout_ms", false, 5000, 100, 60000,
+		"Time limit of a health probe of the background worker, in milliseconds.",
+		"A probe that gets no 2xx answer within this time records the service unhealthy."},
+	{"health_degraded_ms", false, 1000, 1, 60000,
+		"A 2xx health probe slower than this many milliseconds records the service degraded.", NULL},
+	{"health_stale_seconds", false, 0, 0, 604800,
+		"Seconds a health check's status holds without a newer one (0: 3 x the service's interval when probed, 300 when pushed).",
+		"After it, time counts as unknown in the SLA and the service's status is unknown."},
+	{"worker_max_concurrency", false, 8, 1, 64,
+		"Most HTTP requests the background worker has in flight at once.", NULL},
+	{"delivery_allow_private", true, 0, 0, 1,
+		"Lets the background worker reach loopback, private and link-local addresses (probes and notifications).",
+		"Off: such destinations are refused after name resolution, so a tenant cannot reach the internal network."},
 };
 
 void		_PG_init(void);
@@ -73,7 +96,11 @@ _PG_init(void)
 		AnalyticsSetting *s = &analytics_settings[i];
 		char	   *name = psprintf("analytics.%s", s->name);
 
-		if (s->is_bool)
+		if (s->string_boot != NULL)
+			DefineCustomStringVariable(name, s->short_desc, s->long_desc, &s->string_value,
+									   s->string_boot, s->postmaster ? PGC_POSTMASTER : PGC_SUSET, 0,
+									   NULL, NULL, NULL);
+		else if (s->is_bool)
 			DefineCustomBoolVariable(name, s->short_desc, s->long_desc, &s->bool_value,
 									 s->boot != 0, PGC_SUSET, 0, NULL, NULL, NULL);
 		else
@@ -81,6 +108,10 @@ _PG_init(void)
 									s->boot, s->min, s->max, PGC_SUSET, 0, NULL, NULL, NULL);
 	}
 	MarkGUCPrefixReserved("analytics");
+
+	/* The background worker runs only when the library is preloaded. */
+	if (process_shared_preload_libraries_in_progress)
+		analytics_worker_register();
 }
 
 /* The setting of a name (without "analytics."), or an error naming ours. */
@@ -121,7 +152,7 @@ analytics_setting_int(const char *name)
 	const AnalyticsSetting *s = analytics_setting_find(name);
 	int			value;
 
-	if (s->is_bool || !parse_int(analytics_setting_text(name), &value, 0, NULL))
+	if (s->is_bool || s->string_boot != NULL || !parse_int(analytics_setting_text(name), &value, 0, NULL))
 		elog(ERROR, "analytics.%s is not an integer setting", name);
 	return value;
 }

@@ -29,4 +29,10 @@ extern int	analytics_setting_int(const char *name);
 
 extern struct varlena *analytics_agg_own_state(FunctionCallInfo fcinfo, int argno);
 
+/*
+ * The background worker (worker.c): registered by _PG_init when the library
+ * is preloaded; probes services (contract §6.5) in analytics.worker_database.
+ */
+extern void analytics_worker_register(void);
+
 #endif							/* ANALYTICS_H */

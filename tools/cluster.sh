@@ -52,6 +52,7 @@ listen_addresses = '127.0.0.1'
 unix_socket_directories = '$sock'
 shared_preload_libraries = 'pg_cron,analytics'
 cron.database_name = '$crondb'
+analytics.worker_database = '$crondb'
 cron.use_background_workers = on
 timezone = 'UTC'
 log_timezone = 'UTC'

@@ -28,7 +28,7 @@ CLUSTER_EXTRA_CONF="shared_preload_libraries = 'pg_cron,analytics,pg_stat_statem
   cluster_start "$CLUSTER" "$PORT" analytics_test || exit 1
 
 failed=()
-SUITES=10  # shape, unit, fuzz, pg_regress, pgtap, docs, http, attack, dashboard, valgrind
+SUITES=11  # shape, unit, fuzz, pg_regress, pgtap, health, docs, http, attack, dashboard, valgrind
 
 # The SQL's shape: the generated rollup families are current, every piece
 # refers only to its own or lower layers, and
@@ -66,6 +66,11 @@ CREATE EXTENSION analytics;
 SQL
 psql -X -q -d analytics_test -v ON_ERROR_STOP=1 -f datagen/generate.sql >/dev/null || exit 1
 pg_prove -d analytics_test --ext .sql -r test/pgtap || failed+=(pgtap)
+
+# The background worker against real local HTTP servers (test/health/run.sh:
+# probes, refused private destinations, a pg_ctl restart of this cluster).
+echo "== health worker (probes)"
+test/health/run.sh analytics_test || failed+=(health)
 
 echo "== documentation examples"
 test/docs.sh analytics_test || failed+=(docs)

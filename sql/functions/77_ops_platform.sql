@@ -656,6 +656,7 @@ DECLARE
     late    boolean;
     status  text;
     preloaded boolean;
+    worker  record;
 BEGIN
     IF NOT analytics.setting('enabled')::boolean THEN
         RETURN jsonb_build_object('status', 'down', 'enabled', false, 'version', version);
@@ -670,6 +671,12 @@ BEGIN
     INTO waiting, late
     FROM analytics.platform_waiting_days() w;
     status := CASE WHEN last.status = 'failed' OR late THEN 'degraded' ELSE 'ok' END;
+    -- The background worker (src/worker.c) of this server, whichever
+    -- database it serves (backend_type is visible to every role).
+    SELECT a.pid, a.datname, a.backend_start INTO worker
+    FROM pg_catalog.pg_stat_activity a
+    WHERE a.backend_type = 'analytics worker'
+    ORDER BY a.backend_start LIMIT 1;
     BEGIN
         -- (readable by superusers and pg_read_all_settings only)
         preloaded := current_setting('shared_preload_libraries') ~ '(^|[ ,])analytics($|[ ,])';
@@ -691,12 +698,14 @@ BEGIN
             'error', last.error) END,
         'days_waiting', jsonb_array_length(waiting),
         'waiting_days', waiting,
-        -- (no outbox and no background worker yet: §6.6 and §6.5 add them)
+        -- (no outbox yet: §6.6 adds it)
         'pending_deliveries', 0,
         'background_worker', jsonb_build_object(
-            'running', false,
-            'preloaded', preloaded));
+            'running', worker.pid IS NOT NULL,
+            'preloaded', preloaded,
+            'database', worker.datname,
+            'since', analytics.utc_text(worker.backend_start)));
 END
 $$;
 COMMENT ON FUNCTION analytics.analytics_health() IS
-    'The health of the extension: status (down: analytics.enabled off; degraded: the last finished rollup run failed, or a past day has waited more than a day for its rollup; else ok), version, the last rollup run, the days waiting for a rollup, pending deliveries (0: no outbox yet), background_worker (running false: no worker yet; preloaded)';
+    'The health of the extension: status (down: analytics.enabled off; degraded: the last finished rollup run failed, or a past day has waited more than a day for its rollup; else ok), version, the last rollup run, the days waiting for a rollup, pending deliveries (0: no outbox yet), background_worker (running: the analytics worker process is up, from pg_stat_activity; preloaded; the database it serves; since when)';

@@ -100,7 +100,8 @@ BEGIN
                              'agent_daily', 'endpoint_daily',
                              'type_hourly', 'agent_type_daily', 'tool_daily', 'error_daily', 'api_daily',
                              'session_daily', 'user_daily', 'workflow_daily', 'cost_daily', 'cost_user_daily',
-                             'analytics_monthly_aggregates', 'usage_stats_monthly'] LOOP
+                             'analytics_monthly_aggregates', 'usage_stats_monthly',
+                             'services'] LOOP
         EXECUTE format('ALTER TABLE analytics.%I ENABLE ROW LEVEL SECURITY', t);
         EXECUTE format('DROP POLICY IF EXISTS tenant_isolation ON analytics.%I', t);
         EXECUTE format('CREATE POLICY tenant_isolation ON analytics.%I USING (analytics.rls_tenant_visible(tenant_id)) '
@@ -122,3 +123,20 @@ BEGIN
 END
 $$;
 
+-- Health checks and circuit events belong to their service's tenant (a
+-- platform service, tenant_id NULL, is visible to no tenant).
+DO $$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['health_checks', 'circuit_events'] LOOP
+        EXECUTE format('ALTER TABLE analytics.%I ENABLE ROW LEVEL SECURITY', t);
+        EXECUTE format('DROP POLICY IF EXISTS tenant_isolation ON analytics.%I', t);
+        EXECUTE format('CREATE POLICY tenant_isolation ON analytics.%1$I '
+                       'USING (EXISTS (SELECT 1 FROM analytics.services s WHERE s.service_id = %1$I.service_id '
+                       'AND analytics.rls_tenant_visible(s.tenant_id))) '
+                       'WITH CHECK (EXISTS (SELECT 1 FROM analytics.services s WHERE s.service_id = %1$I.service_id '
+                       'AND analytics.rls_tenant_visible(s.tenant_id)))', t);
+    END LOOP;
+END
+$$;

@@ -26,7 +26,10 @@ DECLARE
     -- Registries that carry a tenant_id but are read by every tenant's
     -- queries on every node (joins, foreign keys): reference tables (the
     -- prices' tenant_id is NULL for a global price).
-    registries constant text[] := ARRAY['tenants', 'agents', 'model_prices', 'price_spans'];
+    -- services: platform services have no tenant either; health_checks and
+    -- circuit_events have no tenant_id and become reference tables by the
+    -- rule below.
+    registries constant text[] := ARRAY['tenants', 'agents', 'model_prices', 'price_spans', 'services'];
     fks        record;
     fk_defs    text[] := '{}';
     r          record;

@@ -32,6 +32,11 @@ test('without shared_preload_libraries: every analytics_api function works in a 
     user_analytics: ['"userId" => \'no-such-user\'', 'USER_NOT_FOUND'],
     user_trends: ['"userId" => \'no-such-user\'', 'USER_NOT_FOUND'],
     platform_trends: ['', 'FORBIDDEN'],
+    service_health: ['service_name => \'no-such-service\'', 'SERVICE_NOT_FOUND'],
+    sla: ['service_name => \'no-such-service\'', 'SERVICE_NOT_FOUND'],
+    record_health_check: ['service_name => \'no-such-service\', status => \'healthy\'', 'SERVICE_NOT_FOUND'],
+    record_circuit_state: ['service_name => \'no-such-service\', state => \'open\'', 'SERVICE_NOT_FOUND'],
+    register_service: ['service_name => \'-\'', 'VALIDATION_ERROR'],
   };
   for (const f of fns) {
     const call = f === 'record_events'

@@ -66,7 +66,8 @@ SELECT is((SELECT count(*) FROM pg_proc p WHERE p.pronamespace = 'analytics_api'
            AND NOT (p.prosecdef AND EXISTS (SELECT 1 FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%')))::int, 0,
           'every analytics_api function is SECURITY DEFINER with a pinned search_path');
 SELECT is((SELECT string_agg(p.proname, ',' ORDER BY p.proname) FROM pg_proc p
-           WHERE p.pronamespace = 'analytics_api'::regnamespace AND p.provolatile <> 's'), 'record_events',
+           WHERE p.pronamespace = 'analytics_api'::regnamespace AND p.provolatile <> 's'),
+          'cleanup_old_metrics,record_circuit_state,record_events,record_health_check,record_metric,record_metrics,register_service,set_model_price',
           'every read function is STABLE');
 SELECT is((SELECT string_agg(c.relname, ',' ORDER BY c.relname) FROM pg_class c
            JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped

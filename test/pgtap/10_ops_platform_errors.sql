@@ -262,7 +262,9 @@ SELECT is(pg_temp.as_role('analytics_operator', $$SELECT string_agg(k, ',' ORDER
           'health for the operator role: the details');
 SELECT is(analytics_api.analytics_health() ->> 'version', (SELECT extversion FROM pg_extension WHERE extname = 'analytics'), 'health: the version');
 SELECT is(analytics_api.analytics_health() -> 'pending_deliveries', '0'::jsonb, 'health: no deliveries pending (no outbox yet)');
-SELECT is(analytics_api.analytics_health() -> 'background_worker' -> 'running', 'false'::jsonb, 'health: no background worker yet');
+SELECT is(analytics_api.analytics_health() -> 'background_worker' -> 'running',
+          to_jsonb(EXISTS (SELECT 1 FROM pg_stat_activity WHERE backend_type = 'analytics worker')),
+          'health: the background worker runs when pg_stat_activity has it');
 SELECT is(analytics_api.analytics_health() -> 'last_rollup' ->> 'status', 'succeeded', 'health: the last rollup run');
 SELECT is(analytics_api.analytics_health() ->> 'days_waiting', '0', 'health: no day waiting');
 SELECT is(has_function_privilege('analytics_anon', 'analytics_api.analytics_health()', 'EXECUTE'), true, 'analytics_anon may call the health check');
