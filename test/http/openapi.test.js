@@ -211,10 +211,16 @@ const IDS = {
 IDS.metric_name = 'api.latency';
 sql(`SELECT analytics.record_metric(t, '${IDS.metric_name}', 12.5, 'timer', 'ms', '{"env":"prod"}')
      FROM (VALUES ('${ENT}'::uuid), (NULL::uuid)) v(t)`);
+// A service of the enterprise tenant and of the platform (operators name
+// the platform's), with a check: the name of the documented write bodies.
+IDS.service_name = 'checkout-api';
+sql(`SELECT analytics.register_service(t, '${IDS.service_name}', 'api', NULL, 60, NULL),
+            analytics.record_health_check(t, '${IDS.service_name}', 'healthy', 87, NULL, now())
+     FROM (VALUES ('${ENT}'::uuid), (NULL::uuid)) v(t)`);
 const UNKNOWN_IDS = { sessionId: 'no-such-session', executionId: 'no-such-execution', userId: 'no-such-user', agentId: UNKNOWN_UUID,
-                      metric_name: 'no.such.metric' };
+                      metric_name: 'no.such.metric', service_name: 'no-such-service' };
 const NOT_FOUND_CODE = { SESSION_NOT_FOUND: 'sessionId', EXECUTION_NOT_FOUND: 'executionId', USER_NOT_FOUND: 'userId', AGENT_NOT_FOUND: 'agentId',
-                         METRIC_NOT_FOUND: 'metric_name' };
+                         METRIC_NOT_FOUND: 'metric_name', SERVICE_NOT_FOUND: 'service_name' };
 
 // The API's operations: what the document says of each.
 function operations() {
@@ -254,6 +260,9 @@ const BAD_BODY = {
   set_model_price: { model: 'claude-3-5-haiku', inputPerMillion: -1, outputPerMillion: 4 },
   record_metric: { metric_name: 'api.latency', value: 'NaN', metric_type: 'timer' },
   record_metrics: { metrics: [{ metric_name: 'api.latency', metric_type: 'timer' }] },
+  register_service: { service_name: 'checkout-api', service_type: 'mainframe' },
+  record_health_check: { service_name: 'checkout-api', status: 'fine' },
+  record_circuit_state: { service_name: 'checkout-api', state: 'ajar' },
 };
 
 // A request for an operation: its parameters (path ones filled in), the
@@ -267,7 +276,7 @@ function request(o, { token, params = {}, ids = IDS, method = o.method, query } 
     delete rest[name];
   }
   // an id the function takes as a parameter (/rpc/ paths) when no path holds it
-  for (const name of ['sessionId', 'executionId', 'userId', 'metric_name']) {
+  for (const name of ['sessionId', 'executionId', 'userId', 'metric_name', 'service_name']) {
     if (!o.writes && o.names.has(name) && !o.pathParams.includes(name) && !(name in rest)) rest[name] = ids[name];
   }
   if (o.path.startsWith('/rpc/agent_analytics') || o.path.startsWith('/rpc/agent_trends')) {
@@ -320,9 +329,12 @@ function trigger(o, code) {
         return request(o, { token: operatorTok(), params: { body } });
       }
       return null;
-    case 'AGENT_NOT_FOUND': case 'USER_NOT_FOUND': case 'SESSION_NOT_FOUND': case 'EXECUTION_NOT_FOUND': case 'METRIC_NOT_FOUND': {
+    case 'AGENT_NOT_FOUND': case 'USER_NOT_FOUND': case 'SESSION_NOT_FOUND': case 'EXECUTION_NOT_FOUND': case 'METRIC_NOT_FOUND':
+    case 'SERVICE_NOT_FOUND': {
       const name = NOT_FOUND_CODE[code];
-      return request(o, { token: goodToken(o), ids: { ...IDS, [name]: UNKNOWN_IDS[name] }, params: o.pathParams.includes(name) || o.names.has(name) ? { [name]: UNKNOWN_IDS[name] } : {} });
+      // (register_service names its agent agent_id)
+      const param = code === 'AGENT_NOT_FOUND' && o.names.has('agent_id') ? 'agent_id' : name;
+      return request(o, { token: goodToken(o), ids: { ...IDS, [name]: UNKNOWN_IDS[name] }, params: o.pathParams.includes(param) || o.names.has(param) ? { [param]: UNKNOWN_IDS[name] } : {} });
     }
     default: return null;   // NOT_FOUND (analytics.enabled off), RATE_LIMITED, UNAVAILABLE, TIMEOUT: their own tests
   }
@@ -448,7 +460,7 @@ test('every documented operation answers 200 with a body that matches its schema
     const calls = [];
     // the enterprise tenant where an id of its data is needed, else another
     // (each tenant has its own rate-limit bucket)
-    const needsIds = o.pathParams.length > 0 || ['sessionId', 'executionId', 'userId', 'agentId', 'metric_name'].some((n) => o.names.has(n));
+    const needsIds = o.pathParams.length > 0 || ['sessionId', 'executionId', 'userId', 'agentId', 'metric_name', 'service_name'].some((n) => o.names.has(n));
     // /rpc/ operations of a function that has a REST alias: one call (the
     // alias gets every kind of caller)
     const aliased = o.path.startsWith('/rpc/') && OPS.some((x) => !x.path.startsWith('/rpc/') && x.op.operationId === o.path.slice(5));
