@@ -104,6 +104,7 @@ The dashboard, signed in as the enterprise tenant (the token is in the URL
 fragment, which the browser never sends to the server):
   $API/dashboard/#token=$TOKEN_ENTERPRISE
 (open $API/dashboard/ alone to paste a token, e.g. TOKEN_FREE to see the free-tier answer)
+The operations section (agents, tools, costs, custom metrics), as the operator: $API/dashboard/#section=ops&token=$TOKEN_OPERATOR
 
 Try (run a second time: X-Cache-Status turns from MISS to HIT):
   curl -i -H "Authorization: Bearer $TOKEN_ENTERPRISE" "$API/analytics/usage-summary"

@@ -460,7 +460,7 @@ export function parseTags(text) {
   const s = String(text ?? '').trim();
   if (!s) return { tags: null };
   let tags;
-  if (s.startsWith('{')) {
+  if (s.startsWith('{') || s.startsWith('[')) {
     try { tags = JSON.parse(s); } catch { return { error: 'Tags: not valid JSON.' }; }
     if (!tags || typeof tags !== 'object' || Array.isArray(tags)) return { error: 'Tags: a JSON object of strings.' };
   } else {
