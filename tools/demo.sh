@@ -118,6 +118,7 @@ fragment, which the browser never sends to the server):
   $API/dashboard/#token=$TOKEN_ENTERPRISE
 (open $API/dashboard/ alone to paste a token, e.g. TOKEN_FREE to see the free-tier answer)
 The API, described (OpenAPI 3.1, docs/openapi.yaml): $API/docs/  ($API/openapi.json, $API/openapi.yaml)
+The operations section (agents, tools, costs, custom metrics), as the operator: $API/dashboard/#section=ops&token=$TOKEN_OPERATOR
 
 Try (run a second time: X-Cache-Status turns from MISS to HIT):
   curl -i -H "Authorization: Bearer $TOKEN_ENTERPRISE" "$API/analytics/usage-summary"
