@@ -439,7 +439,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION analytics.evaluate_alerts(timestamptz) IS
-    'Evaluates every enabled alert rule at "at" (default now; a fixed instant for tests): pending, firing after duration_seconds (one open incident per rule, with value and threshold), repeat notifications of unacknowledged incidents every repeat_interval_seconds, silence expiry, self-resolution when the condition clears, and no reopening after a manual resolve until the condition has cleared once; scheduled every minute by analytics.schedule_alerts()';
+    'Evaluates every enabled alert rule at "at" (default now; a fixed instant for tests): pending, firing after duration_seconds (one open incident per rule, with value and threshold), repeat notifications of unacknowledged incidents every repeat_interval_seconds, silence expiry, self-resolution when the condition clears, and no reopening after a manual resolve until the condition has cleared once; scheduled every minute by the job of layer 61 (schedule_alerts)';
 
 -- The text of a notification for people (Slack, e-mail).
 CREATE OR REPLACE FUNCTION analytics.alert_message_text(payload jsonb)
