@@ -486,7 +486,7 @@ BEGIN
     IF length(note) > 4096 THEN
         PERFORM analytics.alert_invalid('note may have at most 4096 characters');
     END IF;
-    i := analytics.alert_http_incident(id, s.tenant_id, s.operator);
+    i := analytics.alert_http_incident(coalesce(analytics.http_path_id(), id), s.tenant_id, s.operator);
     IF i.status NOT IN ('open', 'silenced') THEN
         PERFORM analytics.http_error(409, 'INVALID_STATE', format('An incident that is %s cannot be acknowledged', i.status));
     END IF;
@@ -520,7 +520,7 @@ BEGIN
     IF length(resolution_notes) > 4096 THEN
         PERFORM analytics.alert_invalid('resolution_notes may have at most 4096 characters');
     END IF;
-    i := analytics.alert_http_incident(id, s.tenant_id, s.operator);
+    i := analytics.alert_http_incident(coalesce(analytics.http_path_id(), id), s.tenant_id, s.operator);
     IF i.status = 'resolved' THEN
         PERFORM analytics.http_error(409, 'INVALID_STATE', 'The incident is already resolved');
     END IF;
@@ -560,7 +560,7 @@ BEGIN
     IF u <= now_ts OR u > now_ts + interval '30 days' THEN
         PERFORM analytics.alert_invalid('until must lie in the next 30 days');
     END IF;
-    i := analytics.alert_http_incident(id, s.tenant_id, s.operator);
+    i := analytics.alert_http_incident(coalesce(analytics.http_path_id(), id), s.tenant_id, s.operator);
     IF i.status = 'resolved' THEN
         PERFORM analytics.http_error(409, 'INVALID_STATE', 'A resolved incident cannot be silenced');
     END IF;
