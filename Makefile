@@ -24,7 +24,8 @@ OBJS_QSKETCH = src/qsketch.o src/qsketch_core.o src/qsketch_compact.o src/qsketc
 OBJS_HEATMAP = src/heatmap.o src/heatmap_core.o
 OBJS_TREND   = src/trend.o src/trend_core.o
 OBJS_WORKER  = src/worker.o src/worker_core.o src/http_client.o
-OBJS = $(OBJS_CORE) $(OBJS_QSKETCH) $(OBJS_HEATMAP) $(OBJS_TREND) $(OBJS_WORKER)
+OBJS_ALERTS  = src/alerts.o
+OBJS = $(OBJS_CORE) $(OBJS_QSKETCH) $(OBJS_HEATMAP) $(OBJS_TREND) $(OBJS_WORKER) $(OBJS_ALERTS)
 
 # The background worker's HTTP client (src/http_client.c).
 SHLIB_LINK += -lcurl

@@ -78,6 +78,16 @@ static AnalyticsSetting analytics_settings[] = {
 	{"delivery_allow_private", true, 0, 0, 1,
 		"Lets the background worker reach loopback, private and link-local addresses (probes and notifications).",
 		"Off: such destinations are refused after name resolution, so a tenant cannot reach the internal network."},
+	/* notification delivery (contract §6.6; worker.c) */
+	{"delivery_timeout_ms", false, 10000, 100, 60000,
+		"Time limit of one notification delivery attempt of the background worker, in milliseconds.", NULL},
+	{"smtp_url", false, 0, 0, 0,
+		"SMTP server through which the background worker sends e-mail notifications (smtp:// or smtps://).",
+		"Empty: e-mail channels cannot deliver and their notifications are retried until they expire.",
+	false, 0, "", NULL, false},
+	{"smtp_from", false, 0, 0, 0,
+		"Sender address of e-mail notifications.", NULL,
+	false, 0, "analytics@localhost", NULL, false},
 };
 
 void		_PG_init(void);

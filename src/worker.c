@@ -13,6 +13,8 @@
  *   3. in a second short transaction, record each result
  *      (analytics.health_probe_done), which frees the lease and schedules
  *      the next probe.
+ * Then a delivery round (worker_deliver_round) sends the notifications of
+ * the outbox (contract §6.6) the same way.
  * Users' backends never probe.  While the extension is not installed in
  * the database (or is older than the worker's functions, or this is a
  * Citus worker node) the worker waits and looks again every 10 seconds.
@@ -34,6 +36,7 @@
 #include "storage/pmsignal.h"
 #include "storage/proc.h"
 #include "tcop/tcopprot.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
@@ -235,6 +238,149 @@ worker_round(MemoryContext round_ctx)
 	return n >= max_claims ? 0 : WORKER_NAP_MS;
 }
 
+/* One claimed notification. */
+typedef struct WorkerDelivery
+{
+	int64		delivery_id;
+	TimestampTz lease;
+	TimestampTz started_at;
+	char	   *url;
+	char	   *body;
+	const char **headers;
+	bool		email;
+} WorkerDelivery;
+
+static bool worker_recovered = false;
+
+/*
+ * One delivery round (contract §6.6): claim due notifications of the
+ * outbox (analytics.delivery_claim: FOR UPDATE SKIP LOCKED and a lease),
+ * send them outside any transaction, record every attempt
+ * (analytics.delivery_done).  At the worker's first round, attempts cut
+ * by a stop or crash are made due again (analytics.delivery_recover).
+ * E-mail channels are not sent by this version: their attempts are
+ * recorded as failed to connect and retried until they expire.
+ */
+static long
+worker_deliver_round(MemoryContext round_ctx)
+{
+	int			concurrency = analytics_setting_int("worker_max_concurrency");
+	int			timeout_ms = analytics_setting_int("delivery_timeout_ms");
+	int			max_claims = Min(concurrency * 4, WORKER_MAX_CLAIMS);
+	int			lease_s = (int) (((int64) timeout_ms * (max_claims / concurrency + 1)) / 1000) + 60;
+	WorkerDelivery *dels;
+	HttpRequest *reqs;
+	HttpOptions opt;
+	int			n = 0;
+	int			i;
+	bool		isnull;
+	Datum		args[2];
+	Oid			argtypes[2] = {INT4OID, INT4OID};
+	MemoryContext old;
+
+	worker_begin("analytics worker: claiming notifications");
+	if (SPI_execute("SELECT pg_catalog.to_regprocedure('analytics.delivery_claim(integer,integer)') IS NOT NULL",
+					true, 1) != SPI_OK_SELECT || SPI_processed != 1
+		|| !DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
+	{
+		worker_commit();
+		return WORKER_IDLE_MS;
+	}
+	if (!worker_recovered)
+	{
+		if (SPI_execute("SELECT analytics.delivery_recover()", false, 1) != SPI_OK_SELECT)
+			elog(ERROR, "analytics worker: could not recover the notifications in flight");
+		worker_recovered = true;
+	}
+	args[0] = Int32GetDatum(max_claims);
+	args[1] = Int32GetDatum(lease_s);
+	if (SPI_execute_with_args("SELECT delivery_id, claimed_at, channel_type, url, body, headers FROM analytics.delivery_claim($1, $2)",
+							  2, argtypes, args, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "analytics worker: could not claim the notifications due");
+	old = MemoryContextSwitchTo(round_ctx);
+	dels = palloc0(sizeof(WorkerDelivery) * Max(SPI_processed, 1));
+	for (i = 0; i < (int) SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		char	   *type = SPI_getvalue(tup, desc, 3);
+		char	   *url = SPI_getvalue(tup, desc, 4);
+		char	   *body = SPI_getvalue(tup, desc, 5);
+		Datum		hdat = SPI_getbinval(tup, desc, 6, &isnull);
+
+		dels[n].delivery_id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+		dels[n].lease = DatumGetTimestampTz(SPI_getbinval(tup, desc, 2, &isnull));
+		dels[n].url = url ? pstrdup(url) : pstrdup("");
+		dels[n].body = body ? pstrdup(body) : pstrdup("");
+		dels[n].email = type != NULL && strcmp(type, "email") == 0;
+		SPI_getbinval(tup, desc, 6, &isnull);
+		if (!isnull)
+		{
+			ArrayType  *arr = DatumGetArrayTypeP(hdat);
+			Datum	   *elems;
+			bool	   *enulls;
+			int			ne;
+			int			j;
+
+			deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &enulls, &ne);
+			dels[n].headers = palloc0(sizeof(char *) * (ne + 1));
+			for (j = 0; j < ne; j++)
+				dels[n].headers[j] = enulls[j] ? "" : TextDatumGetCString(elems[j]);
+		}
+		n++;
+	}
+	MemoryContextSwitchTo(old);
+	worker_commit();
+	if (n == 0)
+		return WORKER_NAP_MS;
+
+	pgstat_report_activity(STATE_RUNNING, "analytics worker: delivering");
+	reqs = MemoryContextAllocZero(round_ctx, sizeof(HttpRequest) * n);
+	for (i = 0; i < n; i++)
+	{
+		/* (e-mail: a URL libcurl is not allowed to use here, so it fails and is retried) */
+		reqs[i].url = dels[i].email ? "smtp-not-supported://" : dels[i].url;
+		reqs[i].body = dels[i].body;
+		reqs[i].body_len = strlen(dels[i].body);
+		reqs[i].headers = (const char *const *) dels[i].headers;
+		dels[i].started_at = GetCurrentTimestamp();
+	}
+	opt.timeout_ms = timeout_ms;
+	opt.max_concurrency = concurrency;
+	opt.allow_private = strcmp(analytics_setting_text("delivery_allow_private"), "on") == 0;
+	opt.user_agent = "analytics-notifications/" "0.5";
+	http_run(reqs, n, &opt, worker_should_stop);
+	pgstat_report_activity(STATE_IDLE, NULL);
+	CHECK_FOR_INTERRUPTS();
+
+	worker_begin("analytics worker: recording deliveries");
+	for (i = 0; i < n; i++)
+	{
+		Oid			types[8] = {INT8OID, TIMESTAMPTZOID, BOOLOID, BOOLOID, INT4OID, INT4OID, TEXTOID, TIMESTAMPTZOID};
+		Datum		vals[8];
+		char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+
+		if (!reqs[i].done)
+			continue;			/* (abandoned: its lease runs out) */
+		vals[0] = Int64GetDatum(dels[i].delivery_id);
+		vals[1] = TimestampTzGetDatum(dels[i].lease);
+		vals[2] = BoolGetDatum(reqs[i].transfer_ok != 0);
+		vals[3] = BoolGetDatum(reqs[i].refused != 0);
+		vals[4] = Int32GetDatum((int32) reqs[i].http_code);
+		vals[5] = Int32GetDatum((int32) Min(reqs[i].retry_after_s, 86400));
+		if (reqs[i].error[0] != '\0')
+			vals[6] = CStringGetTextDatum(reqs[i].error);
+		else
+			nulls[6] = 'n';
+		vals[7] = TimestampTzGetDatum(dels[i].started_at);
+		if (SPI_execute_with_args("SELECT analytics.delivery_done($1, $2, $3, $4, $5, $6, $7, $8)",
+								  8, types, vals, nulls, false, 1) != SPI_OK_SELECT)
+			elog(ERROR, "analytics worker: could not record a delivery");
+	}
+	worker_commit();
+	return n >= max_claims ? 0 : WORKER_NAP_MS;
+}
+
 /* The worker's entry point. */
 void
 analytics_worker_main(Datum main_arg)
@@ -269,7 +415,15 @@ analytics_worker_main(Datum main_arg)
 		}
 		PG_TRY();
 		{
+			long		deliver_nap;
+
 			nap = worker_round(round_ctx);
+			MemoryContextReset(round_ctx);
+			if (nap != WORKER_IDLE_MS)
+			{
+				deliver_nap = worker_deliver_round(round_ctx);
+				nap = Min(nap, deliver_nap);
+			}
 		}
 		PG_CATCH();
 		{

@@ -36,7 +36,10 @@ if [[ $(id -u) -eq 0 ]]; then make -s install >/dev/null; else sudo -n make -s i
 http/stack.sh stop "$HTTP_RUN"
 cluster_stop "$DEMO_DIR"
 port=$(free_port 55433)
-cluster_start "$DEMO_DIR" "$port" "$DEMO_DB"
+# (the demo's health probes reach its own nginx and PostgREST on 127.0.0.1:
+# loopback destinations are allowed on this private cluster only; the
+# default refuses them, docs/health.md)
+CLUSTER_EXTRA_CONF="analytics.delivery_allow_private = on" cluster_start "$DEMO_DIR" "$port" "$DEMO_DB"
 echo "demo: PostgreSQL 15 running in $DEMO_DIR/data (port $PGPORT, socket $PGHOST)"
 
 psql -X -q -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$DEMO_DB'" | grep -q 1 \
@@ -90,6 +93,22 @@ echo "demo: building the dashboard and starting the HTTP front (PostgREST 12 + n
 (cd dashboard && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build)
 ANALYTICS_DB=$DEMO_DB http/stack.sh start "$HTTP_RUN"
 source "$HTTP_RUN/http.env"
+echo "demo: health (docs/health.md): the background worker probes the demo's own nginx and PostgREST every 10 s; an MCP server pushes its checks and circuit states"
+psql -X -q -v ON_ERROR_STOP=1 -d "$DEMO_DB" >/dev/null <<SQL
+SELECT analytics.register_service(NULL, 'gateway', 'api', 'http://127.0.0.1:$HTTP_PORT/ready', 10);
+SELECT analytics.register_service(NULL, 'postgrest', 'api', 'http://127.0.0.1:$PGRST_ADMIN_PORT/ready', 10);
+SELECT analytics.register_service('00000000-0000-4000-8000-000000000001', 'mcp-search', 'mcp_server', NULL, 60);
+-- The last two hours of the MCP server: a check a minute, an outage of 9
+-- minutes half an hour ago with its circuit opening and closing.
+SELECT analytics.record_health_check('00000000-0000-4000-8000-000000000001', 'mcp-search',
+         CASE WHEN m BETWEEN 30 AND 38 THEN 'unhealthy' WHEN m % 17 = 0 THEN 'degraded' ELSE 'healthy' END,
+         CASE WHEN m BETWEEN 30 AND 38 THEN NULL ELSE 40 + (m * 7) % 90 END,
+         CASE WHEN m BETWEEN 30 AND 38 THEN 'connection refused' END, now() - m * interval '1 minute')
+FROM generate_series(120, 0, -1) m;
+SELECT analytics.record_circuit_state('00000000-0000-4000-8000-000000000001', 'mcp-search', 'open', now() - interval '37 minutes');
+SELECT analytics.record_circuit_state('00000000-0000-4000-8000-000000000001', 'mcp-search', 'half_open', now() - interval '30 minutes');
+SELECT analytics.record_circuit_state('00000000-0000-4000-8000-000000000001', 'mcp-search', 'closed', now() - interval '29 minutes');
+SQL
 token() { node http/jwt.js "{\"role\":\"analytics_tenant\",\"tenant_id\":\"$1\"}" 86400; }
 TOKEN_ENTERPRISE=$(token 00000000-0000-4000-8000-000000000001)
 TOKEN_PRO=$(token 00000000-0000-4000-8000-000000000002)
@@ -118,6 +137,7 @@ fragment, which the browser never sends to the server):
   $API/dashboard/#token=$TOKEN_ENTERPRISE
 (open $API/dashboard/ alone to paste a token, e.g. TOKEN_FREE to see the free-tier answer)
 The API, described (OpenAPI 3.1, docs/openapi.yaml): $API/docs/  ($API/openapi.json, $API/openapi.yaml)
+The operations section (agents, tools, costs, custom metrics), as the operator: $API/dashboard/#section=ops&token=$TOKEN_OPERATOR
 
 Try (run a second time: X-Cache-Status turns from MISS to HIT):
   curl -i -H "Authorization: Bearer $TOKEN_ENTERPRISE" "$API/analytics/usage-summary"
@@ -144,6 +164,10 @@ Costs (contract §6.4; docs/costs.md):
   curl -H "Authorization: Bearer $TOKEN_OPERATOR" "$API/api/v1/analytics/costs/trend?period=14d&group_by=tenant&top=3"
   curl -H "Authorization: Bearer $TOKEN_ENTERPRISE" "$API/api/v1/analytics/costs/prices"
   curl -H "Authorization: Bearer $TOKEN_OPERATOR" -H "Content-Type: application/json" -d '{"model":"gpt-4o-mini","inputPerMillion":0.12,"outputPerMillion":0.48}' "$API/api/v1/analytics/costs/prices"
+Health and SLA (contract §6.5; docs/health.md):
+  curl -H "Authorization: Bearer $TOKEN_OPERATOR" "$API/api/v1/analytics/monitoring/health"
+  curl -H "Authorization: Bearer $TOKEN_OPERATOR" "$API/api/v1/analytics/monitoring/sla/gateway?days=1"
+  curl -H "Authorization: Bearer $TOKEN_ENTERPRISE" "$API/api/v1/analytics/monitoring/health/mcp-search?hours=2"
 Custom metrics (contract §6.5; docs/metrics.md):
   curl -H "Authorization: Bearer $TOKEN_ENTERPRISE" "$API/api/v1/analytics/metrics/checkout.latency/statistics?hours=24"
   curl -H "Authorization: Bearer $TOKEN_ENTERPRISE" "$API/api/v1/analytics/metrics/checkout.latency/time-series?hours=1&bucket=5m"

@@ -71,6 +71,10 @@ pg_prove -d analytics_test --ext .sql -r test/pgtap || failed+=(pgtap)
 # probes, refused private destinations, a pg_ctl restart of this cluster).
 echo "== health worker (probes)"
 test/health/run.sh analytics_test || failed+=(health)
+# Notification delivery (test/alerts/run.sh: signatures checked by the
+# receiver, retries, 410, 4xx, a kill -9 of this cluster mid-delivery).
+echo "== alerts worker (deliveries)"
+test/alerts/run.sh analytics_test || failed+=(alerts)
 
 echo "== documentation examples"
 test/docs.sh analytics_test || failed+=(docs)

@@ -4,10 +4,14 @@
 // operator-only views.  Each view asks one endpoint of the chosen range and
 // draws its answer as it arrives; the section asks again every 30 s.
 //
-// Extension points (no data until their functions exist): costs (§6.4),
-// custom metrics, service health and SLAs (§6.5), alerts and incidents
-// (§6.6).  Each becomes a VIEWS entry with its route, a panel in index.html
-// (replacing its line of #ops-panel-later) and, for tables, a TABLES entry.
+// Costs (§6.4: the cost trend, costs by model and by a chosen group) and
+// the custom metric explorer (§6.5) are views like the others.
+//
+// Extension points (no data until their functions exist): service health
+// and SLAs (§6.5), alerts and incidents (§6.6).  Each becomes a VIEWS entry
+// with its route (or a fetch of its own, as the metric explorer's), a panel
+// in index.html (replacing its line of #ops-panel-later) and, for tables, a
+// TABLES entry.
 import * as S from './shape.js';
 import * as O from './opsshape.js';
 import { apiGet } from './api.js';
@@ -24,6 +28,11 @@ export const OPS_ROUTES = {
   errorSummary: '/api/analytics/errors/summary',
   platform: '/api/v1/analytics/platform/trends',
   health: '/api/analytics/health',
+  costs: '/api/v1/analytics/costs',
+  costTrend: '/api/v1/analytics/costs/trend',
+  metricNames: '/api/v1/analytics/metrics',
+  metricStats: (name) => `/api/v1/analytics/metrics/${encodeURIComponent(name)}/statistics`,
+  metricSeries: (name) => `/api/v1/analytics/metrics/${encodeURIComponent(name)}/time-series`,
   agent: (id) => `/api/v1/analytics/agent/${encodeURIComponent(id)}`,
   agentTrends: (id) => `/api/v1/analytics/agent/${encodeURIComponent(id)}/trends`,
   session: (id) => `/api/analytics/sessions/${encodeURIComponent(id)}`,
@@ -48,10 +57,16 @@ const state = {
   meaningful: false,
   detail: null,             // {kind: agent|tool|session|execution, id, label, mcpServer}
   detailData: null,         // {body, trends}
+  costTrendGroup: null,     // the series of the cost trend chosen (null: costGroupFor's)
+  costGroupBy: null,        // the group of the costs table chosen (null: costGroupFor's)
+  metric: null,             // the custom metric shown (null: the first name)
+  metricTags: null,         // its tag filter (an object of strings, or null)
 };
 
 const scope = () => O.scopeParams(state.range, state.caller, state.tenantId);
 const scopeOnly = () => (state.caller.operator && state.tenantId ? { tenantId: state.tenantId } : {});
+const trendGroup = () => O.costGroupFor(state.caller, state.tenantId, state.costTrendGroup, O.COST_TREND_GROUPS);
+const tableGroup = () => O.costGroupFor(state.caller, state.tenantId, state.costGroupBy);
 
 // ---------------------------------------------------------------- views
 
@@ -71,6 +86,13 @@ const VIEWS = {
     render: renderPlatform,
   },
   health: { request: () => [OPS_ROUTES.health, {}], render: renderHealth },
+  costtrend: {
+    request: () => [OPS_ROUTES.costTrend, { ...scope(), granularity: O.granularityFor(state.range), group_by: trendGroup(), top: 5 }],
+    render: renderCostTrend,
+  },
+  costmodels: { request: () => [OPS_ROUTES.costs, { ...scope(), group_by: 'model' }], render: renderCostModels },
+  costgroups: { request: () => [OPS_ROUTES.costs, { ...scope(), group_by: tableGroup() }], render: renderCostGroups },
+  metrics: { fetch: fetchMetrics, render: renderMetrics },
 };
 const CRITICAL = ['realtime', 'agents'];   // the first meaningful paint of the section
 
@@ -82,6 +104,15 @@ const TABLES = {
   workflows: { view: 'workflows', columns: O.WORKFLOW_COLUMNS, rows: O.workflowRows, noun: 'workflow runs', file: 'workflow-performance' },
   errorcodes: { view: 'errorcodes', columns: O.ERROR_CODE_COLUMNS, rows: O.errorCodeRows, noun: 'failures', file: 'errors-by-code' },
   platform: { view: 'platform', columns: O.PLATFORM_COLUMNS, rows: O.platformRows, noun: 'buckets', file: 'platform-trends' },
+  costmodels: { view: 'costmodels', columns: () => O.costColumns('model'), rows: O.costRows, noun: 'LLM calls', file: 'costs-by-model' },
+  costgroups: {
+    view: 'costgroups', columns: (body) => O.costColumns(body.groupBy), rows: O.costRows, noun: 'LLM calls',
+    file: () => `costs-by-${(state.data.costgroups?.groupBy || tableGroup()).replace('_', '-')}`,
+  },
+  metrics: {
+    view: 'metrics', columns: O.METRIC_SERIES_COLUMNS, rows: (body) => (body.series ? O.metricSeriesRows(body.series) : []),
+    noun: 'points', file: () => `metric-${String(state.data.metrics?.series?.metric_name ?? 'none').replace(/[^A-Za-z0-9._-]/g, '_')}`,
+  },
 };
 
 export function opsViews(caller) {
@@ -102,7 +133,7 @@ function setPanel(view, panelState, message = '') {
     status.hidden = !message;
     status.classList.toggle('error', panelState === 'error');
     if (panelState === 'error' || panelState === 'denied') {
-      for (const e of panel.querySelectorAll('.chart, .table-wrap, .cards, .figures')) e.hidden = true;
+      for (const e of panel.querySelectorAll('.chart, .table-wrap, .cards, .figures, .warn')) e.hidden = true;
       for (const b of panel.querySelectorAll('button.csv')) b.disabled = true;
     } else if (panelState === 'ready') {
       for (const e of panel.querySelectorAll('.table-wrap, .cards, .figures')) e.hidden = false;
@@ -119,7 +150,7 @@ function el(tag, attrs = {}, text = null) {
 
 function cards(ul, list) {
   ul.replaceChildren(...list.map((c) => {
-    const li = el('li', { class: 'card', 'data-key': c.key, 'data-value': c.value === null || c.value === undefined ? '' : String(c.value) });
+    const li = el('li', { class: c.warn ? 'card warn' : 'card', 'data-key': c.key, 'data-value': c.value === null || c.value === undefined ? '' : String(c.value) });
     li.append(el('span', { class: 'label' }, c.label), el('span', { class: 'value' }, c.text));
     if (c.detail) li.append(el('span', { class: 'detail' }, c.detail));
     return li;
@@ -284,24 +315,142 @@ function renderHealth(body) {
   setPanel('health', 'ready');
 }
 
+// ---------------------------------------------------------------- costs (§6.4)
+
+function unpriced(id, totals) {
+  const note = O.unpricedNote(totals);
+  $(id).textContent = note;
+  $(id).hidden = !note;
+}
+
+const OTHER_COLOR = '#8c959f';
+
+async function renderCostTrend(body) {
+  const t = O.costTrendSeries(body);
+  const partial = O.partialIndex(t.labels, body.granularity);
+  const by = body.groupBy === 'none' ? '' : `, the ${body.series.length} costliest ${O.COST_GROUP_NOUNS[body.groupBy]}s${t.other ? ' and the rest as "other"' : ''}`;
+  $('ops-costtrend-note').textContent = `${S.formatInt(t.totals.llmCalls)} LLM calls, ` +
+    `${periodText(body.period)}, by ${body.granularity}${by}.${partialNote(partial)}`;
+  $('ops-costtrend-group').value = body.groupBy;
+  unpriced('ops-costtrend-unpriced', { unpricedCalls: t.totals.unpricedCalls });
+  const series = t.series.map((x) => ({ type: 'bar', name: x.label, stack: 'cost', data: x.data }));
+  if (t.other) series.push({ type: 'bar', name: 'Other', stack: 'cost', data: t.other, color: OTHER_COLOR });
+  if (t.totals.unpricedCalls > 0) series.push({ type: 'line', name: 'Unpriced calls', axis: 1, data: t.unpriced, color: '#D55E00', dashed: true });
+  const drawn = await drawOrEmpty('costtrend', $('chart-ops-costtrend'), t.totals.llmCalls === 0, (C, chart) => C.drawSeries(chart, {
+    labels: t.labels, partial,
+    axes: t.totals.unpricedCalls > 0 ? [{ name: 'USD' }, { name: 'unpriced calls', integer: true }] : [{ name: 'USD' }],
+    series,
+    description: `LLM cost in USD per ${body.granularity}${by}, ${periodText(body.period)}.`,
+  }));
+  setPanel('costtrend', drawn ? 'ready' : 'empty', drawn ? '' : 'No LLM calls in this range.');
+  $('ops-costtrend-unpriced').hidden = !drawn || !O.unpricedNote({ unpricedCalls: t.totals.unpricedCalls });
+}
+
+function renderCostModels(body) {
+  cards($('ops-costs-cards'), O.costCards(body.totals));
+  $('ops-costmodels-note').textContent = `${periodText(body.period)}, in ${body.currency}. Costs are exact, shown with 6 decimals.`;
+  unpriced('ops-costmodels-unpriced', body.totals);
+  renderTable('costmodels');
+}
+
+function renderCostGroups(body) {
+  $('ops-costgroups-name').textContent = O.COST_GROUP_NOUNS[body.groupBy];
+  $('ops-costgroups-by').value = body.groupBy;
+  $('ops-costgroups-note').textContent = `${S.formatInt(body.data.length)} groups, ${periodText(body.period)}, most cost first.`;
+  unpriced('ops-costgroups-unpriced', body.totals);
+  renderTable('costgroups');
+}
+
+// ---------------------------------------------------------------- custom metrics (§6.5)
+
+// The metric explorer's answers: the names, then the chosen metric's
+// statistics and time series over the range's hours, with its tags.  The
+// picker is filled as soon as the names are in.
+async function fetchMetrics(signal) {
+  const names = await apiGet(OPS_ROUTES.metricNames, scopeOnly(), state.token, signal);
+  if (names.verdict.kind !== 'ok') return names;
+  const list = names.body.metrics;
+  if (!list.some((m) => m.metric_name === state.metric)) state.metric = list.length ? list[0].metric_name : null;
+  fillMetricPicker(list);
+  const body = { names: names.body, stats: null, series: null };
+  if (!state.metric) return { verdict: names.verdict, body };
+  const q = { ...scopeOnly(), hours: O.metricHours(state.range), tags: state.metricTags ? JSON.stringify(state.metricTags) : null };
+  const [stats, series] = await Promise.all([apiGet(OPS_ROUTES.metricStats(state.metric), q, state.token, signal),
+    apiGet(OPS_ROUTES.metricSeries(state.metric), q, state.token, signal)]);
+  const bad = [stats, series].find((r) => r.verdict.kind !== 'ok');
+  if (bad) return bad;
+  return { verdict: names.verdict, body: { ...body, stats: stats.body, series: series.body } };
+}
+
+function fillMetricPicker(list) {
+  const sel = $('ops-metric-name');
+  sel.replaceChildren(...(list.length ? list.map((m) => el('option', { value: m.metric_name }, O.metricLabel(m)))
+    : [el('option', { value: '' }, 'none yet')]));
+  sel.value = state.metric ?? '';
+  sel.disabled = list.length === 0;
+}
+
+async function renderMetrics(body) {
+  const platform = state.caller.operator && !state.tenantId;
+  if (!body.stats) {
+    $('ops-metric-cards').replaceChildren();
+    renderTable('metrics');
+    await drawOrEmpty('metrics', $('chart-ops-metric'), true, () => {});
+    $('ops-table-metrics').closest('.table-wrap').hidden = true;
+    $('ops-metrics-note').textContent = state.caller.operator && !state.tenantId
+      ? 'Platform metrics (pick a tenant for its own).' : '';
+    setPanel('metrics', 'empty', `${platform ? 'The platform has' : 'This tenant has'} recorded no custom metrics yet ` +
+      '(POST /api/v1/analytics/metrics/record).');
+    return;
+  }
+  const st = body.stats;
+  const se = body.series;
+  cards($('ops-metric-cards'), O.metricCards(st));
+  const tags = O.tagsText(st.tags);
+  $('ops-metrics-note').textContent = `${st.metric_name} (${st.metric_type}${st.unit ? `, in ${st.unit}` : ''}) of ${platform ? 'the platform' : 'this tenant'}` +
+    `${tags ? `, tags ${tags}` : ''}: the last ${O.metricHours(state.range)} hours (${periodText(st.period)}), by ${se.bucket}; ` +
+    'the last bucket is still going on.';
+  renderTable('metrics');
+  const labels = se.data.map((b) => b.timestamp);
+  const drawn = await drawOrEmpty('metrics', $('chart-ops-metric'), st.count === 0, (C, chart) => C.drawSeries(chart, {
+    labels,
+    axes: [{ name: st.unit || 'value' }, { name: 'points', integer: true }],
+    series: [
+      { type: 'bar', name: 'Points', axis: 1, data: se.data.map((b) => b.count), color: 'rgba(86,180,233,0.45)' },
+      { type: 'line', name: 'Average', data: se.data.map((b) => b.avg), color: '#0072B2' },
+      { type: 'line', name: 'p95', data: se.data.map((b) => b.p95), color: '#000000', dashed: true },
+    ],
+    description: `${st.metric_name}: points, average and p95 per ${se.bucket} bucket over the last ${O.metricHours(state.range)} hours.`,
+  }));
+  setPanel('metrics', drawn ? 'ready' : 'empty', drawn ? '' : `No points of ${st.metric_name}${tags ? ` with tags ${tags}` : ''} in this range.`);
+  $('ops-panel-metrics').querySelector('button.csv').disabled = !drawn;
+  $('ops-table-metrics').closest('.table-wrap').hidden = !drawn;
+}
+
 // ---------------------------------------------------------------- tables
 
 function tableRows(name) {
   const t = name === 'detail' ? detailTable() : TABLES[name];
-  if (!t) return { t: null, rows: [] };
+  if (!t) return { t: null, rows: [], columns: [] };
   const body = name === 'detail' ? state.detailData?.tableBody : state.data[t.view];
-  if (!body) return { t, rows: [] };
+  const columns = typeof t.columns === 'function' ? (body ? t.columns(body) : []) : t.columns;
+  if (!body) return { t, rows: [], columns };
   const rows = t.rows(body);
   const s = state.sorts[name];
-  return { t, rows: s ? S.sortRows(rows, s.key, s.dir) : rows };
+  return { t, rows: s && columns.some((c) => c.key === s.key) ? S.sortRows(rows, s.key, s.dir) : rows, columns };
+}
+
+function cellText(r, c) {
+  if (c.type === 'usd') return O.costText(r);
+  return c.type === 'percent' ? O.formatPercent(r[c.key]) : S.formatCell(r[c.key], c);
 }
 
 function renderTable(name) {
-  const { t, rows } = tableRows(name);
+  const { t, rows, columns } = tableRows(name);
   const table = $(`ops-table-${name}`);
   const sort = state.sorts[name];
   const head = el('tr');
-  for (const c of t.columns) {
+  for (const c of columns) {
     const th = el('th', { scope: 'col', class: c.type === 'text' ? null : 'num', 'aria-sort': sort && sort.key === c.key ? sort.dir : 'none' });
     const b = el('button', { type: 'button', 'data-key': c.key }, c.label);
     b.addEventListener('click', () => {
@@ -317,16 +466,16 @@ function renderTable(name) {
   }
   table.tHead.replaceChildren(head);
   table.tBodies[0].replaceChildren(...rows.map((r) => {
-    const tr = el('tr');
-    t.columns.forEach((c, i) => {
-      const cell = el(i === 0 ? 'th' : 'td', { scope: i === 0 ? 'row' : null, class: c.type === 'text' ? null : 'num' });
+    const tr = el('tr', { class: r.unpricedCalls > 0 ? 'unpriced' : null });
+    columns.forEach((c, i) => {
+      const cell = el(i === 0 ? 'th' : 'td', { scope: i === 0 ? 'row' : null, class: c.type === 'text' ? null : c.type === 'usd' ? 'num usd' : 'num' });
       const kind = (t.link && t.link[c.key]) || c.link;
       if (kind && r[c.key] !== null && r[c.key] !== undefined) {
         const b = el('button', { type: 'button', class: 'link', 'data-detail': kind }, S.formatCell(r[c.key], c));
         b.addEventListener('click', () => openDetail(detailOfRow(kind, r)));
         cell.append(b);
       } else {
-        cell.textContent = c.type === 'percent' ? O.formatPercent(r[c.key]) : S.formatCell(r[c.key], c);
+        cell.textContent = cellText(r, c);
       }
       tr.append(cell);
     });
@@ -350,14 +499,15 @@ function detailOfRow(kind, r) {
 
 function csvName(name) {
   const d = state.detail;
-  const what = name === 'detail' ? `${d.kind}-${String(d.id).replace(/[^A-Za-z0-9._-]/g, '_')}` : TABLES[name].file;
+  const file = TABLES[name]?.file;
+  const what = name === 'detail' ? `${d.kind}-${String(d.id).replace(/[^A-Za-z0-9._-]/g, '_')}` : typeof file === 'function' ? file() : file;
   return `ops-${what}_${state.range}${state.caller.operator && state.tenantId ? `_${state.tenantId}` : ''}.csv`;
 }
 
 function downloadCsv(name) {
-  const { t, rows } = tableRows(name);
+  const { t, rows, columns } = tableRows(name);
   if (!t) return;
-  const csv = S.toCsv(t.columns, rows);
+  const csv = S.toCsv(columns, rows);
   const url = URL.createObjectURL(new Blob([csv], { type: 'text/csv;charset=utf-8' }));
   const a = el('a', { href: url, download: csvName(name) });
   document.body.append(a);
@@ -560,7 +710,8 @@ async function fetchView(view, controller, gates) {
   try {
     if (!critical) await gates.answered.promise;
     if (controller.signal.aborted || !state.active) return;
-    res = await apiGet(...VIEWS[view].request(), state.token, controller.signal);
+    res = VIEWS[view].fetch ? await VIEWS[view].fetch(controller.signal)
+      : await apiGet(...VIEWS[view].request(), state.token, controller.signal);
   } catch (e) {
     if (e.name === 'AbortError') return;
     throw e;
@@ -648,9 +799,19 @@ export function show(token, caller, { range, tenant } = {}) {
   $('ops-tenant').value = state.tenantId;
   $('ops-tenant-label').hidden = !caller.operator;
   for (const [name, v] of Object.entries(VIEWS)) if (v.operatorOnly) panelOf(name).hidden = !caller.operator;
+  syncCostPickers();
   $('ops').hidden = false;
   $('ops-controls').hidden = false;
   return load();
+}
+
+// The cost pickers: grouping by tenant is for an operator looking at every
+// tenant; each shows the group its view asks for.
+function syncCostPickers() {
+  const everyTenant = state.caller.operator && !state.tenantId;
+  for (const o of document.querySelectorAll('#ops option[data-operator-only]')) { o.hidden = !everyTenant; o.disabled = !everyTenant; }
+  $('ops-costtrend-group').value = trendGroup();
+  $('ops-costgroups-by').value = tableGroup();
 }
 
 export function hide() {
@@ -683,11 +844,28 @@ export function init(chartsModule, h) {
     if (v && !O.UUID_RE.test(v)) { hooks.status('A tenant id is a UUID, e.g. 00000000-0000-4000-8000-000000000001; empty for every tenant.', 'error'); return; }
     state.tenantId = v.toLowerCase();
     closeDetail();
+    syncCostPickers();
     load();
   });
   $('ops-refresh').addEventListener('click', () => load());
   $('ops-auto').addEventListener('change', schedule);
   $('ops-detail-close').addEventListener('click', closeDetail);
+  $('ops-costtrend-group').addEventListener('change', (e) => { state.costTrendGroup = e.target.value; load(['costtrend']); });
+  $('ops-costgroups-by').addEventListener('change', (e) => {
+    state.costGroupBy = e.target.value;
+    state.sorts.costgroups = null;
+    load(['costgroups']);
+  });
+  $('ops-metric-name').addEventListener('change', (e) => { state.metric = e.target.value; load(['metrics']); });
+  $('ops-metric-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const t = O.parseTags($('ops-metric-tags').value);
+    if (t.error) { hooks.status(t.error, 'error'); return; }
+    state.metricTags = t.tags;
+    $('ops-metric-tags').value = O.tagsText(t.tags);
+    if ($('ops-metric-name').value) state.metric = $('ops-metric-name').value;
+    load(['metrics']);
+  });
   $('ops-lookup').addEventListener('submit', (e) => {
     e.preventDefault();
     const id = $('ops-lookup-id').value.trim();

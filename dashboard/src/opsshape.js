@@ -326,3 +326,210 @@ export function parseOpsLocation(hash, search = '') {
     tenant: tenant && UUID_RE.test(tenant) ? tenant.toLowerCase() : null,
   };
 }
+
+// ---- costs (contract §6.4, docs/costs.md) and custom metrics (§6.5,
+// docs/metrics.md).
+
+// The `hours` of the custom metric functions (1-8760) for a range: rolling
+// hours ending now (the cost functions take the range as `period`).
+export const RANGE_HOURS = { '24h': 24, '7d': 168, '30d': 720, '90d': 2160 };
+export function metricHours(range) {
+  const h = RANGE_HOURS[range];
+  if (!h) throw new Error(`unknown range ${range}`);
+  return h;
+}
+
+// The group_by of the cost views.  trend: cost_trend's (agent, tenant,
+// model); table: costs' (every one).  tenant is for operators only.
+export const COST_TREND_GROUPS = ['tenant', 'agent', 'model'];
+export const COST_GROUPS = ['tenant', 'agent', 'user', 'model', 'mcp_server', 'tool', 'day'];
+export const COST_GROUP_NAMES = {
+  tenant: 'Tenant', agent: 'Agent', user: 'User', model: 'Model', mcp_server: 'MCP server', tool: 'Tool', day: 'Day (UTC)',
+};
+export const COST_GROUP_NOUNS = {
+  tenant: 'tenant', agent: 'agent', user: 'user', model: 'model', mcp_server: 'MCP server', tool: 'tool', day: 'day',
+};
+
+// The group a cost view shows unless one was chosen: an operator looking at
+// every tenant compares tenants, else (a tenant, or an operator who picked
+// one) agents.  A choice of tenant by a tenant token (or when a tenant is
+// picked) falls back to the same.
+export function costGroupFor(caller, tenantId, chosen = null, allowed = COST_GROUPS) {
+  const everyTenant = caller.operator && !tenantId;
+  if (chosen && allowed.includes(chosen) && (chosen !== 'tenant' || everyTenant)) return chosen;
+  return everyTenant ? 'tenant' : 'agent';
+}
+
+// A cost in USD as the contract shows it: 6 decimals.
+export function formatUsd(n) {
+  return n === null || n === undefined ? '—'
+    : `$${n.toLocaleString('en-US', { minimumFractionDigits: 6, maximumFractionDigits: 6 })}`;
+}
+
+// The cost cell of a row of costs: never a silent $0 for unpriced usage.
+// All its calls unpriced: 'unpriced'; some: the priced cost '+ unpriced'.
+export function costText(row) {
+  if (row.unpricedCalls > 0 && row.unpricedCalls >= row.llmCalls) return 'unpriced';
+  if (row.unpricedCalls > 0) return `${formatUsd(row.costUsd)} + unpriced`;
+  return formatUsd(row.costUsd);
+}
+
+// The columns of a costs table grouped by groupBy (ids for agents, tenants
+// and users beside their names).
+export function costColumns(groupBy) {
+  return [
+    { key: 'label', label: COST_GROUP_NAMES[groupBy] || groupBy, type: 'text' },
+    ...(['agent', 'tenant', 'user'].includes(groupBy) ? [{ key: 'key', label: `${COST_GROUP_NAMES[groupBy]} id`, type: 'text' }] : []),
+    { key: 'costUsd', label: 'Cost (USD)', type: 'usd' },
+    { key: 'share', label: 'Share of cost', type: 'percent' },
+    { key: 'llmCalls', label: 'LLM calls', type: 'number' },
+    { key: 'inputTokens', label: 'Input tokens', type: 'number' },
+    { key: 'cachedInputTokens', label: 'Cached input tokens', type: 'number' },
+    { key: 'cacheWriteTokens', label: 'Cache-write tokens', type: 'number' },
+    { key: 'outputTokens', label: 'Output tokens', type: 'number' },
+    { key: 'unpricedCalls', label: 'Unpriced calls', type: 'number' },
+    { key: 'unpricedTokens', label: 'Unpriced tokens', type: 'number' },
+  ];
+}
+
+// The rows of a costs answer (raw values: what the CSV holds).  A group
+// without a key (llm_calls with no tool or MCP server) is labelled '(none)'.
+export function costRows(body) {
+  return body.data.map((d) => ({
+    label: d.label ?? d.key ?? '(none)', key: d.key, costUsd: d.costUsd, share: d.share, llmCalls: d.llmCalls,
+    inputTokens: d.inputTokens, cachedInputTokens: d.cachedInputTokens, cacheWriteTokens: d.cacheWriteTokens,
+    outputTokens: d.outputTokens, unpricedCalls: d.unpricedCalls, unpricedTokens: d.unpricedTokens,
+  }));
+}
+
+// The totals of a costs answer as cards.
+export function costCards(totals) {
+  const t = totals;
+  return [
+    { key: 'costUsd', label: 'Cost (USD)', value: t.costUsd, text: formatUsd(t.costUsd),
+      detail: t.unpricedCalls > 0 ? 'of the priced calls only' : 'every LLM call priced' },
+    { key: 'llmCalls', label: 'LLM calls', value: t.llmCalls, text: formatInt(t.llmCalls),
+      detail: `${formatInt(t.llmCalls - t.unpricedCalls)} priced` },
+    { key: 'inputTokens', label: 'Input tokens', value: t.inputTokens, text: formatInt(t.inputTokens),
+      detail: `${formatInt(t.cachedInputTokens)} cached, ${formatInt(t.cacheWriteTokens)} cache-write` },
+    { key: 'outputTokens', label: 'Output tokens', value: t.outputTokens, text: formatInt(t.outputTokens) },
+    { key: 'unpricedCalls', label: 'Unpriced calls', value: t.unpricedCalls, text: formatInt(t.unpricedCalls),
+      detail: `${formatInt(t.unpricedTokens)} tokens, not in the cost`, warn: t.unpricedCalls > 0 },
+  ];
+}
+
+// The warning of a cost view with unpriced usage ('' when none).  totals:
+// {unpricedCalls, unpricedTokens?}.
+export function unpricedNote(totals) {
+  if (!totals || !(totals.unpricedCalls > 0)) return '';
+  const tokens = totals.unpricedTokens === undefined ? '' : ` (${formatInt(totals.unpricedTokens)} tokens)`;
+  return `${formatInt(totals.unpricedCalls)} LLM call${totals.unpricedCalls === 1 ? '' : 's'}${tokens} used models with no price: ` +
+    'they are not in these costs. An operator (or the tenant, for its own price) sets one with POST /api/v1/analytics/costs/prices.';
+}
+
+// cost_trend as chart series: one per top series (stacked), 'other' when
+// grouped, the unpriced calls per bucket, and the totals.
+export function costTrendSeries(body) {
+  const labels = body.buckets.map((b) => b.bucket);
+  const grouped = Array.isArray(body.series) && body.groupBy !== 'none';
+  const series = grouped
+    ? body.series.map((s, i) => ({ key: s.key, label: s.label ?? s.key ?? '(none)', data: body.buckets.map((b) => b.series[i].costUsd) }))
+    : [{ key: null, label: 'Cost', data: body.buckets.map((b) => b.costUsd) }];
+  const other = grouped ? body.buckets.map((b) => b.other) : null;
+  const sum = (xs) => xs.reduce((t, x) => t + x, 0);
+  return {
+    labels,
+    series,
+    other: other && other.some((x) => x !== 0) ? other : null,
+    cost: body.buckets.map((b) => b.costUsd),
+    unpriced: body.buckets.map((b) => b.unpricedCalls),
+    totals: {
+      costUsd: Math.round(sum(body.buckets.map((b) => b.costUsd)) * 1e6) / 1e6,
+      llmCalls: sum(body.buckets.map((b) => b.llmCalls)),
+      unpricedCalls: sum(body.buckets.map((b) => b.unpricedCalls)),
+    },
+  };
+}
+
+// The tag filter typed by the user: 'env=prod, region=eu' or a JSON object
+// of strings; empty: none.  -> {tags: object|null} or {error: text}.  The
+// rules are record_metric's (docs/metrics.md): at most 16 tags, names
+// ^[A-Za-z_][A-Za-z0-9_.:/-]{0,63}$, values of at most 256 characters.
+export const TAG_NAME_RE = /^[A-Za-z_][A-Za-z0-9_.:/-]{0,63}$/;
+export function parseTags(text) {
+  const s = String(text ?? '').trim();
+  if (!s) return { tags: null };
+  let tags;
+  if (s.startsWith('{') || s.startsWith('[')) {
+    try { tags = JSON.parse(s); } catch { return { error: 'Tags: not valid JSON.' }; }
+    if (!tags || typeof tags !== 'object' || Array.isArray(tags)) return { error: 'Tags: a JSON object of strings.' };
+  } else {
+    tags = {};
+    for (const part of s.split(',')) {
+      const p = part.trim();
+      if (!p) continue;
+      const i = p.indexOf('=');
+      if (i <= 0) return { error: `Tags: "${p}" is not name=value.` };
+      tags[p.slice(0, i).trim()] = p.slice(i + 1).trim();
+    }
+  }
+  const entries = Object.entries(tags);
+  if (entries.length > 16) return { error: 'Tags: at most 16.' };
+  for (const [k, v] of entries) {
+    if (!TAG_NAME_RE.test(k)) return { error: `Tags: "${k}" is not a tag name (a letter or _, then letters, digits, _ . : / -; at most 64).` };
+    if (typeof v !== 'string') return { error: `Tags: the value of ${k} must be a string.` };
+    if (v.length > 256) return { error: `Tags: the value of ${k} is longer than 256 characters.` };
+  }
+  return { tags: entries.length ? Object.fromEntries(entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : null };
+}
+
+// The tag filter as the field shows it: 'env=prod, region=eu'.
+export function tagsText(tags) {
+  return tags ? Object.entries(tags).map(([k, v]) => `${k}=${v}`).join(', ') : '';
+}
+
+// A metric of metric_names as the picker shows it.
+export function metricLabel(m) {
+  return `${m.metric_name} (${m.metric_type}${m.unit ? `, ${m.unit}` : ''})`;
+}
+
+// metric_statistics as cards: seed 002's count, avg, min, max, p50, p95,
+// p99, and the sum (and the rate per second of a counter).
+export function metricCards(s) {
+  const unit = s.unit ? ` ${s.unit}` : '';
+  const num = (v) => (v === null || v === undefined ? '—' : `${formatNumber(v)}${unit}`);
+  const list = [
+    { key: 'count', label: 'Points', value: s.count, text: formatInt(s.count) },
+    { key: 'avg', label: 'Average', value: s.avg, text: num(s.avg) },
+    { key: 'min', label: 'Minimum', value: s.min, text: num(s.min) },
+    { key: 'max', label: 'Maximum', value: s.max, text: num(s.max) },
+    { key: 'p50', label: 'p50', value: s.p50, text: num(s.p50) },
+    { key: 'p95', label: 'p95', value: s.p95, text: num(s.p95) },
+    { key: 'p99', label: 'p99', value: s.p99, text: num(s.p99) },
+    { key: 'sum', label: 'Sum', value: s.sum, text: num(s.sum) },
+  ];
+  if (s.metric_type === 'counter') {
+    list.push({ key: 'rate_per_second', label: 'Rate per second', value: s.rate_per_second, text: formatNumber(s.rate_per_second) });
+  }
+  return list;
+}
+
+// A number of any size, at most 4 decimals ('—' for null).
+export function formatNumber(v) {
+  return v === null || v === undefined ? '—' : v.toLocaleString('en-US', { maximumFractionDigits: 4 });
+}
+
+export const METRIC_SERIES_COLUMNS = [
+  { key: 'timestamp', label: 'Bucket start (UTC)', type: 'text' },
+  { key: 'count', label: 'Points', type: 'number' },
+  { key: 'sum', label: 'Sum', type: 'number', digits: 4 },
+  { key: 'avg', label: 'Average', type: 'number', digits: 4 },
+  { key: 'min', label: 'Minimum', type: 'number', digits: 4 },
+  { key: 'max', label: 'Maximum', type: 'number', digits: 4 },
+  { key: 'p50', label: 'p50', type: 'number', digits: 4 },
+  { key: 'p95', label: 'p95', type: 'number', digits: 4 },
+  { key: 'p99', label: 'p99', type: 'number', digits: 4 },
+];
+export function metricSeriesRows(body) {
+  return body.data.map((b) => Object.fromEntries(METRIC_SERIES_COLUMNS.map((c) => [c.key, b[c.key] ?? null])));
+}

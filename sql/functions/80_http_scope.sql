@@ -118,6 +118,23 @@ $$;
 COMMENT ON FUNCTION analytics.http_write_scope(text) IS
     'The scope of a §6 write: as http_scope (404 NOT_FOUND, 401 UNAUTHORIZED, 403 FORBIDDEN for another tenant, 400 VALIDATION_ERROR and 404 TENANT_NOT_FOUND for an operator''s tenantId) but free-tier tenants may write; an operator without tenantId writes for the platform (tenant_id NULL)';
 
+-- The id of an alias path (POST /api/v1/analytics/alerts/incidents/{id}/
+-- resolve): nginx passes it as the header X-Analytics-Path-Id, which it
+-- sets itself (a client's own is dropped); NULL on a /rpc/ call.
+CREATE OR REPLACE FUNCTION analytics.http_path_id()
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN left(nullif(nullif(current_setting('request.headers', true), '')::jsonb ->> 'x-analytics-path-id', ''), 256);
+EXCEPTION WHEN others THEN
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION analytics.http_path_id() IS
+    'The id of the alias path a request came by (nginx''s header X-Analytics-Path-Id), else NULL';
+
 -- A from/to parameter: YYYY-MM-DD (a whole UTC day) or an RFC 3339
 -- timestamp with its offset; else 400 INVALID_DATE_RANGE naming it.
 CREATE OR REPLACE FUNCTION analytics.http_parse_instant(value text, name text, OUT ts timestamptz, OUT is_date boolean)

@@ -29,7 +29,11 @@ DECLARE
     -- services: platform services have no tenant either; health_checks and
     -- circuit_events have no tenant_id and become reference tables by the
     -- rule below.
-    registries constant text[] := ARRAY['tenants', 'agents', 'model_prices', 'price_spans', 'services'];
+    -- The alert tables (rules, incidents, channels, outbox) hold platform
+    -- rows with tenant_id NULL too; notification_attempts has no tenant_id.
+    registries constant text[] := ARRAY['tenants', 'agents', 'model_prices', 'price_spans', 'services',
+                                        'alert_rules', 'alert_incidents', 'notification_channels',
+                                        'notification_outbox'];
     fks        record;
     fk_defs    text[] := '{}';
     r          record;

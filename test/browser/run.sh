@@ -34,7 +34,25 @@ CREATE EXTENSION analytics;
 \i datagen/generate.sql
 -- the demo's data: 300,000 events over the 90 days that end today
 SELECT * FROM analytics_datagen.generate(300000, 90, (now() AT TIME ZONE 'UTC')::date);
+-- the demo's price list (tools/demo.sh): llama-3.1-70b stays unpriced
+SELECT analytics.set_model_price(v.model, v.i, v.o, v.c, v.w, (current_date - 90)::timestamp AT TIME ZONE 'UTC')
+FROM (VALUES ('gpt-4o', 2.50, 10.00, 1.25, 3.125), ('gpt-4o-mini', 0.15, 0.60, 0.075, 0.1875),
+             ('claude-sonnet-4', 3.00, 15.00, 0.30, 3.75)) AS v(model, i, o, c, w);
 CALL analytics.rollup_job();
+-- custom metrics (ops_costs.test.mjs): the platform's gauge and counter,
+-- a point every 30 minutes over 20 days; the enterprise tenant's timer with
+-- two tag sets, every 20 minutes over 10 days; the pro tenant's gauge
+SELECT analytics.record_metrics(NULL, (SELECT jsonb_agg(jsonb_build_object('metric_name', 'queue.depth', 'value', 10 + i % 37,
+         'unit', 'jobs', 'tags', jsonb_build_object('env', CASE WHEN i % 3 = 0 THEN 'dev' ELSE 'prod' END),
+         'timestamp', now() - make_interval(mins => 30 * i + 1))) FROM generate_series(0, 959) i));
+SELECT analytics.record_metrics(NULL, (SELECT jsonb_agg(jsonb_build_object('metric_name', 'jobs.done', 'value', 1 + i % 5,
+         'metric_type', 'counter', 'timestamp', now() - make_interval(mins => 30 * i + 2))) FROM generate_series(0, 959) i));
+SELECT analytics.record_metrics('00000000-0000-4000-8000-000000000001', (SELECT jsonb_agg(jsonb_build_object(
+         'metric_name', 'api.latency', 'value', 5 + (i * 7919) % 400 / 4.0, 'metric_type', 'timer', 'unit', 'ms',
+         'tags', jsonb_build_object('env', CASE WHEN i % 4 = 0 THEN 'dev' ELSE 'prod' END, 'region', 'eu'),
+         'timestamp', now() - make_interval(mins => 20 * i + 1))) FROM generate_series(0, 719) i));
+SELECT analytics.record_metrics('00000000-0000-4000-8000-000000000002', (SELECT jsonb_agg(jsonb_build_object(
+         'metric_name', 'pro.only', 'value', i, 'timestamp', now() - make_interval(mins => 60 * i + 1))) FROM generate_series(0, 99) i));
 -- a Pro tenant that has recorded nothing yet
 SELECT analytics.upsert_tenant('00000000-0000-4000-8000-0000000000e0', 'Empty Pro', 'pro');
 VACUUM ANALYZE;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# run.sh DB: the HTTP suite of make test.  Starts PostgREST + mtail + nginx
+# run.sh DB [FILE...]: the HTTP suite of make test (or only the given files).  Starts PostgREST + mtail + nginx
 # (http/stack.sh) on 127.0.0.1 against database DB of the running cluster
 # (PGHOST/PGPORT/PGUSER), with short cache lifetimes and a low rate limit,
 # runs test/http/*.test.js with node's test runner, and always stops them.
@@ -40,7 +40,8 @@ export CONN_PER_TENANT=8 TEST_CONN_PER_TENANT=8 PGRST_DB_POOL=10
 export CLIENT_MAX_BODY_SIZE=64k TEST_CLIENT_MAX_BODY=65536 METRICS_TOKEN_TTL=600 TEST_METRICS_TOKEN_TTL=600
 http/stack.sh start "$RUN" || { cat "$RUN"/*.log "$RUN"/nginx/error.log 2>/dev/null | tail -40; exit 1; }
 source "$RUN/http.env"
-node --test --test-concurrency=1 test/http/ ; rc=$?
+# (test/http/run.sh DB FILE...: only those files)
+if (( $# > 1 )); then node --test --test-concurrency=1 "${@:2}"; else node --test --test-concurrency=1 test/http/; fi; rc=$?
 if (( rc != 0 )); then
   echo "-- postgrest.log"; tail -20 "$RUN/postgrest.log"
   echo "-- nginx error.log"; tail -20 "$RUN/nginx/error.log"

@@ -67,7 +67,7 @@ SELECT is((SELECT count(*) FROM pg_proc p WHERE p.pronamespace = 'analytics_api'
           'every analytics_api function is SECURITY DEFINER with a pinned search_path');
 SELECT is((SELECT string_agg(p.proname, ',' ORDER BY p.proname) FROM pg_proc p
            WHERE p.pronamespace = 'analytics_api'::regnamespace AND p.provolatile <> 's'),
-          'cleanup_old_metrics,record_circuit_state,record_events,record_health_check,record_metric,record_metrics,register_service,set_model_price',
+          'acknowledge_incident,cleanup_old_metrics,create_alert_rule,create_channel,delete_alert_rule,delete_channel,record_circuit_state,record_events,record_health_check,record_metric,record_metrics,register_service,resolve_incident,rotate_channel_secret,set_model_price,silence_incident,test_channel,update_alert_rule',
           'every read function is STABLE');
 SELECT is((SELECT string_agg(c.relname, ',' ORDER BY c.relname) FROM pg_class c
            JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped

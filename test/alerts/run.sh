@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# run.sh DB: notification delivery by the background worker against a real
+# local receiver (contract §6.6).  Needs the running cluster (PGHOST/PGPORT/
+# PGUSER, tools/cluster.sh's layout: $CLUSTER_DIR, default the folder of
+# $PGHOST's parent) with analytics in shared_preload_libraries and
+# analytics.worker_database = DB.  Starts test/alerts/receiver.py (which
+# checks the Standard Webhooks signature with Python's hmac), then checks:
+# a 200 delivery signed and verified; a 503 with Retry-After retried with
+# the same webhook-id; 410 disables the channel; 400 fails at once; a
+# delivery in flight when the server is killed (kill -9) is retried after
+# the restart.  Every wait is bounded.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+DB=${1:?usage: $0 DB}
+CLUSTER_DIR=${CLUSTER_DIR:-$(dirname "$PGHOST")}
+source tools/cluster.sh
+W=$(mktemp -d /tmp/analytics-alerts.XXXXXX)
+chmod 755 "$W"
+fail=0
+RPID=
+q() { psql -X -At -d "$DB" -c "$1"; }
+stop() {
+  [[ -n "$RPID" ]] && kill "$RPID" 2>/dev/null
+  psql -X -q -d "$DB" -c "ALTER SYSTEM RESET analytics.delivery_allow_private" -c "SELECT pg_reload_conf()" >/dev/null 2>&1
+  q "DELETE FROM analytics.notification_channels WHERE tenant_id IS NULL AND target LIKE 'http://127.0.0.1:$PORT/%'" >/dev/null 2>&1
+  rm -rf "$W"
+}
+trap stop EXIT
+check() { if [[ "$2" == "$3" ]]; then echo "ok - $1"; else echo "not ok - $1: got '$2', want '$3'"; fail=1; fi; }
+# wait_status ID STATUS [SECONDS]: until the notification has that status
+wait_status() {
+  local i
+  for ((i = 0; i < ${3:-30} * 10; i++)); do
+    [[ "$(q "SELECT status FROM analytics.notification_outbox WHERE delivery_id = $1" 2>/dev/null)" == "$2" ]] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+python3 test/alerts/receiver.py "$W/port" "$W/log" "$W/secrets" &
+RPID=$!
+for ((i = 0; i < 100; i++)); do [[ -s "$W/port" ]] && break; sleep 0.1; done
+PORT=$(cat "$W/port")
+psql -X -q -d "$DB" -c "ALTER SYSTEM SET analytics.delivery_allow_private = on" -c "SELECT pg_reload_conf()" >/dev/null
+sleep 0.5
+touch "$W/log"
+declare -A CH D
+for p in ok retry gone bad slow; do
+  out=$(q "SELECT analytics_api.create_channel('webhook', 'http://127.0.0.1:$PORT/$p')")
+  CH[$p]=$(echo "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+  echo "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])' >>"$W/secrets"
+done
+for p in ok retry gone bad; do
+  D[$p]=$(q "SELECT analytics_api.test_channel('${CH[$p]}') ->> 'delivery_id'")
+done
+wait_status "${D[ok]}" succeeded; check "200: succeeded" "$(q "SELECT status || '/' || attempts FROM analytics.notification_outbox WHERE delivery_id = ${D[ok]}")" "succeeded/1"
+check "200: the receiver verified the signature" "$(grep '"/ok"' "$W/log" | python3 -c 'import json,sys; print(all(json.loads(l)["verified"] for l in sys.stdin))')" "True"
+wait_status "${D[retry]}" succeeded; check "503 + Retry-After: retried, then succeeded" "$(q "SELECT status || '/' || attempts FROM analytics.notification_outbox WHERE delivery_id = ${D[retry]}")" "succeeded/2"
+check "503: attempts recorded" "$(q "SELECT string_agg(coalesce(status_code::text, '-') || ':' || outcome, ',' ORDER BY attempt) FROM analytics.notification_attempts WHERE delivery_id = ${D[retry]}")" "503:retry,200:succeeded"
+check "503: the same webhook-id on both tries, both verified" "$(grep '"/retry"' "$W/log" | python3 -c 'import json,sys; r=[json.loads(l) for l in sys.stdin]; print(len(r), len({x["webhook_id"] for x in r}), all(x["verified"] for x in r))')" "2 1 True"
+wait_status "${D[gone]}" failed; check "410: failed" "$(q "SELECT status || '/' || attempts FROM analytics.notification_outbox WHERE delivery_id = ${D[gone]}")" "failed/1"
+check "410: the channel is disabled" "$(q "SELECT enabled FROM analytics.notification_channels WHERE channel_id = ${CH[gone]}")" "f"
+wait_status "${D[bad]}" failed; check "400: failed at once" "$(q "SELECT status || '/' || attempts || '/' || last_status_code FROM analytics.notification_outbox WHERE delivery_id = ${D[bad]}")" "failed/1/400"
+
+# crash: kill -9 the server while the receiver holds a delivery
+D[slow]=$(q "SELECT analytics_api.test_channel('${CH[slow]}') ->> 'delivery_id'")
+for ((i = 0; i < 100; i++)); do grep -q '"/slow"' "$W/log" && break; sleep 0.1; done
+check "slow: the request is in flight" "$(q "SELECT status FROM analytics.notification_outbox WHERE delivery_id = ${D[slow]}")" "delivering"
+PM=$(head -1 "$CLUSTER_DIR/data/postmaster.pid")
+kill -9 "$PM"
+# (its children notice the postmaster gone and exit; then it can start again)
+for ((i = 0; i < 30; i++)); do
+  sleep 1
+  pgrep -P "$PM" >/dev/null 2>&1 && continue
+  as_pg "$PGBIN/pg_ctl" -D "$CLUSTER_DIR/data" -l "$CLUSTER_DIR/server.log" -w start >/dev/null 2>&1 && break
+done
+wait_status "${D[slow]}" succeeded 60
+check "after kill -9 and restart: retried and delivered" "$(q "SELECT status FROM analytics.notification_outbox WHERE delivery_id = ${D[slow]}")" "succeeded"
+check "the retry carries the same webhook-id" "$(grep '"/slow"' "$W/log" | python3 -c 'import json,sys; r=[json.loads(l) for l in sys.stdin]; print(len(r) >= 2, len({x["webhook_id"] for x in r}))')" "True 1"
+(( fail )) && echo "alerts: FAILED" || echo "alerts: all passed"
+exit $fail
