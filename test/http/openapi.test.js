@@ -194,7 +194,8 @@ function nginxLocations() {
   }
   return out;
 }
-const SAMPLE_ID = 'sample-id.1';
+// (digits: every path parameter's pattern takes them, an incident id only them)
+const SAMPLE_ID = '1234567';
 const instantiate = (p) => p.replace(/\{[^}]+\}/g, SAMPLE_ID);
 
 // ---- ids of the generated data (the enterprise tenant's)
@@ -218,9 +219,10 @@ sql(`SELECT analytics.register_service(t, '${IDS.service_name}', 'api', NULL, 60
             analytics.record_health_check(t, '${IDS.service_name}', 'healthy', 87, NULL, now())
      FROM (VALUES ('${ENT}'::uuid), (NULL::uuid)) v(t)`);
 const UNKNOWN_IDS = { sessionId: 'no-such-session', executionId: 'no-such-execution', userId: 'no-such-user', agentId: UNKNOWN_UUID,
-                      metric_name: 'no.such.metric', service_name: 'no-such-service' };
+                      metric_name: 'no.such.metric', service_name: 'no-such-service', id: '999999999999' };
 const NOT_FOUND_CODE = { SESSION_NOT_FOUND: 'sessionId', EXECUTION_NOT_FOUND: 'executionId', USER_NOT_FOUND: 'userId', AGENT_NOT_FOUND: 'agentId',
-                         METRIC_NOT_FOUND: 'metric_name', SERVICE_NOT_FOUND: 'service_name' };
+                         METRIC_NOT_FOUND: 'metric_name', SERVICE_NOT_FOUND: 'service_name',
+                         RULE_NOT_FOUND: 'id', INCIDENT_NOT_FOUND: 'id', CHANNEL_NOT_FOUND: 'id' };
 
 // The API's operations: what the document says of each.
 function operations() {
@@ -252,8 +254,41 @@ function sampleBody(o) {
   const examples = deref(o.op.requestBody)?.content?.['application/json']?.examples || {};
   const first = deref(Object.values(examples)[0]);
   assert.ok(first?.value, `${o.method} ${o.path}: its request body has no example`);
-  return structuredClone(first.value);
+  const body = structuredClone(first.value);
+  // a rule name is unique in its scope: each call its own
+  if (fnOf(o) === 'create_alert_rule') body.name = `${body.name} (openapi ${process.pid}-${++seq})`;
+  return body;
 }
+
+// The objects an alert operation acts on, made for each call (the
+// enterprise tenant's: an operator reaches every tenant's): ids as text.
+// The rules are disabled, so that a scheduled evaluation (analytics.
+// evaluate_alerts) never resolves their incidents under the test.
+const lit = (v) => (v === null ? 'NULL' : `'${v}'`);
+function freshRule(tenant = ENT, name = `openapi rule ${process.pid}-${++seq}`) {
+  return sql(`INSERT INTO analytics.alert_rules (tenant_id, name, metric_name, condition_operator, threshold, aggregation, enabled)
+              VALUES (${lit(tenant)}, '${name}', 'events.failures', 'gt', 1000000, 'count', false) RETURNING rule_id`);
+}
+function freshIncident(status = 'open') {
+  return sql(`INSERT INTO analytics.alert_incidents (rule_id, tenant_id, rule_name, metric_name, condition_operator, threshold, severity,
+                                                     status, value, opened_at, resolved_at, resolved_by)
+              SELECT rule_id, tenant_id, name, metric_name, condition_operator, threshold, severity, '${status}', 1000001, now(),
+                     ${status === 'resolved' ? "now(), 'manual'" : 'NULL, NULL'}
+              FROM analytics.alert_rules WHERE rule_id = ${freshRule()} RETURNING incident_id`);
+}
+// (an e-mail channel to an address of the reserved .invalid domain: a test
+// notification to it fails without reaching anyone)
+function freshChannel(type = 'email') {
+  return sql(`INSERT INTO analytics.notification_channels (tenant_id, channel_type, target, secret)
+              VALUES ('${ENT}', '${type}', ${type === 'email' ? "'openapi-test@example.invalid'" : "'https://openapi-test.example.invalid/hook'"},
+                      ${type === 'webhook' ? 'analytics.alert_new_secret()' : 'NULL'}) RETURNING channel_id`);
+}
+const FRESH = {
+  update_alert_rule: () => freshRule(), delete_alert_rule: () => freshRule(),
+  acknowledge_incident: () => freshIncident(), resolve_incident: () => freshIncident(), silence_incident: () => freshIncident(),
+  delete_channel: () => freshChannel(), rotate_channel_secret: () => freshChannel('webhook'), test_channel: () => freshChannel(),
+};
+const freshId = (o) => FRESH[fnOf(o)]?.();
 // A body each write refuses with 400 VALIDATION_ERROR (a bad field).
 const BAD_BODY = {
   record_events: { events: [{ event_type: 'api_call' }] },
@@ -263,6 +298,16 @@ const BAD_BODY = {
   register_service: { service_name: 'checkout-api', service_type: 'mainframe' },
   record_health_check: { service_name: 'checkout-api', status: 'fine' },
   record_circuit_state: { service_name: 'checkout-api', state: 'ajar' },
+  create_alert_rule: { name: 'openapi bad rule', metric_name: 'events.count', condition_operator: 'bigger', threshold: 1 },
+  update_alert_rule: { id: 'first', patch: {} },
+  delete_alert_rule: { id: 'first' },
+  acknowledge_incident: { id: 'first' },
+  resolve_incident: { id: 'first' },
+  silence_incident: { id: '1', until: 'tomorrow' },
+  create_channel: { channel_type: 'pager', target: 'openapi' },
+  delete_channel: { id: 'first' },
+  rotate_channel_secret: { id: 'first' },
+  test_channel: { id: 'first' },
 };
 
 // A request for an operation: its parameters (path ones filled in), the
@@ -272,7 +317,7 @@ function request(o, { token, params = {}, ids = IDS, method = o.method, query } 
   let p = o.path;
   const rest = { ...params };
   for (const name of o.pathParams) {
-    p = p.replace(`{${name}}`, encodeURIComponent(rest[name] ?? ids[name]));
+    p = p.replace(`{${name}}`, encodeURIComponent(rest[name] ?? (name === 'id' ? freshId(o) : ids[name])));
     delete rest[name];
   }
   // an id the function takes as a parameter (/rpc/ paths) when no path holds it
@@ -284,7 +329,8 @@ function request(o, { token, params = {}, ids = IDS, method = o.method, query } 
   }
   if (o.writes && method !== 'get') {
     const { body, ...fields } = rest;
-    return { method, p, opts: { token, query, body: body ?? { ...sampleBody(o), ...fields } } };
+    const id = o.names.has('id') && !o.pathParams.includes('id') && !('id' in fields) ? { id: freshId(o) } : {};
+    return { method, p, opts: { token, query, body: body ?? { ...sampleBody(o), ...id, ...fields } } };
   }
   if (o.writes) return { method, p, opts: { token, query } };
   return method === 'get' ? { method, p, opts: { token, query: { ...rest, ...query } } } : { method, p, opts: { token, body: rest, query } };
@@ -319,7 +365,19 @@ function trigger(o, code) {
       const other = METHODS.find((m) => !DOC.paths[o.path][m]);
       return request(o, { token: goodToken(o), method: other });
     }
+    case 'INVALID_STATE': return request(o, { token: goodToken(o), params: { id: freshIncident('resolved') } });
     case 'CONFLICT':
+      if (fnOf(o) === 'create_alert_rule') {
+        // the name of a rule of the same scope (the enterprise tenant's)
+        const name = `openapi taken ${process.pid}-${++seq}`;
+        freshRule(ENT, name);
+        return request(o, { token: tenantTok(ENT), params: { body: { ...sampleBody(o), name } } });
+      }
+      if (fnOf(o) === 'update_alert_rule') {
+        const name = `openapi taken ${process.pid}-${++seq}`;
+        freshRule(ENT, name);
+        return request(o, { token: tenantTok(ENT), params: { patch: { name } } });
+      }
       if (fnOf(o) === 'set_model_price') {
         // a global price of the same model starting at the same instant (made here first)
         const body = { ...sampleBody(o), effectiveFrom: '2020-01-01T00:00:00Z' };
@@ -330,7 +388,10 @@ function trigger(o, code) {
       }
       return null;
     case 'AGENT_NOT_FOUND': case 'USER_NOT_FOUND': case 'SESSION_NOT_FOUND': case 'EXECUTION_NOT_FOUND': case 'METRIC_NOT_FOUND':
-    case 'SERVICE_NOT_FOUND': {
+    case 'SERVICE_NOT_FOUND': case 'RULE_NOT_FOUND': case 'INCIDENT_NOT_FOUND': case 'CHANNEL_NOT_FOUND': {
+      // a rule naming a channel that does not exist
+      if (code === 'CHANNEL_NOT_FOUND' && fnOf(o) === 'create_alert_rule') return request(o, { token: tenantTok(ENT), params: { channels: [UNKNOWN_IDS.id] } });
+      if (code === 'CHANNEL_NOT_FOUND' && fnOf(o) === 'update_alert_rule') return request(o, { token: tenantTok(ENT), params: { patch: { channels: [UNKNOWN_IDS.id] } } });
       const name = NOT_FOUND_CODE[code];
       // (register_service names its agent agent_id)
       const param = code === 'AGENT_NOT_FOUND' && o.names.has('agent_id') ? 'agent_id' : name;
@@ -460,7 +521,7 @@ test('every documented operation answers 200 with a body that matches its schema
     const calls = [];
     // the enterprise tenant where an id of its data is needed, else another
     // (each tenant has its own rate-limit bucket)
-    const needsIds = o.pathParams.length > 0 || ['sessionId', 'executionId', 'userId', 'agentId', 'metric_name', 'service_name'].some((n) => o.names.has(n));
+    const needsIds = o.pathParams.length > 0 || ['sessionId', 'executionId', 'userId', 'agentId', 'metric_name', 'service_name', 'id'].some((n) => o.names.has(n));
     // /rpc/ operations of a function that has a REST alias: one call (the
     // alias gets every kind of caller)
     const aliased = o.path.startsWith('/rpc/') && OPS.some((x) => !x.path.startsWith('/rpc/') && x.op.operationId === o.path.slice(5));
