@@ -108,7 +108,14 @@ _PG_init(void)
 
 		if (s->string_boot != NULL)
 			DefineCustomStringVariable(name, s->short_desc, s->long_desc, &s->string_value,
-									   s->string_boot, s->postmaster ? PGC_POSTMASTER : PGC_SUSET, 0,
+									   s->string_boot,
+									   /*
+									    * Loaded into a running server (not preloaded), a
+									    * PGC_POSTMASTER setting cannot be created; the worker
+									    * that reads it does not run then anyway.
+									    */
+									   s->postmaster && process_shared_preload_libraries_in_progress
+									   ? PGC_POSTMASTER : PGC_SUSET, 0,
 									   NULL, NULL, NULL);
 		else if (s->is_bool)
 			DefineCustomBoolVariable(name, s->short_desc, s->long_desc, &s->bool_value,
