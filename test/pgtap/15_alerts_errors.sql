@@ -74,6 +74,14 @@ SELECT isnt((SELECT tier FROM analytics.tenants WHERE tenant_id = '00000000-0000
 \set T1 '''00000000-0000-4000-8000-000000000001'''
 \set T2 '''00000000-0000-4000-8000-000000000002'''
 
+-- (alert rows a previous run of something else left in the database are
+-- set aside: this transaction starts from none, and rolls back)
+DELETE FROM analytics.notification_attempts;
+DELETE FROM analytics.notification_outbox;
+DELETE FROM analytics.alert_incidents;
+DELETE FROM analytics.alert_rules;
+DELETE FROM analytics.notification_channels;
+
 -- Fixtures, made as the superuser: a channel, a rule and an incident of
 -- tenant 1, of tenant 2 and of the platform.
 CREATE TEMP TABLE fx (what text PRIMARY KEY, id bigint);
