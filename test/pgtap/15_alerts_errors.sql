@@ -512,6 +512,18 @@ FROM (VALUES ('alert_rules', (SELECT count(*) FROM analytics.alert_rules WHERE t
              ('alert_incidents', (SELECT count(*) FROM analytics.alert_incidents WHERE tenant_id = :T1)),
              ('notification_channels', (SELECT count(*) FROM analytics.notification_channels WHERE tenant_id = :T1)),
              ('notification_outbox', (SELECT count(*) FROM analytics.notification_outbox WHERE tenant_id = :T1))) v(t, c);
+-- The policy's predicate under parallel query (it reads the claim with an
+-- exception block: it must run in the leader, never in a parallel worker).
+SET LOCAL force_parallel_mode = on;
+SET LOCAL parallel_setup_cost = 0;
+SET LOCAL parallel_tuple_cost = 0;
+SET LOCAL min_parallel_table_scan_size = 0;
+SELECT is(pg_temp.as_role('alerts_rls_probe', $$SELECT count(*) FROM analytics.alert_rules WHERE tenant_id IS DISTINCT FROM '00000000-0000-4000-8000-000000000001'$$),
+          '0', 'RLS under parallel query: still only the claimed tenant, and no error');
+RESET force_parallel_mode;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
 SELECT is(pg_temp.as_role('alerts_rls_probe', $$SELECT count(*) FROM analytics.notification_attempts$$), '0',
           'RLS: tenant 2''s delivery attempts are not visible to tenant 1');
 SELECT pg_temp.as_tenant(2);
