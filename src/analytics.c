@@ -83,7 +83,7 @@ static AnalyticsSetting analytics_settings[] = {
 		"Time limit of one notification delivery attempt of the background worker, in milliseconds.", NULL},
 	{"smtp_url", false, 0, 0, 0,
 		"SMTP server through which the background worker sends e-mail notifications (smtp:// or smtps://).",
-		"Empty: e-mail channels cannot deliver and their notifications are retried until they expire.",
+		"Empty: e-mail attempts fail and are retried until the notification expires; an SMTP server on a private address needs analytics.delivery_allow_private.",
 	false, 0, "", NULL, false},
 	{"smtp_from", false, 0, 0, 0,
 		"Sender address of e-mail notifications.", NULL,

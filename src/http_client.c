@@ -1,6 +1,6 @@
 /*
- * http_client.c: a batch of HTTP requests on one libcurl multi handle
- * (http_client.h).
+ * http_client.c: a batch of HTTP requests (and SMTP submissions) on one
+ * libcurl multi handle (http_client.h).
  */
 #include "http_client.h"
 #include "worker_core.h"
@@ -17,6 +17,8 @@ typedef struct HttpRunning
 	HttpRequest *req;
 	CURL	   *easy;
 	struct curl_slist *headers;
+	struct curl_slist *rcpt;	/* SMTP: the envelope recipient */
+	size_t		upload_pos;		/* SMTP: how much of the body is sent */
 	int			allow_private;
 	char		errbuf[CURL_ERROR_SIZE];
 } HttpRunning;
@@ -43,6 +45,21 @@ http_discard(char *ptr, size_t size, size_t nmemb, void *userdata)
 	return size * nmemb;
 }
 
+/* SMTP: the message, read by libcurl in pieces (it does the dot-stuffing). */
+static size_t
+http_upload(char *buffer, size_t size, size_t nitems, void *userdata)
+{
+	HttpRunning *r = (HttpRunning *) userdata;
+	size_t		room = size * nitems;
+	size_t		left = r->req->body_len - r->upload_pos;
+	size_t		n = left < room ? left : room;
+
+	if (n > 0)
+		memcpy(buffer, r->req->body + r->upload_pos, n);
+	r->upload_pos += n;
+	return n;
+}
+
 static void
 http_fail(HttpRequest *req, const char *msg)
 {
@@ -58,6 +75,7 @@ http_start(HttpRunning *r, const HttpOptions *opt)
 	HttpRequest *req = r->req;
 	CURL	   *e = curl_easy_init();
 	int			i;
+	int			smtp;
 	CURLcode	rc = CURLE_OK;
 
 	if (e == NULL)
@@ -67,7 +85,18 @@ http_start(HttpRunning *r, const HttpOptions *opt)
 	}
 	r->easy = e;
 	r->errbuf[0] = '\0';
-	if (req->headers != NULL)
+	smtp = req->mail_rcpt != NULL;
+	if (req->url == NULL || req->url[0] == '\0')
+	{
+		http_fail(req, smtp ? "no SMTP server: analytics.smtp_url is not set" : "no URL");
+		return 0;
+	}
+	if (smtp && (req->mail_from == NULL || req->mail_from[0] == '\0'))
+	{
+		http_fail(req, "no sender: analytics.smtp_from is not set");
+		return 0;
+	}
+	if (req->headers != NULL && !smtp)
 		for (i = 0; req->headers[i] != NULL; i++)
 		{
 			struct curl_slist *h = curl_slist_append(r->headers, req->headers[i]);
@@ -84,11 +113,11 @@ http_start(HttpRunning *r, const HttpOptions *opt)
 	SET(CURLOPT_PRIVATE, (void *) r);
 	SET(CURLOPT_NOSIGNAL, 1L);
 #if LIBCURL_VERSION_NUM >= 0x075500
-	SET(CURLOPT_PROTOCOLS_STR, "http,https");
-	SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	SET(CURLOPT_PROTOCOLS_STR, smtp ? "smtp,smtps" : "http,https");
+	SET(CURLOPT_REDIR_PROTOCOLS_STR, smtp ? "smtp,smtps" : "http,https");
 #else
-	SET(CURLOPT_PROTOCOLS, (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS));
-	SET(CURLOPT_REDIR_PROTOCOLS, (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS));
+	SET(CURLOPT_PROTOCOLS, smtp ? (long) (CURLPROTO_SMTP | CURLPROTO_SMTPS) : (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS));
+	SET(CURLOPT_REDIR_PROTOCOLS, smtp ? (long) (CURLPROTO_SMTP | CURLPROTO_SMTPS) : (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
 	SET(CURLOPT_FOLLOWLOCATION, 0L);
 	SET(CURLOPT_PROXY, "");
@@ -100,9 +129,25 @@ http_start(HttpRunning *r, const HttpOptions *opt)
 	SET(CURLOPT_ERRORBUFFER, r->errbuf);
 	SET(CURLOPT_USERAGENT, opt->user_agent ? opt->user_agent : "analytics-worker");
 	SET(CURLOPT_FORBID_REUSE, 1L);
-	if (r->headers != NULL)
+	if (smtp)
+	{
+		r->rcpt = curl_slist_append(NULL, req->mail_rcpt);
+		if (r->rcpt == NULL)
+		{
+			http_fail(req, "out of memory (recipient)");
+			return 0;
+		}
+		r->upload_pos = 0;
+		SET(CURLOPT_MAIL_FROM, req->mail_from);
+		SET(CURLOPT_MAIL_RCPT, r->rcpt);
+		SET(CURLOPT_UPLOAD, 1L);
+		SET(CURLOPT_READFUNCTION, http_upload);
+		SET(CURLOPT_READDATA, (void *) r);
+		SET(CURLOPT_INFILESIZE_LARGE, (curl_off_t) req->body_len);
+	}
+	else if (r->headers != NULL)
 		SET(CURLOPT_HTTPHEADER, r->headers);
-	if (req->body != NULL)
+	if (req->body != NULL && !smtp)
 	{
 		SET(CURLOPT_POST, 1L);
 		SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) req->body_len);
@@ -142,7 +187,14 @@ http_finish(HttpRunning *r, CURLcode result)
 		req->transfer_ok = 1;
 		req->error[0] = '\0';
 		if (code < 200 || code > 299)
-			snprintf(req->error, sizeof(req->error), "HTTP status %ld", code);
+			snprintf(req->error, sizeof(req->error), "%s status %ld", req->mail_rcpt ? "SMTP" : "HTTP", code);
+	}
+	else if (req->mail_rcpt != NULL && !req->refused && code >= 400 && code <= 599)
+	{
+		/* the SMTP server answered, and refused: 4xx transient, 5xx permanent */
+		req->transfer_ok = 1;
+		snprintf(req->error, sizeof(req->error), "SMTP reply %ld: %s%s%s", code, curl_easy_strerror(result),
+				 r->errbuf[0] ? ": " : "", r->errbuf);
 	}
 	else if (req->refused)
 		snprintf(req->error, sizeof(req->error),
@@ -168,6 +220,11 @@ http_release(CURLM *multi, HttpRunning *r)
 	{
 		curl_slist_free_all(r->headers);
 		r->headers = NULL;
+	}
+	if (r->rcpt != NULL)
+	{
+		curl_slist_free_all(r->rcpt);
+		r->rcpt = NULL;
 	}
 }
 

@@ -1,5 +1,5 @@
 /*
- * worker.c: the analytics background worker (contract §6.5; §6.6 later).
+ * worker.c: the analytics background worker (contract §6.5, §6.6).
  *
  * One worker per server, registered by _PG_init when the library is in
  * shared_preload_libraries, connected to analytics.worker_database as the
@@ -248,6 +248,8 @@ typedef struct WorkerDelivery
 	char	   *body;
 	const char **headers;
 	bool		email;
+	char	   *mail_from;		/* e-mail: the envelope sender and recipient */
+	char	   *mail_to;
 } WorkerDelivery;
 
 static bool worker_recovered = false;
@@ -258,8 +260,9 @@ static bool worker_recovered = false;
  * send them outside any transaction, record every attempt
  * (analytics.delivery_done).  At the worker's first round, attempts cut
  * by a stop or crash are made due again (analytics.delivery_recover).
- * E-mail channels are not sent by this version: their attempts are
- * recorded as failed to connect and retried until they expire.
+ * E-mail goes over SMTP (analytics.smtp_url, from analytics.smtp_from):
+ * the claim gives the whole message; the SMTP reply code is recorded as
+ * the attempt's status (2xx succeeded, 4xx retried, 5xx failed).
  */
 static long
 worker_deliver_round(MemoryContext round_ctx)
@@ -294,7 +297,7 @@ worker_deliver_round(MemoryContext round_ctx)
 	}
 	args[0] = Int32GetDatum(max_claims);
 	args[1] = Int32GetDatum(lease_s);
-	if (SPI_execute_with_args("SELECT delivery_id, claimed_at, channel_type, url, body, headers FROM analytics.delivery_claim($1, $2)",
+	if (SPI_execute_with_args("SELECT delivery_id, claimed_at, channel_type, url, body, headers, mail_from, mail_to FROM analytics.delivery_claim($1, $2)",
 							  2, argtypes, args, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "analytics worker: could not claim the notifications due");
 	old = MemoryContextSwitchTo(round_ctx);
@@ -313,6 +316,14 @@ worker_deliver_round(MemoryContext round_ctx)
 		dels[n].url = url ? pstrdup(url) : pstrdup("");
 		dels[n].body = body ? pstrdup(body) : pstrdup("");
 		dels[n].email = type != NULL && strcmp(type, "email") == 0;
+		if (dels[n].email)
+		{
+			char	   *from = SPI_getvalue(tup, desc, 7);
+			char	   *to = SPI_getvalue(tup, desc, 8);
+
+			dels[n].mail_from = pstrdup(from ? from : "");
+			dels[n].mail_to = pstrdup(to ? to : "");
+		}
 		SPI_getbinval(tup, desc, 6, &isnull);
 		if (!isnull)
 		{
@@ -338,11 +349,15 @@ worker_deliver_round(MemoryContext round_ctx)
 	reqs = MemoryContextAllocZero(round_ctx, sizeof(HttpRequest) * n);
 	for (i = 0; i < n; i++)
 	{
-		/* (e-mail: a URL libcurl is not allowed to use here, so it fails and is retried) */
-		reqs[i].url = dels[i].email ? "smtp-not-supported://" : dels[i].url;
+		reqs[i].url = dels[i].url;
 		reqs[i].body = dels[i].body;
 		reqs[i].body_len = strlen(dels[i].body);
 		reqs[i].headers = (const char *const *) dels[i].headers;
+		if (dels[i].email)
+		{
+			reqs[i].mail_from = dels[i].mail_from;
+			reqs[i].mail_rcpt = dels[i].mail_to;
+		}
 		dels[i].started_at = GetCurrentTimestamp();
 	}
 	opt.timeout_ms = timeout_ms;

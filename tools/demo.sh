@@ -6,8 +6,11 @@
 # (re)creates the extension in database "analytics", generates demo data and
 # prints real results, then starts the HTTP front (PostgREST + nginx, see
 # http/stack.sh, run folder .cluster/demo-http) and prints a signed token for
-# a demo tenant of each tier with curl commands.  Running it again rebuilds
-# the extension and the data on the same cluster.
+# a demo tenant of each tier with curl commands.  Alerts (docs/alerts.md):
+# a local webhook receiver (test/alerts/receiver.py, run folder
+# .cluster/demo-alerts) gets the signed notification of a usage rule that
+# fires on events recorded now.  Running it again rebuilds the extension and
+# the data on the same cluster.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source tools/cluster.sh
@@ -16,9 +19,23 @@ DEMO_DB=analytics
 DEMO_EVENTS=${DEMO_EVENTS:-300000}
 DEMO_DAYS=${DEMO_DAYS:-90}
 HTTP_RUN=$(pwd)/.cluster/demo-http
+ALERTS_RUN=$(pwd)/.cluster/demo-alerts
+DELIVERIES_LOG=$DEMO_DIR/deliveries.log
+
+# The demo's webhook receiver (started by start, stopped by stop).
+receiver_stop() {
+  if [[ -s "$ALERTS_RUN/receiver.pid" ]]; then
+    local pid
+    pid=$(cat "$ALERTS_RUN/receiver.pid")
+    # (only if that pid is still our receiver)
+    if grep -q "test/alerts/receiver.py" "/proc/$pid/cmdline" 2>/dev/null; then kill "$pid" 2>/dev/null || true; fi
+    rm -f "$ALERTS_RUN/receiver.pid"
+  fi
+}
 
 case "${1:-start}" in
   stop)
+    receiver_stop
     http/stack.sh stop "$HTTP_RUN"
     cluster_stop "$DEMO_DIR"
     echo "demo: stopped"
@@ -33,6 +50,7 @@ make -s >/dev/null
 if [[ $(id -u) -eq 0 ]]; then make -s install >/dev/null; else sudo -n make -s install >/dev/null; fi
 
 # A restart loads the freshly installed library (it is preloaded).
+receiver_stop
 http/stack.sh stop "$HTTP_RUN"
 cluster_stop "$DEMO_DIR"
 port=$(free_port 55433)
@@ -109,6 +127,50 @@ SELECT analytics.record_circuit_state('00000000-0000-4000-8000-000000000001', 'm
 SELECT analytics.record_circuit_state('00000000-0000-4000-8000-000000000001', 'mcp-search', 'half_open', now() - interval '30 minutes');
 SELECT analytics.record_circuit_state('00000000-0000-4000-8000-000000000001', 'mcp-search', 'closed', now() - interval '29 minutes');
 SQL
+echo "demo: alerts (docs/alerts.md): a usage rule of the enterprise tenant fires on events recorded now; its webhook goes to a local receiver"
+mkdir -p "$ALERTS_RUN"
+rm -f "$ALERTS_RUN/port" "$ALERTS_RUN/secrets"
+: >"$DELIVERIES_LOG"
+setsid python3 test/alerts/receiver.py "$ALERTS_RUN/port" "$DELIVERIES_LOG" "$ALERTS_RUN/secrets" </dev/null >"$ALERTS_RUN/receiver.out" 2>&1 &
+echo $! >"$ALERTS_RUN/receiver.pid"
+for ((i = 0; i < 100; i++)); do [[ -s "$ALERTS_RUN/port" ]] && break; sleep 0.1; done
+[[ -s "$ALERTS_RUN/port" ]] || { echo "demo: the webhook receiver did not start ($ALERTS_RUN/receiver.out)" >&2; exit 1; }
+RECEIVER_URL=http://127.0.0.1:$(cat "$ALERTS_RUN/port")/demo
+ALERT_DELIVERY=$(psql -X -At -v ON_ERROR_STOP=1 -d "$DEMO_DB" <<SQL
+SET client_min_messages = warning;
+-- (a demo re-run starts the alerts afresh)
+DELETE FROM analytics.alert_incidents;
+DELETE FROM analytics.alert_rules;
+DELETE FROM analytics.notification_channels;
+CREATE TEMP TABLE ch AS
+SELECT analytics_api.create_channel('webhook', '$RECEIVER_URL', "tenantId" => '00000000-0000-4000-8000-000000000001') AS c;
+\\o $ALERTS_RUN/secrets
+SELECT c ->> 'secret' FROM ch;
+\\o
+SELECT analytics_api.create_alert_rule(rule => jsonb_build_object(
+         'name', 'demo: busy tenant', 'metric_name', 'events.count', 'condition_operator', 'gt', 'threshold', 0,
+         'severity', 'warning', 'description', 'any event in the last 5 minutes (make demo)', 'window_seconds', 300,
+         'duration_seconds', 0, 'channels', jsonb_build_array((SELECT (c ->> 'id')::bigint FROM ch))),
+       "tenantId" => '00000000-0000-4000-8000-000000000001') IS NOT NULL AS rule_created \\g /dev/null
+-- a burst of tool calls, now
+SELECT analytics.record_events((SELECT jsonb_agg(jsonb_build_object(
+         'tenant_id', '00000000-0000-4000-8000-000000000001', 'event_type', 'tool_call', 'tool_name', 'search',
+         'mcp_server', 'mcp-search', 'success', i % 4 <> 0, 'latency_ms', 40 + i * 3,
+         'occurred_at', now() - i * interval '5 seconds')) FROM generate_series(1, 12) i)) \\g /dev/null
+SELECT analytics.evaluate_alerts() \\g /dev/null
+SELECT analytics.schedule_alerts() \\g /dev/null
+SELECT max(o.delivery_id) FROM analytics.notification_outbox o;
+SQL
+)
+ALERT_DELIVERY=$(echo "$ALERT_DELIVERY" | tail -1)
+for ((i = 0; i < 150; i++)); do
+  [[ "$(psql -X -At -d "$DEMO_DB" -c "SELECT status FROM analytics.notification_outbox WHERE delivery_id = ${ALERT_DELIVERY:-0}")" == succeeded ]] && break
+  sleep 0.2
+done
+psql -X -d "$DEMO_DB" -c "SELECT i.incident_id, i.rule_name, i.status, i.value, i.threshold, o.event_type, o.status AS delivery, o.attempts
+                          FROM analytics.alert_incidents i JOIN analytics.notification_outbox o USING (incident_id) ORDER BY o.delivery_id"
+echo "demo: the receiver got $(grep -c . "$DELIVERIES_LOG") delivery(ies), signature verified: $(grep -c '"verified": true' "$DELIVERIES_LOG")"
+
 token() { node http/jwt.js "{\"role\":\"analytics_tenant\",\"tenant_id\":\"$1\"}" 86400; }
 TOKEN_ENTERPRISE=$(token 00000000-0000-4000-8000-000000000001)
 TOKEN_PRO=$(token 00000000-0000-4000-8000-000000000002)
@@ -174,5 +236,14 @@ Custom metrics (contract §6.5; docs/metrics.md):
   curl -H "Authorization: Bearer $TOKEN_ENTERPRISE" -H "Content-Type: application/json" -d '{"metric_name":"checkout.latency","value":123,"metric_type":"timer","tags":{"region":"eu"}}' "$API/api/v1/analytics/metrics/record"
   curl "$API/api/analytics/health"
   curl "$API/metrics"
+Alerts (contract §6.6; docs/alerts.md): the rule "demo: busy tenant" of the enterprise tenant
+fired on the events just recorded; evaluate_alerts runs every minute (pg_cron) and the
+background worker posted the signed incident.opened to a local receiver, which logs every
+delivery (with its Standard Webhooks signature checked) to:
+  $DELIVERIES_LOG
+  curl -H "Authorization: Bearer $TOKEN_ENTERPRISE" "$API/api/v1/analytics/alerts/incidents"
+  curl -H "Authorization: Bearer $TOKEN_ENTERPRISE" "$API/api/v1/analytics/alerts/rules"
+  curl -H "Authorization: Bearer $TOKEN_ENTERPRISE" "$API/rpc/deliveries"
+  curl -H "Authorization: Bearer $TOKEN_ENTERPRISE" -H "Content-Type: application/json" -d '{"note":"on it"}' "$API/api/v1/analytics/alerts/incidents/$(psql -X -At -d "$DEMO_DB" -c "SELECT max(incident_id) FROM analytics.alert_incidents")/acknowledge"
 Stop it all with: make demo-stop
 MSG

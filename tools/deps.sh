@@ -23,6 +23,7 @@ PKGS=(
   gettext-base                            # envsubst renders the http/ configs
   curl
   python3                                 # tools/families.py (the rollup families' generated SQL)
+  python3-aiosmtpd                        # test/alerts: a real SMTP server receives the e-mail notifications
   prometheus                              # promtool check metrics (the HTTP tests)
   chromium                                # the dashboard's browser tests (playwright-core drives it)
   faketime                                # tools/faketime.sh: the suites on every day and hour

@@ -72,7 +72,8 @@ pg_prove -d analytics_test --ext .sql -r test/pgtap || failed+=(pgtap)
 echo "== health worker (probes)"
 test/health/run.sh analytics_test || failed+=(health)
 # Notification delivery (test/alerts/run.sh: signatures checked by the
-# receiver, retries, 410, 4xx, a kill -9 of this cluster mid-delivery).
+# receiver, retries, 410, 4xx, e-mail to a real SMTP server (aiosmtpd), a kill
+# -9 of this cluster mid-delivery).
 echo "== alerts worker (deliveries)"
 test/alerts/run.sh analytics_test || failed+=(alerts)
 

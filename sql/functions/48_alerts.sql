@@ -460,6 +460,44 @@ $$;
 COMMENT ON FUNCTION analytics.alert_message_text(jsonb) IS
     'One line describing a notification (Slack text, e-mail subject)';
 
+-- An e-mail notification as an RFC 5322 message (CRLF line ends): From,
+-- To, Subject (the one-line text; RFC 2047 encoded when not ASCII), Date,
+-- Message-ID <webhook-id@analytics> (the same on every retry, so a
+-- receiver can drop duplicates), a text/plain UTF-8 body: the text line,
+-- then the notification's JSON.
+CREATE OR REPLACE FUNCTION analytics.alert_email_message(payload jsonb, message_id text, mail_from text, mail_to text,
+                                                         at timestamptz)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    subject text := left(regexp_replace(analytics.alert_message_text(payload), '[[:cntrl:]]', ' ', 'g'), 200);
+    body    text := regexp_replace(analytics.alert_message_text(payload), '\r?\n', E'\r\n', 'g') || E'\r\n\r\n'
+                    || regexp_replace(jsonb_pretty(payload), '\r?\n', E'\r\n', 'g') || E'\r\n';
+    cte     text := '8bit';
+BEGIN
+    IF subject !~ '^[ -~]*$' THEN
+        subject := '=?UTF-8?B?' || replace(encode(convert_to(subject, 'UTF8'), 'base64'), E'\n', '') || '?=';
+    END IF;
+    -- SMTP lines are at most 998 octets: a body with a longer line (a long
+    -- description, say) goes in base64 (76-character lines)
+    IF EXISTS (SELECT 1 FROM regexp_split_to_table(body, E'\r\n') l WHERE octet_length(l) > 998) THEN
+        cte := 'base64';
+        body := replace(encode(convert_to(body, 'UTF8'), 'base64'), E'\n', E'\r\n') || E'\r\n';
+    END IF;
+    RETURN format(E'From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: <%s@analytics>\r\n'
+                  'MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: %s\r\n'
+                  'X-Analytics-Event: %s\r\n\r\n%s',
+                  regexp_replace(mail_from, '[[:cntrl:]]', '', 'g'), regexp_replace(mail_to, '[[:cntrl:]]', '', 'g'),
+                  subject, to_char(at AT TIME ZONE 'UTC', 'Dy, DD Mon YYYY HH24:MI:SS') || ' +0000',
+                  regexp_replace(message_id, '[^A-Za-z0-9_.-]', '', 'g'), cte,
+                  regexp_replace(coalesce(payload ->> 'type', ''), '[^a-z.]', '', 'g'), body);
+END
+$$;
+COMMENT ON FUNCTION analytics.alert_email_message(jsonb, text, text, text, timestamptz) IS
+    'An e-mail notification as an RFC 5322 message: From, To, Subject (RFC 2047 when not ASCII), Date (at), Message-ID <webhook-id@analytics> (the same on every retry), MIME-Version, Content-Type text/plain; charset=utf-8, X-Analytics-Event; the body is the one-line text and the notification''s JSON (in base64 when a line would exceed 998 octets)';
+
 -- The background worker, once at its start: an attempt that was under way
 -- when the server stopped (status delivering) is due again at once (one
 -- worker per server: every lease is a dead worker's).
@@ -526,10 +564,7 @@ BEGIN
            CASE WHEN c.channel_type = 'email' THEN analytics.setting('smtp_url') ELSE c.target END,
            CASE WHEN c.channel_type = 'webhook' THEN cl.payload::text
                 WHEN c.channel_type = 'slack' THEN jsonb_build_object('text', analytics.alert_message_text(cl.payload))::text
-                ELSE format(E'From: %s\r\nTo: %s\r\nSubject: %s\r\nMessage-ID: <%s@analytics>\r\nContent-Type: application/json; charset=utf-8\r\n\r\n%s\r\n',
-                            analytics.setting('smtp_from'), c.target,
-                            regexp_replace(analytics.alert_message_text(cl.payload), '[\r\n]', ' ', 'g'),
-                            cl.message_id, jsonb_pretty(cl.payload))
+                ELSE analytics.alert_email_message(cl.payload, cl.message_id, analytics.setting('smtp_from'), c.target, now_ts)
            END,
            CASE WHEN c.channel_type = 'webhook' THEN
                     ARRAY['Content-Type: application/json',

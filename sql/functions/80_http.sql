@@ -37,9 +37,12 @@ COMMENT ON FUNCTION analytics.http_error(integer, text, text) IS
 
 -- The tenant the JWT claims name (tenant_id, else organization_id), or NULL.
 -- Never raises: also used by the row-level security policies.
+-- (PARALLEL UNSAFE: its exception block starts a subtransaction, which no
+-- process in parallel mode may, not even the leader; the RLS predicate
+-- rls_tenant_visible calls it inside table scans.)
 CREATE OR REPLACE FUNCTION analytics.http_claimed_tenant()
 RETURNS uuid
-LANGUAGE plpgsql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE

@@ -308,6 +308,9 @@ DECLARE
     s    record;
     r    analytics.alert_rules;
 BEGIN
+    -- the §5 checks (and the scope) come before any check of the body
+    s := analytics.alert_write_scope("tenantId",
+                                     coalesce(scope, CASE WHEN jsonb_typeof(body) = 'object' THEN body ->> 'scope' END));
     IF jsonb_typeof(body) <> 'object' THEN
         PERFORM analytics.alert_invalid('rule must be a JSON object');
     END IF;
@@ -316,7 +319,6 @@ BEGIN
         'severity', severity, 'description', description, 'duration_seconds', duration_seconds,
         'window_seconds', window_seconds, 'aggregation', aggregation, 'tags', tags, 'channels', channels,
         'repeat_interval_seconds', repeat_interval_seconds, 'enabled', enabled, 'scope', scope));
-    s := analytics.alert_write_scope("tenantId", body ->> 'scope');
     r := analytics.alert_check_rule(body, s.tenant_id);
     IF (SELECT count(*) FROM analytics.alert_rules a WHERE a.tenant_id IS NOT DISTINCT FROM s.tenant_id) >= 1000 THEN
         PERFORM analytics.alert_invalid('at most 1000 alert rules per scope');

@@ -79,7 +79,7 @@ SELECT analytics.grant_api_privileges();
 
 CREATE OR REPLACE FUNCTION analytics.rls_tenant_visible(tenant_id uuid)
 RETURNS boolean
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE sql STABLE PARALLEL UNSAFE
 AS $$ SELECT CASE
     WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
                  WHERE r.rolname = 'analytics_tenant' AND pg_catalog.pg_has_role(current_user, r.oid, 'USAGE'))

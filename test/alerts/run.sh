@@ -8,7 +8,12 @@
 # a 200 delivery signed and verified; a 503 with Retry-After retried with
 # the same webhook-id; 410 disables the channel; 400 fails at once; a
 # delivery in flight when the server is killed (kill -9) is retried after
-# the restart.  Every wait is bounded.
+# the restart.  E-mail: test/alerts/smtp_receiver.py (aiosmtpd, a real
+# SMTP server) receives a message with the right envelope, headers (From,
+# To, Subject, Date, Message-ID from the webhook-id) and body; a 451 is
+# retried with the same Message-ID; a 550 fails at once; a loopback SMTP
+# server is refused while analytics.delivery_allow_private is off.  Every
+# wait is bounded.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 DB=${1:?usage: $0 DB}
@@ -18,11 +23,18 @@ W=$(mktemp -d /tmp/analytics-alerts.XXXXXX)
 chmod 755 "$W"
 fail=0
 RPID=
+SPID=
+# the Python that has aiosmtpd (Debian's python3-aiosmtpd: /usr/bin/python3)
+SMTP_PY=
+for p in python3 /usr/bin/python3; do "$p" -c 'import aiosmtpd' 2>/dev/null && { SMTP_PY=$p; break; }; done
 q() { psql -X -At -d "$DB" -c "$1"; }
 stop() {
   [[ -n "$RPID" ]] && kill "$RPID" 2>/dev/null
-  psql -X -q -d "$DB" -c "ALTER SYSTEM RESET analytics.delivery_allow_private" -c "SELECT pg_reload_conf()" >/dev/null 2>&1
+  [[ -n "$SPID" ]] && kill "$SPID" 2>/dev/null
+  psql -X -q -d "$DB" -c "ALTER SYSTEM RESET analytics.delivery_allow_private" -c "ALTER SYSTEM RESET analytics.smtp_url" \
+    -c "ALTER SYSTEM RESET analytics.smtp_from" -c "SELECT pg_reload_conf()" >/dev/null 2>&1
   q "DELETE FROM analytics.notification_channels WHERE tenant_id IS NULL AND target LIKE 'http://127.0.0.1:$PORT/%'" >/dev/null 2>&1
+  q "DELETE FROM analytics.notification_channels WHERE tenant_id IS NULL AND target LIKE '%@alerts-test.example.com'" >/dev/null 2>&1
   rm -rf "$W"
 }
 trap stop EXIT
@@ -61,6 +73,57 @@ check "503: the same webhook-id on both tries, both verified" "$(grep '"/retry"'
 wait_status "${D[gone]}" failed; check "410: failed" "$(q "SELECT status || '/' || attempts FROM analytics.notification_outbox WHERE delivery_id = ${D[gone]}")" "failed/1"
 check "410: the channel is disabled" "$(q "SELECT enabled FROM analytics.notification_channels WHERE channel_id = ${CH[gone]}")" "f"
 wait_status "${D[bad]}" failed; check "400: failed at once" "$(q "SELECT status || '/' || attempts || '/' || last_status_code FROM analytics.notification_outbox WHERE delivery_id = ${D[bad]}")" "failed/1/400"
+
+# e-mail over SMTP, to a real SMTP server (aiosmtpd)
+if [[ -z "$SMTP_PY" ]]; then
+  echo "not ok - e-mail: no Python with aiosmtpd (tools/deps.sh installs python3-aiosmtpd)"; fail=1
+else
+  "$SMTP_PY" test/alerts/smtp_receiver.py "$W/smtp_port" "$W/mail" &
+  SPID=$!
+  for ((i = 0; i < 100; i++)); do [[ -s "$W/smtp_port" ]] && break; sleep 0.1; done
+  SPORT=$(cat "$W/smtp_port")
+  touch "$W/mail"
+  psql -X -q -d "$DB" -c "ALTER SYSTEM SET analytics.smtp_url = 'smtp://127.0.0.1:$SPORT'" \
+    -c "ALTER SYSTEM SET analytics.smtp_from = 'alerts@analytics-test.example.com'" -c "SELECT pg_reload_conf()" >/dev/null
+  sleep 0.5
+  declare -A MC MD
+  for p in ok tempfail reject; do
+    MC[$p]=$(q "SELECT analytics_api.create_channel('email', '$p@alerts-test.example.com') ->> 'id'")
+    MD[$p]=$(q "SELECT analytics_api.test_channel('${MC[$p]}') ->> 'delivery_id'")
+  done
+  wait_status "${MD[ok]}" succeeded
+  check "e-mail: 250: succeeded" "$(q "SELECT status || '/' || attempts || '/' || last_status_code FROM analytics.notification_outbox WHERE delivery_id = ${MD[ok]}")" "succeeded/1/250"
+  MID=$(q "SELECT message_id FROM analytics.notification_outbox WHERE delivery_id = ${MD[ok]}")
+  check "e-mail: the message arrived with its envelope and headers" "$(grep '"ok@alerts-test.example.com"' "$W/mail" | MID="$MID" python3 -c '
+import email.utils, json, os, sys, time
+r = [json.loads(l) for l in sys.stdin if "message_id" in l]
+m = r[0]
+d = email.utils.parsedate_to_datetime(m["date"]).timestamp()
+print(len(r), m["mail_from"], ",".join(m["rcpt_tos"]), m["from"], m["to"], m["subject"],
+      m["message_id"] == "<" + os.environ["MID"] + "@analytics>", abs(time.time() - d) < 600, m["content_type"])')" \
+    "1 alerts@analytics-test.example.com ok@alerts-test.example.com alerts@analytics-test.example.com ok@alerts-test.example.com Test notification from analytics True True text/plain; charset=\"utf-8\""
+  check "e-mail: the body has the text and the notification's JSON" "$(grep '"ok@alerts-test.example.com"' "$W/mail" | MID="$MID" python3 -c '
+import json, os, sys
+m = json.loads(sys.stdin.readline())
+b = m["body"]
+j = json.loads(b[b.index("{"):])
+print(b.startswith("Test notification from analytics"), j["type"], "test notification" in j["data"]["message"])')" "True test True"
+  wait_status "${MD[tempfail]}" succeeded 30
+  check "e-mail: 451 retried, then 250" "$(q "SELECT string_agg(coalesce(status_code::text, '-') || ':' || outcome, ',' ORDER BY attempt) FROM analytics.notification_attempts WHERE delivery_id = ${MD[tempfail]}")" "451:retry,250:succeeded"
+  check "e-mail: both tries carry the same Message-ID" "$(grep '"tempfail@alerts-test.example.com"' "$W/mail" | python3 -c 'import json,sys; r=[json.loads(l) for l in sys.stdin if "message_id" in l]; print(len(r), len({x["message_id"] for x in r}), [x["reply"] for x in r])')" "2 1 [451, 250]"
+  wait_status "${MD[reject]}" failed
+  check "e-mail: 550 fails at once" "$(q "SELECT status || '/' || attempts || '/' || last_status_code FROM analytics.notification_outbox WHERE delivery_id = ${MD[reject]}")" "failed/1/550"
+  # the private-address rule holds for the SMTP server too
+  psql -X -q -d "$DB" -c "ALTER SYSTEM SET analytics.delivery_allow_private = off" -c "SELECT pg_reload_conf()" >/dev/null
+  sleep 1
+  n_before=$(grep -c '"ok@alerts-test.example.com"' "$W/mail")
+  MD[private]=$(q "SELECT analytics_api.test_channel('${MC[ok]}') ->> 'delivery_id'")
+  wait_status "${MD[private]}" failed
+  check "e-mail: a loopback SMTP server is refused while delivery_allow_private is off" "$(q "SELECT string_agg(outcome, ',') FROM analytics.notification_attempts WHERE delivery_id = ${MD[private]}")" "refused"
+  check "e-mail: nothing reached the SMTP server" "$(grep -c '"ok@alerts-test.example.com"' "$W/mail")" "$n_before"
+  psql -X -q -d "$DB" -c "ALTER SYSTEM SET analytics.delivery_allow_private = on" -c "SELECT pg_reload_conf()" >/dev/null
+  sleep 0.5
+fi
 
 # crash: kill -9 the server while the receiver holds a delivery
 D[slow]=$(q "SELECT analytics_api.test_channel('${CH[slow]}') ->> 'delivery_id'")

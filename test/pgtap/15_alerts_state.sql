@@ -16,6 +16,13 @@ SET LOCAL client_min_messages = warning;
 SET LOCAL analytics.delivery_allow_private = on;
 \ir 06_api.inc
 SELECT lives_ok($$SELECT * FROM analytics_datagen.generate(200, 2, (now() AT TIME ZONE 'UTC')::date)$$, 'generate tenants and agents');
+-- (the counts below are of every rule: alert rows another run left in the
+-- database are set aside inside this transaction)
+DELETE FROM analytics.notification_attempts;
+DELETE FROM analytics.notification_outbox;
+DELETE FROM analytics.alert_incidents;
+DELETE FROM analytics.alert_rules;
+DELETE FROM analytics.notification_channels;
 
 -- The clock: t(s) is T0 + s seconds, T0 an hour ago.
 CREATE TEMP TABLE clock AS SELECT date_trunc('second', now()) - interval '1 hour' AS t0;
@@ -154,6 +161,28 @@ SELECT lives_ok($$SELECT analytics.register_service('00000000-0000-4000-8000-000
 SELECT lives_ok($$SELECT analytics_api.create_alert_rule(rule => '{"name": "down", "metric_name": "health.consecutive_failures", "condition_operator": "gte", "threshold": 3, "tags": {"service": "alertsvc"}}')$$, 'a health rule');
 SELECT is((SELECT v.value FROM analytics.alert_rule_values(pg_temp.t(45)) v JOIN analytics.alert_rules r USING (rule_id) WHERE r.name = 'down'), 3::double precision, 'three consecutive failures');
 SELECT is((SELECT v.value FROM analytics.alert_rule_values(pg_temp.t(25)) v JOIN analytics.alert_rules r USING (rule_id) WHERE r.name = 'down'), 1::double precision, 'one, earlier');
+
+-- The e-mail message (analytics.alert_email_message; sent over SMTP by the
+-- worker, test/alerts/run.sh): headers, CRLF lines of at most 998 octets,
+-- base64 when the JSON has a longer line, RFC 2047 for a non-ASCII subject.
+CREATE TEMP TABLE mail AS SELECT
+    analytics.alert_email_message('{"type": "incident.opened", "data": {"id": 7, "rule_name": "busy", "severity": "error",
+        "metric_name": "events.count", "condition_operator": "gt", "threshold": 5, "last_value": 9}}',
+        'msg_abc', 'alerts@example.com', 'ops@example.com', '2026-03-02T10:00:00Z') AS short,
+    analytics.alert_email_message(jsonb_build_object('type', 'incident.opened', 'data',
+        jsonb_build_object('id', 8, 'rule_name', 'büsy', 'description', repeat('d', 1024))),
+        'msg_def', 'alerts@example.com', 'ops@example.com', '2026-03-02T10:00:00Z') AS long;
+SELECT is((SELECT split_part(short, E'\r\n\r\n', 1) FROM mail),
+          E'From: alerts@example.com\r\nTo: ops@example.com\r\nSubject: [ERROR] busy: incident.opened  (events.count gt 5; value 9) incident 7\r\n'
+          'Date: Mon, 02 Mar 2026 10:00:00 +0000\r\nMessage-ID: <msg_abc@analytics>\r\nMIME-Version: 1.0\r\n'
+          'Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\nX-Analytics-Event: incident.opened',
+          'e-mail: the headers, Message-ID from the webhook-id');
+SELECT is((SELECT count(*) FROM mail, regexp_split_to_table(short || long, E'\r\n') l WHERE octet_length(l) > 998 OR l ~ '[\r\n]'),
+          0::bigint, 'e-mail: CRLF lines of at most 998 octets');
+SELECT ok((SELECT long ~ E'\r\nContent-Transfer-Encoding: base64\r\n' AND long ~ E'\r\nSubject: =\\?UTF-8\\?B\\?[A-Za-z0-9+/=]+\\?=\r\n' FROM mail),
+          'e-mail: a long line goes in base64, a non-ASCII subject in RFC 2047');
+SELECT is((SELECT (convert_from(decode(replace(substr(long, strpos(long, E'\r\n\r\n') + 4), E'\r\n', ''), 'base64'), 'UTF8')) LIKE '%' || repeat('d', 1024) || '%' FROM mail),
+          true, 'e-mail: the base64 body decodes to the notification');
 
 SELECT * FROM finish();
 ROLLBACK;
