@@ -27,8 +27,10 @@ const ALL = ['realtime', 'overview', 'agents', 'top', 'tools', 'heatmap', 'workf
 // the cost views and the metric explorer (ops_costs.test.mjs checks them):
 // three requests of costs, and three of the explorer (names, statistics and
 // time series of the first of the platform's metrics that run.sh records)
-const COST_METRIC_VIEWS = ['costtrend', 'costmodels', 'costgroups', 'metrics'];
-const REQUESTS = ALL.length + 6;
+// and service health and incidents (ops_health.test.mjs): the status page,
+// the first service's timeline and SLA; the incidents and the alert rules
+const COST_METRIC_VIEWS = ['costtrend', 'costmodels', 'costgroups', 'metrics', 'services', 'incidents'];
+const REQUESTS = ALL.length + 6 + 5;
 const METRICS = '/api/v1/analytics/metrics';
 const PATHS = {
   realtime: '/api/analytics/sessions/activity', overview: '/api/v1/analytics/dashboard', agents: '/api/analytics/agents/usage',
@@ -196,7 +198,7 @@ test('operator: every operations view shows its endpoint\'s answer (7 days, ever
   assert.deepEqual(page.errors, []);
 
   await shot(page, 'ops-full');
-  for (const v of ['realtime', 'overview', 'agents', 'top', 'tools', 'heatmap', 'workflows', 'errors', 'errorcodes', 'platform', 'health', 'later']) {
+  for (const v of ['realtime', 'overview', 'agents', 'top', 'tools', 'heatmap', 'workflows', 'errors', 'errorcodes', 'platform', 'health']) {
     await shot(page, `ops-view-${v}`, `#ops-panel-${v}`);
   }
   await page.context().close();
