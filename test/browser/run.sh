@@ -79,8 +79,8 @@ FROM (VALUES (NULL::uuid, 'vector-db', 576), ('00000000-0000-4000-8000-000000000
 -- alerts (ops_health.test.mjs): three rules of the enterprise tenant and one
 -- of the pro tenant on failed calls of the tool alert-probe, five failures a
 -- minute ago, evaluated: four open incidents
-INSERT INTO analytics.usage_events (tenant_id, occurred_at, event_type, success, tool_name, mcp_server)
-SELECT t, now() - interval '1 minute', 'tool_call', false, 'alert-probe', 'mcp-probe'
+INSERT INTO analytics.usage_events (tenant_id, occurred_at, event_type, success, tool_name, mcp_server, error_code)
+SELECT t, now() - interval '1 minute', 'tool_call', false, 'alert-probe', 'mcp-probe', 'probe_failed'
 FROM unnest(ARRAY['00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002']::uuid[]) t, generate_series(1, 5);
 SELECT set_config('request.jwt.claims', jsonb_build_object('tenant_id', r.t)::text, false),
        analytics_api.create_alert_rule(rule => jsonb_build_object('name', r.name, 'metric_name', 'events.failures',
