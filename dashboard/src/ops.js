@@ -156,7 +156,7 @@ function setPanel(view, panelState, message = '') {
     status.hidden = !message;
     status.classList.toggle('error', panelState === 'error');
     if (panelState === 'error' || panelState === 'denied') {
-      for (const e of panel.querySelectorAll('.chart, .table-wrap, .cards, .figures, .warn')) e.hidden = true;
+      for (const e of panel.querySelectorAll('.chart, .table-wrap, .cards, .figures, .warn, .sub')) e.hidden = true;
       for (const b of panel.querySelectorAll('button.csv')) b.disabled = true;
     } else if (panelState === 'ready') {
       for (const e of panel.querySelectorAll('.table-wrap, .cards, .figures')) e.hidden = false;
@@ -480,7 +480,7 @@ function renderServices(body) {
   const sum = body.summary;
   const every = state.caller.operator && !state.tenantId;
   cards($('ops-services-cards'), O.healthCards(sum));
-  $('ops-services-note').textContent = `${S.formatInt(sum.total_services)} services ${every ? 'of the platform and every tenant' : state.caller.operator ? `of tenant ${state.tenantId}` : 'of this tenant'}, ` +
+  $('ops-services-note').textContent = `${S.formatInt(sum.total_services)} service${sum.total_services === 1 ? '' : 's'} ${every ? 'of the platform and every tenant' : state.caller.operator ? `of tenant ${state.tenantId}` : 'of this tenant'}, ` +
     'each with the status of its latest check (unknown when it has none or it is stale).';
   const box = $('ops-service');
   box.hidden = !body.health;
@@ -544,9 +544,9 @@ async function fetchIncidents(signal) {
 function renderIncidents(body) {
   const inc = body.incidents;
   $('ops-incident-status').value = inc.status;
-  $('ops-incidents-note').textContent = `${S.formatInt(inc.total)} incidents (${inc.status === 'open' ? 'open or acknowledged' : inc.status}) ` +
+  $('ops-incidents-note').textContent = `${S.formatInt(inc.total)} incident${inc.total === 1 ? '' : 's'} (${inc.status === 'open' ? 'open or acknowledged' : inc.status}) ` +
     `opened ${periodText({ from: `${inc.period.from}T00:00`, to: `${inc.period.to}T00:00` }).replace(/ 00:00/g, '').replace(' UTC', '')} (UTC days); ` +
-    `${S.formatInt(body.rules.total)} rules.`;
+    `${S.formatInt(body.rules.total)} rule${body.rules.total === 1 ? '' : 's'}.`;
   renderTable('rules');
   renderTable('incidents');
 }
