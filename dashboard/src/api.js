@@ -41,3 +41,24 @@ export async function apiGet(path, params, token, signal) {
   }
   return { verdict, body };
 }
+
+// -> {verdict, body}: POST a JSON body to one of the API's paths (the
+// incident actions of §6.6), as apiGet answers.
+export async function apiPost(path, payload, token) {
+  let response;
+  try {
+    response = await fetch(new URL(path, window.location.origin), {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, Accept: 'application/json', 'Content-Type': 'application/json' },
+      body: JSON.stringify(payload),
+      credentials: 'omit',
+      referrerPolicy: 'no-referrer',
+    });
+  } catch {
+    return { verdict: { kind: 'error', message: 'The server cannot be reached. Check the connection and try again.' }, body: null };
+  }
+  const text = await response.text();
+  let body = null;
+  try { body = JSON.parse(text); } catch { /* not JSON: classify by status */ }
+  return { verdict: classifyResponse(response.status, body, response.headers.get('Retry-After')), body };
+}

@@ -7,14 +7,14 @@
 // Costs (§6.4: the cost trend, costs by model and by a chosen group) and
 // the custom metric explorer (§6.5) are views like the others.
 //
-// Extension points (no data until their functions exist): service health
-// and SLAs (§6.5), alerts and incidents (§6.6).  Each becomes a VIEWS entry
-// with its route (or a fetch of its own, as the metric explorer's), a panel
-// in index.html (replacing its line of #ops-panel-later) and, for tables, a
-// TABLES entry.
+// Service health and SLA (§6.5: the status page, a chosen service's
+// timeline of status stretches and circuit-breaker changes, its SLA) and
+// alerts and incidents (§6.6: the incidents of the range by status, with
+// acknowledge, resolve and silence, and the rules behind them) are views
+// with fetches of their own, as the metric explorer's.
 import * as S from './shape.js';
 import * as O from './opsshape.js';
-import { apiGet } from './api.js';
+import { apiGet, apiPost } from './api.js';
 
 export const OPS_ROUTES = {
   sessions: '/api/analytics/sessions/activity',
@@ -33,6 +33,14 @@ export const OPS_ROUTES = {
   metricNames: '/api/v1/analytics/metrics',
   metricStats: (name) => `/api/v1/analytics/metrics/${encodeURIComponent(name)}/statistics`,
   metricSeries: (name) => `/api/v1/analytics/metrics/${encodeURIComponent(name)}/time-series`,
+  healthSummary: '/api/v1/analytics/monitoring/health',
+  serviceHealth: (name) => `/api/v1/analytics/monitoring/health/${encodeURIComponent(name)}`,
+  sla: (name) => `/api/v1/analytics/monitoring/sla/${encodeURIComponent(name)}`,
+  incidents: '/api/v1/analytics/alerts/incidents',
+  acknowledge: (id) => `/api/v1/analytics/alerts/incidents/${encodeURIComponent(id)}/acknowledge`,
+  resolve: (id) => `/api/v1/analytics/alerts/incidents/${encodeURIComponent(id)}/resolve`,
+  silence: '/rpc/silence_incident',
+  alertRules: '/rpc/alert_rules',
   agent: (id) => `/api/v1/analytics/agent/${encodeURIComponent(id)}`,
   agentTrends: (id) => `/api/v1/analytics/agent/${encodeURIComponent(id)}/trends`,
   session: (id) => `/api/analytics/sessions/${encodeURIComponent(id)}`,
@@ -61,6 +69,9 @@ const state = {
   costGroupBy: null,        // the group of the costs table chosen (null: costGroupFor's)
   metric: null,             // the custom metric shown (null: the first name)
   metricTags: null,         // its tag filter (an object of strings, or null)
+  service: null,            // the service chosen {name, tenant} (null: the first listed)
+  incidentStatus: 'open',   // the incidents listed: open|acknowledged|silenced|resolved|all
+  action: null,             // the incident action being confirmed {kind, incident}
 };
 
 const scope = () => O.scopeParams(state.range, state.caller, state.tenantId);
@@ -93,6 +104,8 @@ const VIEWS = {
   costmodels: { request: () => [OPS_ROUTES.costs, { ...scope(), group_by: 'model' }], render: renderCostModels },
   costgroups: { request: () => [OPS_ROUTES.costs, { ...scope(), group_by: tableGroup() }], render: renderCostGroups },
   metrics: { fetch: fetchMetrics, render: renderMetrics },
+  services: { fetch: fetchServices, render: renderServices },
+  incidents: { fetch: fetchIncidents, render: renderIncidents },
 };
 const CRITICAL = ['realtime', 'agents'];   // the first meaningful paint of the section
 
@@ -113,6 +126,16 @@ const TABLES = {
     view: 'metrics', columns: O.METRIC_SERIES_COLUMNS, rows: (body) => (body.series ? O.metricSeriesRows(body.series) : []),
     noun: 'points', file: () => `metric-${String(state.data.metrics?.series?.metric_name ?? 'none').replace(/[^A-Za-z0-9._-]/g, '_')}`,
   },
+  services: { view: 'services', columns: O.SERVICE_COLUMNS, rows: (body) => O.serviceRows(body.summary), noun: 'services', file: 'services' },
+  timeline: {
+    view: 'services', columns: O.TIMELINE_COLUMNS, rows: (body) => (body.health ? O.timelineRows(body.health) : []), noun: 'services', quiet: true,
+    file: () => `timeline-${String(state.data.services?.health?.service_name ?? 'none').replace(/[^A-Za-z0-9._-]/g, '_')}`,
+  },
+  incidents: {
+    view: 'incidents', columns: O.INCIDENT_COLUMNS, rows: (body) => O.incidentRows(body.incidents), noun: 'incidents',
+    file: () => `incidents-${state.data.incidents?.incidents?.status ?? state.incidentStatus}`, actions: incidentButtons,
+  },
+  rules: { view: 'incidents', columns: O.RULE_COLUMNS, rows: (body) => O.ruleRows(body.rules), noun: 'rules', file: 'alert-rules', quiet: true },
 };
 
 export function opsViews(caller) {
@@ -133,7 +156,7 @@ function setPanel(view, panelState, message = '') {
     status.hidden = !message;
     status.classList.toggle('error', panelState === 'error');
     if (panelState === 'error' || panelState === 'denied') {
-      for (const e of panel.querySelectorAll('.chart, .table-wrap, .cards, .figures, .warn')) e.hidden = true;
+      for (const e of panel.querySelectorAll('.chart, .table-wrap, .cards, .figures, .warn, .sub')) e.hidden = true;
       for (const b of panel.querySelectorAll('button.csv')) b.disabled = true;
     } else if (panelState === 'ready') {
       for (const e of panel.querySelectorAll('.table-wrap, .cards, .figures')) e.hidden = false;
@@ -187,12 +210,10 @@ function renderRealtime(body) {
 function renderOverview(body) {
   cards($('ops-overview-cards'), O.overviewCards(body));
   const m = body.monitoring || {};
-  // monitoring: service health (§6.5) and incidents (§6.6) are null / []
-  // until those parts exist (an extension point: their views go here)
+  // monitoring: service health (§6.5) and open incidents (§6.6); their
+  // views are "Service health and SLA" and "Alerts and incidents"
   $('ops-overview-note').textContent = `${periodText(body.period)}. ` +
-    (m.health === null && (!m.open_incidents || m.open_incidents.length === 0)
-      ? 'Service health and incidents come with contract §6.5 and §6.6.'
-      : `Open incidents: ${(m.open_incidents || []).length}.`);
+    `Open incidents: ${(m.open_incidents || []).length} (see "Alerts and incidents").`;
   setPanel('overview', body.current_metrics.events.total === 0 ? 'empty' : 'ready',
     body.current_metrics.events.total === 0 ? 'No events in this range.' : '');
 }
@@ -427,6 +448,158 @@ async function renderMetrics(body) {
   $('ops-table-metrics').closest('.table-wrap').hidden = !drawn;
 }
 
+// ---------------------------------------------------------------- health and SLA (§6.5)
+
+// The status page, then the chosen service's timeline over the range's
+// hours (at most 168) and its SLA over the range's days.
+async function fetchServices(signal) {
+  const sum = await apiGet(OPS_ROUTES.healthSummary, scopeOnly(), state.token, signal);
+  if (sum.verdict.kind !== 'ok') return sum;
+  const list = sum.body.services;
+  const same = (s) => state.service && s.service_name === state.service.name && (s.tenant_id ?? null) === state.service.tenant;
+  const svc = list.find(same) || list[0];
+  state.service = svc ? { name: svc.service_name, tenant: svc.tenant_id ?? null } : null;
+  const body = { summary: sum.body, health: null, sla: null };
+  if (!svc) return { verdict: sum.verdict, body };
+  const q = state.caller.operator && svc.tenant_id ? { tenantId: svc.tenant_id } : {};
+  const [health, sla] = await Promise.all([
+    apiGet(OPS_ROUTES.serviceHealth(svc.service_name), { ...q, hours: O.healthHours(state.range) }, state.token, signal),
+    apiGet(OPS_ROUTES.sla(svc.service_name), { ...q, days: O.slaDays(state.range) }, state.token, signal)]);
+  const bad = [health, sla].find((r) => r.verdict.kind !== 'ok');
+  if (bad) return bad;
+  return { verdict: sum.verdict, body: { ...body, health: health.body, sla: sla.body } };
+}
+
+function chooseService(r) {
+  state.service = { name: r.service_name, tenant: r.tenant_id ?? null };
+  state.sorts.timeline = null;
+  return load(['services']);
+}
+
+function renderServices(body) {
+  const sum = body.summary;
+  const every = state.caller.operator && !state.tenantId;
+  cards($('ops-services-cards'), O.healthCards(sum));
+  $('ops-services-note').textContent = `${S.formatInt(sum.total_services)} service${sum.total_services === 1 ? '' : 's'} ${every ? 'of the platform and every tenant' : state.caller.operator ? `of tenant ${state.tenantId}` : 'of this tenant'}, ` +
+    'each with the status of its latest check (unknown when it has none or it is stale).';
+  const box = $('ops-service');
+  box.hidden = !body.health;
+  if (body.health) {
+    const h = body.health;
+    const sla = body.sla;
+    $('h-ops-service').textContent = `${h.service_name}${h.tenant_id ? ` (tenant ${h.tenant_id})` : ''}: ${h.status}`;
+    figures($('ops-service-figures'), [
+      ['Status', h.status, 'status'], ['Circuit', h.circuit_state ?? '—', 'circuit_state'],
+      ['Consecutive failures', String(h.consecutive_failures), 'consecutive_failures'],
+      ['Latest check', h.latest_check ? `${h.latest_check.checked_at}: ${h.latest_check.status}${h.latest_check.error_message ? ` (${h.latest_check.error_message})` : ''}` : 'none', 'latest_check'],
+      ...O.slaFigures(sla),
+    ]);
+    $('ops-service-note').textContent = `Timeline: the last ${O.healthHours(state.range)} hours (${periodText(h.period)}); ` +
+      `SLA: ${periodText(sla.period)}, healthy and degraded time up, unhealthy down, unknown time left out.`;
+    drawTimeline(h);
+  }
+  renderTable('timeline');
+  renderTable('services');
+  if (sum.total_services === 0) {
+    setPanel('services', 'empty', `${every ? 'No service is' : 'No service of this tenant is'} registered yet (POST /api/v1/analytics/monitoring/services).`);
+  }
+}
+
+function drawTimeline(h) {
+  const bar = O.timelineBar(h);
+  const div = $('ops-service-bar');
+  div.setAttribute('aria-label', `Status of ${h.service_name} over ${periodText(h.period)}: ` +
+    bar.segments.map((x) => `${x.status} from ${x.from} to ${x.to}`).join('; ') +
+    (bar.events.length ? `. Circuit: ${bar.events.map((e) => `${e.state} at ${e.at}`).join('; ')}` : ''));
+  div.replaceChildren(
+    ...bar.segments.map((x) => {
+      const d = el('div', { class: `seg st-${x.status}`, title: `${x.status}: ${x.from} to ${x.to}`, 'data-status': x.status });
+      d.style.left = `${(x.start * 100).toFixed(4)}%`;
+      d.style.width = `${(x.width * 100).toFixed(4)}%`;
+      return d;
+    }),
+    ...bar.events.map((e) => {
+      const d = el('div', { class: 'ev', title: `circuit ${e.state} at ${e.at}`, 'data-state': e.state });
+      d.style.left = `${(e.pos * 100).toFixed(4)}%`;
+      return d;
+    }));
+  $('ops-service-legend').replaceChildren(...O.STATUS_ORDER.map((st) => {
+    const li = el('li');
+    li.append(el('span', { class: `st-${st}` }), st);
+    return li;
+  }), el('li', {}, '| circuit-breaker change'));
+}
+
+// ---------------------------------------------------------------- incidents (§6.6)
+
+async function fetchIncidents(signal) {
+  const [inc, rules] = await Promise.all([
+    apiGet(OPS_ROUTES.incidents, { ...scopeOnly(), status: state.incidentStatus, period: state.range }, state.token, signal),
+    apiGet(OPS_ROUTES.alertRules, scopeOnly(), state.token, signal)]);
+  const bad = [inc, rules].find((r) => r.verdict.kind !== 'ok');
+  if (bad) return bad;
+  return { verdict: inc.verdict, body: { incidents: inc.body, rules: rules.body } };
+}
+
+function renderIncidents(body) {
+  const inc = body.incidents;
+  $('ops-incident-status').value = inc.status;
+  $('ops-incidents-note').textContent = `${S.formatInt(inc.total)} incident${inc.total === 1 ? '' : 's'} (${inc.status === 'open' ? 'open or acknowledged' : inc.status}) ` +
+    `opened ${periodText({ from: `${inc.period.from}T00:00`, to: `${inc.period.to}T00:00` }).replace(/ 00:00/g, '').replace(' UTC', '')} (UTC days); ` +
+    `${S.formatInt(body.rules.total)} rule${body.rules.total === 1 ? '' : 's'}.`;
+  renderTable('rules');
+  renderTable('incidents');
+}
+
+function incidentButtons(r) {
+  const can = O.incidentActions(r.status);
+  return ['acknowledge', 'silence', 'resolve'].filter((k) => can[k]).map((k) => {
+    const b = el('button', { type: 'button', 'data-action': k, 'data-incident': String(r.id) }, k[0].toUpperCase() + k.slice(1));
+    b.addEventListener('click', () => startAction(k, r));
+    return b;
+  });
+}
+
+function startAction(kind, r) {
+  state.action = { kind, incident: r };
+  const f = $('ops-incident-action');
+  f.hidden = false;
+  $('ops-incident-action-what').textContent = `${kind[0].toUpperCase() + kind.slice(1)} incident ${r.id} (${r.rule_name}, ${r.status}):`;
+  $('ops-incident-text-label').hidden = kind === 'silence';
+  $('ops-incident-text-label').firstChild.textContent = kind === 'resolve' ? 'Resolution notes ' : 'Note ';
+  $('ops-incident-text').value = '';
+  $('ops-incident-until-label').hidden = kind !== 'silence';
+  $('ops-incident-until').value = O.inputFromDate(new Date(Date.now() + 3600000));
+  (kind === 'silence' ? $('ops-incident-until') : $('ops-incident-text')).focus();
+}
+
+async function submitAction() {
+  const a = state.action;
+  if (!a) return;
+  const id = a.incident.id;
+  const tenant = state.caller.operator && state.tenantId ? { tenantId: state.tenantId } : {};
+  const text = $('ops-incident-text').value.trim() || null;
+  let res;
+  if (a.kind === 'silence') {
+    const until = O.untilFromInput($('ops-incident-until').value);
+    if (!until) { hooks.status('Give the time, in UTC, until which the incident stays silenced.', 'error'); return; }
+    res = await apiPost(OPS_ROUTES.silence, { id: String(id), until, ...tenant }, state.token);
+  } else if (a.kind === 'acknowledge') {
+    res = await apiPost(OPS_ROUTES.acknowledge(id), { note: text, ...tenant }, state.token);
+  } else {
+    res = await apiPost(OPS_ROUTES.resolve(id), { resolution_notes: text, ...tenant }, state.token);
+  }
+  if (res.verdict.kind === 'unauthorized') { hooks.halt(res.verdict); return; }
+  if (res.verdict.kind !== 'ok') {
+    hooks.status(`Incident ${id} could not be changed: ${res.verdict.message}${res.verdict.code ? ` (${res.verdict.code})` : ''}`, 'error');
+    return;
+  }
+  state.action = null;
+  $('ops-incident-action').hidden = true;
+  hooks.status(`Incident ${id} is ${res.body.status}.`);
+  await load(['incidents']);
+}
+
 // ---------------------------------------------------------------- tables
 
 function tableRows(name) {
@@ -464,6 +637,7 @@ function renderTable(name) {
     th.append(b);
     head.append(th);
   }
+  if (t.actions) head.append(el('th', { scope: 'col' }, 'Actions'));
   table.tHead.replaceChildren(head);
   table.tBodies[0].replaceChildren(...rows.map((r) => {
     const tr = el('tr', { class: r.unpricedCalls > 0 ? 'unpriced' : null });
@@ -472,19 +646,20 @@ function renderTable(name) {
       const kind = (t.link && t.link[c.key]) || c.link;
       if (kind && r[c.key] !== null && r[c.key] !== undefined) {
         const b = el('button', { type: 'button', class: 'link', 'data-detail': kind }, S.formatCell(r[c.key], c));
-        b.addEventListener('click', () => openDetail(detailOfRow(kind, r)));
+        b.addEventListener('click', () => (kind === 'service' ? chooseService(r) : openDetail(detailOfRow(kind, r))));
         cell.append(b);
       } else {
         cell.textContent = cellText(r, c);
       }
       tr.append(cell);
     });
+    if (t.actions) { const td = el('td', { class: 'actions' }); td.append(...t.actions(r)); tr.append(td); }
     return tr;
   }));
   table.closest('.table-wrap').hidden = false;
   const panel = table.closest('.panel');
   panel.querySelector('button.csv').disabled = rows.length === 0;
-  if (name === 'detail') return;
+  if (name === 'detail' || t.quiet) return;
   const view = name === 'agenttable' ? 'agenttable' : t.view;
   const p = panelOf(view);
   if (rows.length === 0) { p.dataset.state = 'empty'; p.querySelector('.panel-status').hidden = false; p.querySelector('.panel-status').textContent = `No ${t.noun} in this range.`; }
@@ -793,7 +968,7 @@ export function show(token, caller, { range, tenant } = {}) {
   state.caller = caller;
   if (O.RANGES.includes(range)) state.range = range;
   state.tenantId = caller.operator && tenant && O.UUID_RE.test(tenant) ? tenant.toLowerCase() : '';
-  if (first) { state.data = {}; state.sorts = {}; state.loads = 0; state.meaningful = false; closeDetail(); }
+  if (first) { state.data = {}; state.sorts = {}; state.loads = 0; state.meaningful = false; state.service = null; state.action = null; closeDetail(); }
   state.active = true;
   $('ops-range').value = state.range;
   $('ops-tenant').value = state.tenantId;
@@ -872,6 +1047,10 @@ export function init(chartsModule, h) {
     if (!/^[A-Za-z0-9._:-]{1,256}$/.test(id)) { hooks.status('An id has 1 to 256 of A-Z a-z 0-9 . _ : -', 'error'); return; }
     openDetail({ kind: $('ops-lookup-kind').value, id, label: id });
   });
+  $('ops-incident-status').addEventListener('change', (e) => { state.incidentStatus = e.target.value; state.sorts.incidents = null; load(['incidents']); });
+  $('ops-incident-filter').addEventListener('submit', (e) => e.preventDefault());
+  $('ops-incident-action').addEventListener('submit', (e) => { e.preventDefault(); submitAction(); });
+  $('ops-incident-cancel').addEventListener('click', () => { state.action = null; $('ops-incident-action').hidden = true; });
   for (const b of document.querySelectorAll('button.csv[data-ops-table]')) b.addEventListener('click', () => downloadCsv(b.dataset.opsTable));
 }
 

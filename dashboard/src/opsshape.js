@@ -533,3 +533,164 @@ export const METRIC_SERIES_COLUMNS = [
 export function metricSeriesRows(body) {
   return body.data.map((b) => Object.fromEntries(METRIC_SERIES_COLUMNS.map((c) => [c.key, b[c.key] ?? null])));
 }
+
+// ---------------------------------------------------------------- health, SLA (§6.5) and incidents (§6.6)
+
+// The window of the health timeline and of the SLA for a range: the
+// timeline covers at most 168 hours (the API's bound), the SLA whole days.
+export function healthHours(range) {
+  return { '24h': 24, '7d': 168, '30d': 168, '90d': 168 }[range];
+}
+export function slaDays(range) {
+  return { '24h': 1, '7d': 7, '30d': 30, '90d': 90 }[range];
+}
+
+export const STATUS_ORDER = ['unhealthy', 'degraded', 'unknown', 'healthy'];
+
+export function healthCards(body) {
+  return [
+    { key: 'overall_status', label: 'Overall', value: body.overall_status, text: body.overall_status, warn: body.overall_status !== 'healthy' },
+    { key: 'total_services', label: 'Services', value: body.total_services, text: String(body.total_services) },
+    { key: 'healthy', label: 'Healthy', value: body.healthy, text: String(body.healthy) },
+    { key: 'degraded', label: 'Degraded', value: body.degraded, text: String(body.degraded), warn: body.degraded > 0 },
+    { key: 'unhealthy', label: 'Unhealthy', value: body.unhealthy, text: String(body.unhealthy), warn: body.unhealthy > 0 },
+    { key: 'unknown', label: 'Unknown', value: body.unknown, text: String(body.unknown) },
+  ];
+}
+
+export const SERVICE_COLUMNS = [
+  { key: 'service_name', label: 'Service', type: 'text', link: 'service' },
+  { key: 'tenant_id', label: 'Tenant', type: 'text' },
+  { key: 'service_type', label: 'Type', type: 'text' },
+  { key: 'status', label: 'Status', type: 'text' },
+  { key: 'response_time_ms', label: 'Response time (ms)', type: 'number', digits: 1 },
+  { key: 'consecutive_failures', label: 'Consecutive failures', type: 'number' },
+  { key: 'circuit_state', label: 'Circuit', type: 'text' },
+  { key: 'last_checked', label: 'Last checked (UTC)', type: 'text' },
+];
+export function serviceRows(body) {
+  return body.services.map((s) => ({
+    service_name: s.service_name, tenant_id: s.tenant_id ?? null, service_type: s.service_type ?? null, status: s.status,
+    response_time_ms: s.response_time_ms ?? null, consecutive_failures: s.consecutive_failures,
+    circuit_state: s.circuit_state ?? null, last_checked: s.last_checked ?? null,
+  }));
+}
+
+// The timeline of a service: its status stretches and circuit changes in
+// one table, in time order (a circuit change after the stretch it falls in).
+export const TIMELINE_COLUMNS = [
+  { key: 'from', label: 'From (UTC)', type: 'text' },
+  { key: 'to', label: 'To (UTC)', type: 'text' },
+  { key: 'kind', label: 'Kind', type: 'text' },
+  { key: 'state', label: 'Status or circuit state', type: 'text' },
+  { key: 'seconds', label: 'Seconds', type: 'number', digits: 3 },
+];
+export function timelineRows(body) {
+  const rows = [
+    ...body.timeline.map((t) => ({ from: t.from, to: t.to, kind: 'status', state: t.status, seconds: t.seconds })),
+    ...body.circuit_timeline.map((c) => ({ from: c.at, to: null, kind: 'circuit', state: c.state, seconds: null })),
+  ];
+  return rows.map((r, i) => ({ r, i, t: Date.parse(r.from) }))
+    .sort((a, b) => a.t - b.t || a.i - b.i).map((x) => x.r);
+}
+
+// The stretches of a timeline as fractions of its window (for the bar),
+// and the circuit changes as positions in it (0..1, clamped).
+export function timelineBar(body) {
+  const from = Date.parse(body.period.from);
+  const span = Math.max(1, Date.parse(body.period.to) - from);
+  const pos = (iso) => Math.min(1, Math.max(0, (Date.parse(iso) - from) / span));
+  return {
+    segments: body.timeline.map((t) => ({ status: t.status, start: pos(t.from), width: pos(t.to) - pos(t.from), from: t.from, to: t.to })),
+    events: body.circuit_timeline.map((c) => ({ state: c.state, at: c.at, pos: pos(c.at) })),
+  };
+}
+
+export function durationText(seconds) {
+  if (seconds === null || seconds === undefined) return '—';
+  const neg = seconds < 0;
+  let s = Math.abs(seconds);
+  const parts = [];
+  for (const [n, u] of [[86400, 'd'], [3600, 'h'], [60, 'min']]) {
+    if (s >= n) { parts.push(`${Math.floor(s / n)} ${u}`); s %= n; }
+  }
+  if (s > 0 || parts.length === 0) parts.push(`${Number(s.toFixed(1))} s`);
+  return `${neg ? '−' : ''}${parts.join(' ')}`;
+}
+
+export function slaFigures(sla) {
+  return [
+    ['Uptime', sla.uptime_percentage === null ? '— (nothing known)' : `${sla.uptime_percentage} %`, 'uptime_percentage'],
+    ['Target', `${sla.target} %`, 'target'],
+    ['Compliant', sla.compliant === null ? '—' : sla.compliant ? 'yes' : 'no', 'compliant'],
+    ['Downtime incidents', String(sla.downtime_incidents), 'downtime_incidents'],
+    ['Downtime', durationText(sla.downtime_seconds), 'downtime_seconds'],
+    ['Unknown time', durationText(sla.unknown_seconds), 'unknown_seconds'],
+    ['Error budget remaining', durationText(sla.error_budget_remaining_seconds), 'error_budget_remaining_seconds'],
+    ['Average response time', sla.average_response_time_ms === null ? '—' : `${sla.average_response_time_ms} ms`, 'average_response_time_ms'],
+  ];
+}
+
+export const INCIDENT_STATUSES = ['open', 'acknowledged', 'silenced', 'resolved', 'all'];
+export const INCIDENT_COLUMNS = [
+  { key: 'id', label: 'Id', type: 'number' },
+  { key: 'status', label: 'Status', type: 'text' },
+  { key: 'severity', label: 'Severity', type: 'text' },
+  { key: 'rule_name', label: 'Rule', type: 'text' },
+  { key: 'metric_name', label: 'Metric', type: 'text' },
+  { key: 'condition', label: 'Condition', type: 'text' },
+  { key: 'value', label: 'Value', type: 'number', digits: 2 },
+  { key: 'started_at', label: 'Started (UTC)', type: 'text' },
+  { key: 'tenant_id', label: 'Tenant', type: 'text' },
+  { key: 'acknowledged_at', label: 'Acknowledged (UTC)', type: 'text' },
+  { key: 'silenced_until', label: 'Silenced until (UTC)', type: 'text' },
+  { key: 'resolved_at', label: 'Resolved (UTC)', type: 'text' },
+  { key: 'notes', label: 'Notes', type: 'text' },
+];
+export const OPERATOR_SYMBOLS = { gt: '>', lt: '<', eq: '=', gte: '≥', lte: '≤' };
+export function incidentRows(body) {
+  return body.incidents.map((i) => ({
+    id: i.id, status: i.status, severity: i.severity, rule_name: i.rule_name, metric_name: i.metric_name,
+    condition: `${OPERATOR_SYMBOLS[i.condition_operator] ?? i.condition_operator} ${i.threshold}`, value: i.value,
+    started_at: i.started_at, tenant_id: i.tenant_id ?? null, acknowledged_at: i.acknowledged_at ?? null,
+    silenced_until: i.silenced_until ?? null, resolved_at: i.resolved_at ?? null,
+    notes: [i.note, i.resolution_notes].filter((x) => x).join(' / ') || null,
+  }));
+}
+// Which actions an incident of this status allows (§6.6's transitions).
+export function incidentActions(status) {
+  return {
+    acknowledge: status === 'open' || status === 'silenced',
+    silence: status !== 'resolved',
+    resolve: status !== 'resolved',
+  };
+}
+
+export const RULE_COLUMNS = [
+  { key: 'name', label: 'Rule', type: 'text' },
+  { key: 'metric_name', label: 'Metric', type: 'text' },
+  { key: 'condition_operator', label: 'Condition', type: 'text' },
+  { key: 'threshold', label: 'Threshold', type: 'number', digits: 2 },
+  { key: 'severity', label: 'Severity', type: 'text' },
+  { key: 'aggregation', label: 'Aggregation', type: 'text' },
+  { key: 'window_seconds', label: 'Window (s)', type: 'number' },
+  { key: 'state', label: 'State', type: 'text' },
+  { key: 'last_value', label: 'Last value', type: 'number', digits: 2 },
+  { key: 'scope', label: 'Scope', type: 'text' },
+];
+export function ruleRows(body) {
+  return body.rules.map((r) => ({
+    name: r.name, metric_name: r.metric_name, condition_operator: r.condition_operator, threshold: r.threshold,
+    severity: r.severity, aggregation: r.aggregation, window_seconds: r.window_seconds, state: r.state,
+    last_value: r.last_value ?? null, scope: r.scope,
+  }));
+}
+
+// "until" for silence_incident from a datetime-local value read as UTC
+// (YYYY-MM-DDTHH:MM): RFC 3339 with its offset, or null.
+export function untilFromInput(v) {
+  return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/.test(v || '') ? `${v}:00Z` : null;
+}
+export function inputFromDate(d) {
+  return d.toISOString().slice(0, 16);
+}

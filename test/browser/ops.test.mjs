@@ -27,8 +27,10 @@ const ALL = ['realtime', 'overview', 'agents', 'top', 'tools', 'heatmap', 'workf
 // the cost views and the metric explorer (ops_costs.test.mjs checks them):
 // three requests of costs, and three of the explorer (names, statistics and
 // time series of the first of the platform's metrics that run.sh records)
-const COST_METRIC_VIEWS = ['costtrend', 'costmodels', 'costgroups', 'metrics'];
-const REQUESTS = ALL.length + 6;
+// and service health and incidents (ops_health.test.mjs): the status page,
+// the first service's timeline and SLA; the incidents and the alert rules
+const COST_METRIC_VIEWS = ['costtrend', 'costmodels', 'costgroups', 'metrics', 'services', 'incidents'];
+const REQUESTS = ALL.length + 6 + 5;
 const METRICS = '/api/v1/analytics/metrics';
 const PATHS = {
   realtime: '/api/analytics/sessions/activity', overview: '/api/v1/analytics/dashboard', agents: '/api/analytics/agents/usage',
@@ -196,7 +198,7 @@ test('operator: every operations view shows its endpoint\'s answer (7 days, ever
   assert.deepEqual(page.errors, []);
 
   await shot(page, 'ops-full');
-  for (const v of ['realtime', 'overview', 'agents', 'top', 'tools', 'heatmap', 'workflows', 'errors', 'errorcodes', 'platform', 'health', 'later']) {
+  for (const v of ['realtime', 'overview', 'agents', 'top', 'tools', 'heatmap', 'workflows', 'errors', 'errorcodes', 'platform', 'health']) {
     await shot(page, `ops-view-${v}`, `#ops-panel-${v}`);
   }
   await page.context().close();
@@ -213,7 +215,8 @@ test('range changes ask again; Refresh and the 30 s timer too; a tenant picked n
   await page.waitForSelector('#ops[data-loads="2"]');
   let asked = page.apiRequests.slice(before);
   assert.equal(asked.length, REQUESTS);
-  for (const u of asked.filter((r) => ![PATHS.realtime, PATHS.health].includes(r.pathname) && !r.pathname.startsWith(METRICS))) {
+  for (const u of asked.filter((r) => ![PATHS.realtime, PATHS.health, '/rpc/alert_rules'].includes(r.pathname) && !r.pathname.startsWith(METRICS) &&
+    !r.pathname.startsWith('/api/v1/analytics/monitoring/'))) {
     assert.equal(u.searchParams.get('period'), '30d', u.pathname);
   }
   assert.equal(await page.evaluate(() => window.location.hash), '#section=ops&range=30d');
@@ -449,7 +452,7 @@ test('loading, empty and error states of the operations views', async () => {
     const body = await api('/api/analytics/summary', opTok(), 404);
     assert.equal(await p.textContent('#ops-panel-agents .panel-status'), `${body.message} (NOT_FOUND)`);
     assert.equal(await p.isVisible('#chart-ops-agents'), false);
-    assert.match(await p.textContent('#status'), /14 of 15 views could not be loaded/);
+    assert.match(await p.textContent('#status'), /16 of 17 views could not be loaded/);
     await shot(p, 'ops-state-api-error');
     await p.context().close();
   } finally {

@@ -7,8 +7,10 @@
 #      cluster (PGHOST/PGPORT/PGUSER), rolls it up, starts PostgREST + nginx
 #      (http/stack.sh) serving the built dashboard, and drives Debian's
 #      chromium with playwright-core through test/browser/*.test.mjs (the
-#      tenant views: dashboard.test.mjs; the operations section: ops.test.mjs).
+#      tenant views: dashboard.test.mjs; the operations section: ops*.test.mjs,
+#      its service health and incidents: ops_health.test.mjs).
 # Screenshots and the measured timings go to test/browser/artifacts/.
+# run.sh FILE... runs only those browser test files.
 # Exit status: 0 when both passed; prints which failed.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -53,6 +55,41 @@ SELECT analytics.record_metrics('00000000-0000-4000-8000-000000000001', (SELECT 
          'timestamp', now() - make_interval(mins => 20 * i + 1))) FROM generate_series(0, 719) i));
 SELECT analytics.record_metrics('00000000-0000-4000-8000-000000000002', (SELECT jsonb_agg(jsonb_build_object(
          'metric_name', 'pro.only', 'value', i, 'timestamp', now() - make_interval(mins => 60 * i + 1))) FROM generate_series(0, 99) i));
+-- service health (ops_health.test.mjs): pushed checks every 5 minutes (a
+-- pushed check holds 300 s), ending 10 minutes ago (the test pushes the
+-- current ones); the platform's vector-db over 8 days with an hour of outage
+-- 2 days ago, and its circuit breaker opening, half-opening and closing; the
+-- enterprise tenant's MCP server over 3 days with an outage 6 hours ago; the
+-- pro tenant's API; a platform service never checked
+SELECT analytics.register_service(NULL, 'vector-db', 'database');
+SELECT analytics.register_service(NULL, 'registry-api', 'api');
+SELECT analytics.register_service('00000000-0000-4000-8000-000000000001', 'ent-mcp', 'mcp_server');
+SELECT analytics.register_service('00000000-0000-4000-8000-000000000002', 'pro-api', 'api');
+SELECT count(analytics.record_health_check(v.t, v.name,
+         CASE WHEN i BETWEEN v.down AND v.down + 11 THEN 'unhealthy' WHEN i BETWEEN v.down + 12 AND v.down + 14 THEN 'degraded' ELSE 'healthy' END,
+         CASE WHEN i BETWEEN v.down AND v.down + 11 THEN NULL ELSE 20 + i % 7 END,
+         CASE WHEN i BETWEEN v.down AND v.down + 11 THEN 'connection refused' END,
+         date_trunc('minute', now()) - make_interval(mins => 10 + 5 * i)))
+FROM (VALUES (NULL::uuid, 'vector-db', 2303, 576), ('00000000-0000-4000-8000-000000000001', 'ent-mcp', 863, 60),
+             ('00000000-0000-4000-8000-000000000002', 'pro-api', 287, -100)) v(t, name, n, down),
+     LATERAL generate_series(v.n, 0, -1) i;
+SELECT analytics.record_circuit_state(v.t, v.name, c.state, date_trunc('minute', now()) - make_interval(mins => 10 + 5 * (v.down - c.k)))
+FROM (VALUES (NULL::uuid, 'vector-db', 576), ('00000000-0000-4000-8000-000000000001', 'ent-mcp', 60)) v(t, name, down),
+     (VALUES (0, 'open'), (11, 'half_open'), (12, 'closed')) c(k, state) ORDER BY v.name, c.k;
+-- alerts (ops_health.test.mjs): three rules of the enterprise tenant and one
+-- of the pro tenant on failed calls of the tool alert-probe, five failures a
+-- minute ago, evaluated: four open incidents
+INSERT INTO analytics.usage_events (tenant_id, occurred_at, event_type, success, tool_name, mcp_server, error_code)
+SELECT t, now() - interval '1 minute', 'tool_call', false, 'alert-probe', 'mcp-probe', 'probe_failed'
+FROM unnest(ARRAY['00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002']::uuid[]) t, generate_series(1, 5);
+SELECT set_config('request.jwt.claims', jsonb_build_object('tenant_id', r.t)::text, false),
+       analytics_api.create_alert_rule(rule => jsonb_build_object('name', r.name, 'metric_name', 'events.failures',
+         'condition_operator', 'gt', 'threshold', 3, 'severity', r.severity, 'duration_seconds', 0,
+         'window_seconds', 600, 'tags', jsonb_build_object('tool', 'alert-probe')))
+FROM (VALUES ('00000000-0000-4000-8000-000000000001', 'probe failures a', 'error'), ('00000000-0000-4000-8000-000000000001', 'probe failures b', 'warning'),
+             ('00000000-0000-4000-8000-000000000001', 'probe failures c', 'critical'), ('00000000-0000-4000-8000-000000000002', 'pro probe failures', 'info')) r(t, name, severity);
+SELECT set_config('request.jwt.claims', '', false);
+SELECT analytics.evaluate_alerts();
 -- a Pro tenant that has recorded nothing yet
 SELECT analytics.upsert_tenant('00000000-0000-4000-8000-0000000000e0', 'Empty Pro', 'pro');
 VACUUM ANALYZE;
@@ -67,7 +104,7 @@ http/stack.sh start "$RUN" || { cat "$RUN"/*.log "$RUN"/nginx/error.log 2>/dev/n
 source "$RUN/http.env"
 export CHROMIUM=${CHROMIUM:-$(command -v chromium)}
 rm -rf test/browser/artifacts && mkdir -p test/browser/artifacts
-if ! node --test --test-concurrency=1 test/browser/; then
+if ! node --test --test-concurrency=1 "${@:-test/browser/}"; then
   failed+=(browser)
   echo "-- postgrest.log"; tail -20 "$RUN/postgrest.log"
   echo "-- nginx error.log"; tail -20 "$RUN/nginx/error.log"
