@@ -184,6 +184,9 @@ BEGIN
             kept_unrolled := kept_unrolled + 1;
         END IF;
     END LOOP;
+    -- The Prometheus counters of the days now gone move into their base
+    -- (contract §6.7: counters never go down, whatever is dropped later).
+    PERFORM analytics.prom_fold(raw_cut);
 
     -- Fold old daily rows into months: counts are summed, sketches merged.
     WITH gone AS (
@@ -229,7 +232,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION analytics.run_retention() IS
-    'Drops raw day partitions older than analytics.raw_retention_days once their day is rolled up (never an unrolled day), and folds daily rows older than analytics.daily_retention_days into monthly rows (sums; latency sketches merged)';
+    'Drops raw day partitions older than analytics.raw_retention_days once their day is rolled up (never an unrolled day), folds the Prometheus counters of those days into their base (analytics.prom_fold), and folds daily rows older than analytics.daily_retention_days into monthly rows (sums; latency sketches merged)';
 
 -------------------------------------------------------------------------------
 -- Scheduling with pg_cron

@@ -1,0 +1,227 @@
+-------------------------------------------------------------------------------
+-- functions/48_prometheus.sql (layer 48): the series of the Prometheus
+-- domain metrics of contract §6.7 (the text exposition is layer 79).
+-- Re-runnable.
+--
+-- Vocabulary: a series is (metric, labels, value): metric is the sample's
+-- name (for the histogram: ..._bucket, ..._sum, ..._count), labels the
+-- label values in the order analytics.prometheus_metrics() names them.
+--   prom_event_series(from, to)  the event counters of [from, to), from the
+--                                rollup families (read_family: rollup rows
+--                                plus the raw events since the watermark)
+--   prom_counters()              every counter up to now: the folded base
+--                                plus prom_event_series since folded_before
+--   prom_fold()                  run_retention's step: days whose raw events
+--                                are gone move from the families into the
+--                                base, in the same transaction, so totals
+--                                never go down and families may be pruned
+--   prom_circuit_states(), prom_webhook_deliveries()
+--                                the sources of the two metrics whose tables
+--                                come with the health and alert work
+--   prom_active_sse_connections()  the latest reading of the platform's gauge
+-------------------------------------------------------------------------------
+
+-- The event counters of the window [from, to), every tenant.
+--   registry_agent_requests_total{agent_id,method}: events of an agent
+--     (agent_id set), method = the event's event_type (api_call, tool_call,
+--     llm_call, token_issuance, ...);
+--   registry_tool_calls_total{tool,server,status}: tool_call events, status
+--     success or failure (success = false; a timeout is a failure);
+--   registry_tool_call_duration_seconds_bucket{tool,server,le}, _sum, _count:
+--     tool_call events with a latency_ms, exact cumulative counts per bound;
+--   registry_estimated_token_usage{model,agent_id}: input + output tokens of
+--     llm_call events.
+-- A NULL label value is "".
+CREATE OR REPLACE FUNCTION analytics.prom_event_series("from" timestamptz, "to" timestamptz)
+RETURNS TABLE (metric text, labels text[], value numeric)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+BEGIN
+    RETURN QUERY
+    SELECT 'registry_agent_requests_total'::text, ARRAY[a.agent_id::text, a.event_type], sum(a.events)::numeric
+    FROM analytics.read_family(NULL::analytics.agent_type_daily, NULL, "from", "to") a
+    WHERE a.agent_id IS NOT NULL
+    GROUP BY a.agent_id, a.event_type;
+
+    RETURN QUERY
+    SELECT 'registry_tool_calls_total'::text, ARRAY[t.tool, t.server, s.status], s.n
+    FROM (SELECT coalesce(d.tool_name, '') AS tool, coalesce(d.mcp_server, '') AS server,
+                 sum(d.calls)::numeric AS calls, sum(d.failures)::numeric AS failures
+          FROM analytics.read_family(NULL::analytics.tool_daily, NULL, "from", "to") d
+          GROUP BY 1, 2) t
+    CROSS JOIN LATERAL (VALUES ('success'::text, t.calls - t.failures), ('failure'::text, t.failures)) AS s(status, n);
+
+    RETURN QUERY
+    SELECT 'registry_tool_call_duration_seconds' || s.suffix, ARRAY[h.tool, h.server] || s.le, s.n
+    FROM (SELECT coalesce(d.tool_name, '') AS tool, coalesce(d.mcp_server, '') AS server,
+                 sum(d.latency_n)::numeric AS n, sum(d.latency_sum)::numeric / 1000 AS s,
+                 sum(d.le_5ms)::numeric AS b1, sum(d.le_10ms)::numeric AS b2, sum(d.le_25ms)::numeric AS b3,
+                 sum(d.le_50ms)::numeric AS b4, sum(d.le_100ms)::numeric AS b5, sum(d.le_250ms)::numeric AS b6,
+                 sum(d.le_500ms)::numeric AS b7, sum(d.le_1000ms)::numeric AS b8, sum(d.le_2500ms)::numeric AS b9,
+                 sum(d.le_5000ms)::numeric AS b10, sum(d.le_10000ms)::numeric AS b11
+          FROM analytics.read_family(NULL::analytics.tool_duration_daily, NULL, "from", "to") d
+          GROUP BY 1, 2) h
+    CROSS JOIN LATERAL (VALUES
+        ('_bucket', '{0.005}'::text[], h.b1), ('_bucket', '{0.01}', h.b2), ('_bucket', '{0.025}', h.b3),
+        ('_bucket', '{0.05}', h.b4), ('_bucket', '{0.1}', h.b5), ('_bucket', '{0.25}', h.b6),
+        ('_bucket', '{0.5}', h.b7), ('_bucket', '{1}', h.b8), ('_bucket', '{2.5}', h.b9),
+        ('_bucket', '{5}', h.b10), ('_bucket', '{10}', h.b11), ('_bucket', '{+Inf}', h.n),
+        ('_sum', '{}', h.s), ('_count', '{}', h.n)) AS s(suffix, le, n);
+
+    RETURN QUERY
+    SELECT 'registry_estimated_token_usage'::text, ARRAY[c.model, c.agent], sum(c.tokens)
+    FROM (SELECT coalesce(d.model, '') AS model, coalesce(d.agent_id::text, '') AS agent,
+                 d.input_tokens + d.output_tokens AS tokens
+          FROM analytics.read_family(NULL::analytics.cost_daily, NULL, "from", "to") d) c
+    GROUP BY c.model, c.agent;
+END
+$$;
+COMMENT ON FUNCTION analytics.prom_event_series(timestamptz, timestamptz) IS
+    'The Prometheus event counters (contract §6.7) of the window [from, to), every tenant, from the rollup families and the raw events since their watermark: (metric, label values, value) of registry_agent_requests_total, registry_tool_calls_total, registry_tool_call_duration_seconds_bucket/_sum/_count and registry_estimated_token_usage';
+
+-- The first UTC day that may hold events the counters have not folded: the
+-- oldest of the rolled days whose raw events are held, the day partitions,
+-- the days logged as changed, and the events of the default partition
+-- (NULL: no events at all).
+CREATE OR REPLACE FUNCTION analytics.prom_first_open_day()
+RETURNS date
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN least((SELECT min(rd.day) FROM analytics.rollup_days rd WHERE NOT rd.raw_dropped),
+                 (SELECT min(ep.day) FROM analytics.event_partitions ep WHERE ep.day IS NOT NULL),
+                 (SELECT min(cd.day) FROM analytics.changed_days cd),
+                 (SELECT (min(e.occurred_at) AT TIME ZONE 'UTC')::date FROM analytics.usage_events_default e));
+END
+$$;
+COMMENT ON FUNCTION analytics.prom_first_open_day() IS
+    'The first UTC day that may still hold events not folded into analytics.prom_counter_base (the oldest held raw day, day partition, changed day or default-partition event); NULL when there are none';
+
+-- Every counter up to the moment of the call.
+CREATE OR REPLACE FUNCTION analytics.prom_counters()
+RETURNS TABLE (metric text, labels text[], value numeric)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    folded  date := (SELECT s.folded_before FROM analytics.prom_fold_state s);
+    today   date := analytics.utc_today();
+    lo      date;
+BEGIN
+    -- From folded_before (or the first day with events) to the end of
+    -- tomorrow (events up to analytics.max_event_future_seconds ahead; a
+    -- later one counts from the day before it).
+    lo := greatest(coalesce(folded, '-infinity'),
+                   least((SELECT min(rd.day) FROM analytics.rollup_days rd), analytics.prom_first_open_day(), today));
+    RETURN QUERY
+    SELECT x.metric, x.labels, sum(x.value)
+    FROM (SELECT b.metric, b.labels, b.value FROM analytics.prom_counter_base b
+          UNION ALL
+          SELECT s.metric, s.labels, s.value
+          FROM analytics.prom_event_series(lo::timestamp AT TIME ZONE 'UTC',
+                                           (today + 2)::timestamp AT TIME ZONE 'UTC') s) x
+    GROUP BY x.metric, x.labels;
+END
+$$;
+COMMENT ON FUNCTION analytics.prom_counters() IS
+    'Every Prometheus counter of contract §6.7 up to now, cumulative: analytics.prom_counter_base (days folded by run_retention) plus analytics.prom_event_series since prom_fold_state.folded_before';
+
+-- run_retention's step (after it dropped raw partitions, in its
+-- transaction): the days before the first open day (and before the raw
+-- retention cut), whose rollup rows no job changes any more, are added to
+-- the base and folded_before moves past them.  Returns the days folded.
+CREATE OR REPLACE FUNCTION analytics.prom_fold(raw_cut date)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+    old_before  date;
+    new_before  date;
+    lo          date;
+    stamp       timestamptz := now();
+BEGIN
+    IF raw_cut IS NULL OR raw_cut = 'infinity' OR raw_cut = '-infinity' THEN
+        RAISE EXCEPTION 'raw_cut must be a date, not %', coalesce(raw_cut::text, 'NULL')
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT s.folded_before INTO old_before FROM analytics.prom_fold_state s FOR UPDATE;
+    new_before := least(raw_cut, coalesce(analytics.prom_first_open_day(), raw_cut));
+    IF old_before IS NOT NULL AND new_before <= old_before THEN
+        RETURN 0;
+    END IF;
+    -- (the oldest day with rollup rows: nothing before it to read)
+    lo := greatest(coalesce(old_before, '-infinity'),
+                   least((SELECT min(rd.day) FROM analytics.rollup_days rd), new_before));
+    IF lo < new_before THEN
+        INSERT INTO analytics.prom_counter_base AS b (metric, labels, value)
+        SELECT s.metric, s.labels, sum(s.value)
+        FROM analytics.prom_event_series(lo::timestamp AT TIME ZONE 'UTC', new_before::timestamp AT TIME ZONE 'UTC') s
+        GROUP BY s.metric, s.labels
+        ON CONFLICT ON CONSTRAINT prom_counter_base_pkey DO UPDATE SET value = b.value + excluded.value;
+    END IF;
+    UPDATE analytics.prom_fold_state s SET folded_before = new_before, folded_at = stamp;
+    RETURN new_before - lo;
+END
+$$;
+COMMENT ON FUNCTION analytics.prom_fold(date) IS
+    'Folds the Prometheus counters of the days before raw_cut whose raw events are gone (and before every held, changed or unrolled day) into analytics.prom_counter_base and moves prom_fold_state.folded_before past them; run_retention calls it in its transaction; returns the days folded';
+
+-- registry_circuit_breaker_state{server}: one row per server with a circuit
+-- breaker, its current state (0 closed, 1 open, 2 half-open).
+CREATE OR REPLACE FUNCTION analytics.prom_circuit_states()
+RETURNS TABLE (server text, state smallint)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- Filled in when the health tables land (contract §6.5,
+    -- record_circuit_state): the latest circuit state of every service.
+    -- Until then: no rows (the metric has its HELP and TYPE lines only).
+    RETURN;
+END
+$$;
+COMMENT ON FUNCTION analytics.prom_circuit_states() IS
+    'The source of registry_circuit_breaker_state (contract §6.7): per server its circuit state, 0 closed, 1 open, 2 half-open (no rows until the health tables of §6.5 exist)';
+
+-- registry_webhook_deliveries_total{status,event_type}: cumulative delivery
+-- attempts per status and notification event type.  A counter: the totals
+-- returned must never go down (a delivery log that is pruned needs a base
+-- as prom_counter_base).
+CREATE OR REPLACE FUNCTION analytics.prom_webhook_deliveries()
+RETURNS TABLE (status text, event_type text, deliveries numeric)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- Filled in when the alert deliveries land (contract §6.6, the outbox
+    -- and its attempts).  Until then: no rows.
+    RETURN;
+END
+$$;
+COMMENT ON FUNCTION analytics.prom_webhook_deliveries() IS
+    'The source of registry_webhook_deliveries_total (contract §6.7): cumulative deliveries per status and event type, never going down (no rows until the deliveries of §6.6 exist)';
+
+-- registry_active_sse_connections: the latest reading of the platform's
+-- gauge registry.active_sse_connections (custom metrics, §6.5), NULL when
+-- it has none (or its points are past the metric retention).
+CREATE OR REPLACE FUNCTION analytics.prom_active_sse_connections()
+RETURNS double precision
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN (SELECT p.value FROM analytics.metric_points p
+            WHERE p.tenant_id = analytics.metric_platform_id()
+              AND p.metric_name = 'registry.active_sse_connections'
+            ORDER BY p.ts DESC, p.ingested_at DESC
+            LIMIT 1);
+END
+$$;
+COMMENT ON FUNCTION analytics.prom_active_sse_connections() IS
+    'The latest value of the platform gauge registry.active_sse_connections (custom metrics), for registry_active_sse_connections (contract §6.7); NULL when there is no point';
