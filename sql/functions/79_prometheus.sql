@@ -23,7 +23,7 @@ AS $$
     SELECT name
         || coalesce('{' || (SELECT string_agg(n.l || '="' || analytics.prom_escape(coalesce(label_values[n.i], '')) || '"', ',' ORDER BY n.i)
                             FROM unnest(label_names) WITH ORDINALITY AS n(l, i)) || '}', '')
-        || ' ' || coalesce(value, 0)::text
+        || ' ' || trim_scale(coalesce(value, 0))::text
 $$;
 COMMENT ON FUNCTION analytics.prom_sample(text, text[], text[], numeric) IS
     'One sample line of the Prometheus text format: the name, the labels (names with their escaped values; none: no braces) and the value';
