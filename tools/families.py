@@ -128,9 +128,12 @@ FAMILIES = [
    ('mcp_server', 'text', 'e.mcp_server')],
   [('llm_calls', 'bigint', 'sum', cnt())] + tokens_and_cost()),
  ('tool_duration_daily', 'day', "e.event_type = 'tool_call'",
-  'Tool calls with a latency per tenant, UTC day, tool and MCP server: how many, their latency sum (ms), and the exact cumulative count at or under each bucket bound of the Prometheus histogram registry_tool_call_duration_seconds (contract section 6.7)',
+  'Tool calls with a latency per tenant, UTC day, tool and MCP server: how many, their exact latency sum (ms), and the exact cumulative count at or under each bucket bound of the Prometheus histogram registry_tool_call_duration_seconds (contract section 6.7)',
   [('tool_name', 'text', 'e.tool_name'), ('mcp_server', 'text', 'e.mcp_server')],
-  [('latency_n', 'bigint', 'sum', lat_n()), ('latency_sum', 'double precision', 'sum', lat_sum())]
+  # (the sum exact, in numeric: a counter's _sum must add up to the same
+  # value whatever the order of rows, or a fold could lower it by a rounding)
+  [('latency_n', 'bigint', 'sum', lat_n()),
+   ('latency_sum', 'numeric', 'sum', 'coalesce(sum(e.latency_ms::numeric * e.count), 0)::numeric')]
   + [(f'le_{b}ms', 'bigint', 'sum', cnt(f'e.latency_ms <= {b}')) for b in DURATION_BUCKETS_MS]),
  ('cost_user_daily', 'day', LLM,
   'LLM calls per tenant, UTC day, user and model: calls, the four token counts, the exact cost at the prices in force, unpriced calls and tokens (contract section 6.4, group_by user)',

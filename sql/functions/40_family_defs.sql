@@ -141,7 +141,7 @@ BEGIN
         ('tool_duration_daily', 'day', 'e.event_type = ''tool_call''', 1, 'tool_name', 'key', 'e.tool_name'),
         ('tool_duration_daily', 'day', 'e.event_type = ''tool_call''', 2, 'mcp_server', 'key', 'e.mcp_server'),
         ('tool_duration_daily', 'day', 'e.event_type = ''tool_call''', 3, 'latency_n', 'sum', 'coalesce(sum(e.count) FILTER (WHERE e.latency_ms IS NOT NULL AND true), 0)::bigint'),
-        ('tool_duration_daily', 'day', 'e.event_type = ''tool_call''', 4, 'latency_sum', 'sum', 'coalesce(sum(e.latency_ms * e.count) FILTER (WHERE true), 0)::double precision'),
+        ('tool_duration_daily', 'day', 'e.event_type = ''tool_call''', 4, 'latency_sum', 'sum', 'coalesce(sum(e.latency_ms::numeric * e.count), 0)::numeric'),
         ('tool_duration_daily', 'day', 'e.event_type = ''tool_call''', 5, 'le_5ms', 'sum', 'coalesce(sum(e.count) FILTER (WHERE e.latency_ms <= 5), 0)::bigint'),
         ('tool_duration_daily', 'day', 'e.event_type = ''tool_call''', 6, 'le_10ms', 'sum', 'coalesce(sum(e.count) FILTER (WHERE e.latency_ms <= 10), 0)::bigint'),
         ('tool_duration_daily', 'day', 'e.event_type = ''tool_call''', 7, 'le_25ms', 'sum', 'coalesce(sum(e.count) FILTER (WHERE e.latency_ms <= 25), 0)::bigint'),

@@ -11,6 +11,13 @@
 --                                plus the raw events since the watermark)
 --   prom_counters()              every counter up to now: the folded base
 --                                plus prom_event_series since folded_before
+--                                and over the late days before it
+--   late days                    days before folded_before that got events
+--                                after the fold passed them (INSERT or COPY
+--                                of old events; record_events refuses them):
+--                                never folded, they are read like recent
+--                                days until retention drops them, when
+--                                prom_fold adds them to the base
 --   prom_fold()                  run_retention's step: days whose raw events
 --                                are gone move from the families into the
 --                                base, in the same transaction, so totals
@@ -56,7 +63,7 @@ BEGIN
     RETURN QUERY
     SELECT 'registry_tool_call_duration_seconds' || s.suffix, ARRAY[h.tool, h.server] || s.le, s.n
     FROM (SELECT coalesce(d.tool_name, '') AS tool, coalesce(d.mcp_server, '') AS server,
-                 sum(d.latency_n)::numeric AS n, sum(d.latency_sum)::numeric / 1000 AS s,
+                 sum(d.latency_n)::numeric AS n, sum(d.latency_sum) / 1000 AS s,
                  sum(d.le_5ms)::numeric AS b1, sum(d.le_10ms)::numeric AS b2, sum(d.le_25ms)::numeric AS b3,
                  sum(d.le_50ms)::numeric AS b4, sum(d.le_100ms)::numeric AS b5, sum(d.le_250ms)::numeric AS b6,
                  sum(d.le_500ms)::numeric AS b7, sum(d.le_1000ms)::numeric AS b8, sum(d.le_2500ms)::numeric AS b9,
@@ -81,24 +88,64 @@ $$;
 COMMENT ON FUNCTION analytics.prom_event_series(timestamptz, timestamptz) IS
     'The Prometheus event counters (contract §6.7) of the window [from, to), every tenant, from the rollup families and the raw events since their watermark: (metric, label values, value) of registry_agent_requests_total, registry_tool_calls_total, registry_tool_call_duration_seconds_bucket/_sum/_count and registry_estimated_token_usage';
 
--- The first UTC day that may hold events the counters have not folded: the
--- oldest of the rolled days whose raw events are held, the day partitions,
--- the days logged as changed, and the events of the default partition
--- (NULL: no events at all).
-CREATE OR REPLACE FUNCTION analytics.prom_first_open_day()
+-- The first UTC day, from since on, that may hold events the counters
+-- have not folded: the oldest of the rolled days whose raw events are held,
+-- the day partitions, the days logged as changed, and the events of the
+-- default partition (NULL: none).
+CREATE OR REPLACE FUNCTION analytics.prom_first_open_day(since date DEFAULT '-infinity')
 RETURNS date
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    since_ts timestamptz := coalesce(since, '-infinity')::timestamp AT TIME ZONE 'UTC';
 BEGIN
-    RETURN least((SELECT min(rd.day) FROM analytics.rollup_days rd WHERE NOT rd.raw_dropped),
-                 (SELECT min(ep.day) FROM analytics.event_partitions ep WHERE ep.day IS NOT NULL),
-                 (SELECT min(cd.day) FROM analytics.changed_days cd),
-                 (SELECT (min(e.occurred_at) AT TIME ZONE 'UTC')::date FROM analytics.usage_events_default e));
+    since := coalesce(since, '-infinity');
+    RETURN least((SELECT min(rd.day) FROM analytics.rollup_days rd WHERE rd.day >= since AND NOT rd.raw_dropped),
+                 (SELECT min(ep.day) FROM analytics.event_partitions ep WHERE ep.day >= since),
+                 (SELECT min(cd.day) FROM analytics.changed_days cd WHERE cd.day >= since),
+                 (SELECT (min(e.occurred_at) AT TIME ZONE 'UTC')::date FROM analytics.usage_events_default e
+                  WHERE e.occurred_at >= since_ts));
 END
 $$;
-COMMENT ON FUNCTION analytics.prom_first_open_day() IS
-    'The first UTC day that may still hold events not folded into analytics.prom_counter_base (the oldest held raw day, day partition, changed day or default-partition event); NULL when there are none';
+COMMENT ON FUNCTION analytics.prom_first_open_day(date) IS
+    'The first UTC day on or after since that may still hold events not folded into analytics.prom_counter_base (the oldest held raw day, day partition, changed day or default-partition event); NULL when there are none';
+
+-- The days of [since, before) that may hold events or rollup rows, as
+-- ranges [lo, hi) of consecutive days: rolled days, day partitions, logged
+-- changes, days of default-partition events (held_only: without the days
+-- whose raw events were dropped).  The counters read these ranges only, so
+-- a gap of days without events costs nothing.
+CREATE OR REPLACE FUNCTION analytics.prom_day_ranges(since date, before date, held_only boolean)
+RETURNS TABLE (lo date, hi date)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    since_ts  timestamptz := since::timestamp AT TIME ZONE 'UTC';
+    before_ts timestamptz := before::timestamp AT TIME ZONE 'UTC';
+BEGIN
+    IF since IS NULL OR before IS NULL OR since >= before OR before = '-infinity' THEN
+        RETURN;
+    END IF;
+    RETURN QUERY
+    SELECT min(g.d), max(g.d) + 1
+    FROM (SELECT x.d, x.d - (row_number() OVER (ORDER BY x.d))::integer AS grp
+          FROM (SELECT rd.day AS d FROM analytics.rollup_days rd
+                WHERE rd.day >= since AND rd.day < before AND NOT (held_only AND rd.raw_dropped)
+                UNION
+                SELECT ep.day FROM analytics.event_partitions ep WHERE ep.day >= since AND ep.day < before
+                UNION
+                SELECT cd.day FROM analytics.changed_days cd WHERE cd.day >= since AND cd.day < before
+                UNION
+                SELECT (e.occurred_at AT TIME ZONE 'UTC')::date FROM analytics.usage_events_default e
+                WHERE e.occurred_at >= since_ts AND e.occurred_at < before_ts) x
+          WHERE NOT (held_only AND EXISTS (SELECT 1 FROM analytics.rollup_days r WHERE r.day = x.d AND r.raw_dropped))) g
+    GROUP BY g.grp;
+END
+$$;
+COMMENT ON FUNCTION analytics.prom_day_ranges(date, date, boolean) IS
+    'Ranges [lo, hi) of the days of [since, before) that may hold events or rollup rows (held_only: not the days whose raw events were dropped): what the Prometheus counters read';
 
 -- Every counter up to the moment of the call.
 CREATE OR REPLACE FUNCTION analytics.prom_counters()
@@ -108,22 +155,21 @@ SET search_path = pg_catalog, pg_temp
 SET jit = off
 AS $$
 DECLARE
-    folded  date := (SELECT s.folded_before FROM analytics.prom_fold_state s);
+    folded  date := coalesce((SELECT s.folded_before FROM analytics.prom_fold_state s), '-infinity');
     today   date := analytics.utc_today();
-    lo      date;
 BEGIN
-    -- From folded_before (or the first day with events) to the end of
-    -- tomorrow (events up to analytics.max_event_future_seconds ahead; a
-    -- later one counts from the day before it).
-    lo := greatest(coalesce(folded, '-infinity'),
-                   least((SELECT min(rd.day) FROM analytics.rollup_days rd), analytics.prom_first_open_day(), today));
+    -- The days from folded_before to the end of tomorrow (events up to
+    -- analytics.max_event_future_seconds ahead; a later one counts from the
+    -- day before it), and the late days before folded_before.
     RETURN QUERY
     SELECT x.metric, x.labels, sum(x.value)
     FROM (SELECT b.metric, b.labels, b.value FROM analytics.prom_counter_base b
           UNION ALL
           SELECT s.metric, s.labels, s.value
-          FROM analytics.prom_event_series(lo::timestamp AT TIME ZONE 'UTC',
-                                           (today + 2)::timestamp AT TIME ZONE 'UTC') s) x
+          FROM (SELECT r.lo, r.hi FROM analytics.prom_day_ranges(folded, today + 2, false) r
+                UNION ALL
+                SELECT r.lo, r.hi FROM analytics.prom_day_ranges('-infinity', folded, true) r) r,
+               LATERAL analytics.prom_event_series(r.lo::timestamp AT TIME ZONE 'UTC', r.hi::timestamp AT TIME ZONE 'UTC') s) x
     GROUP BY x.metric, x.labels;
 END
 $$;
@@ -131,11 +177,14 @@ COMMENT ON FUNCTION analytics.prom_counters() IS
     'Every Prometheus counter of contract §6.7 up to now, cumulative: analytics.prom_counter_base (days folded by run_retention) plus analytics.prom_event_series since prom_fold_state.folded_before';
 
 -- run_retention's step (after it dropped raw partitions, in its
--- transaction): the days before the first open day (and before the raw
--- retention cut), whose rollup rows no job changes any more, are added to
--- the base and folded_before moves past them.  Returns the days folded.
-CREATE OR REPLACE FUNCTION analytics.prom_fold(raw_cut date)
-RETURNS integer
+-- transaction; dropped: the days whose partitions it dropped): the days
+-- from folded_before up to the first open day (and the raw retention cut),
+-- whose rollup rows no job changes any more, are added to the base and
+-- folded_before moves past them; late days (before folded_before) dropped
+-- now are added one by one (until now they were read as late days).
+-- Returns the base rows written.
+CREATE OR REPLACE FUNCTION analytics.prom_fold(raw_cut date, dropped date[] DEFAULT '{}')
+RETURNS bigint
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 SET jit = off
@@ -143,34 +192,50 @@ AS $$
 DECLARE
     old_before  date;
     new_before  date;
-    lo          date;
+    late        date[];
+    n           bigint := 0;
+    m           bigint;
     stamp       timestamptz := now();
 BEGIN
-    IF raw_cut IS NULL OR raw_cut = 'infinity' OR raw_cut = '-infinity' THEN
+    IF raw_cut IS NULL OR NOT isfinite(raw_cut) THEN
         RAISE EXCEPTION 'raw_cut must be a date, not %', coalesce(raw_cut::text, 'NULL')
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     SELECT s.folded_before INTO old_before FROM analytics.prom_fold_state s FOR UPDATE;
-    new_before := least(raw_cut, coalesce(analytics.prom_first_open_day(), raw_cut));
-    IF old_before IS NOT NULL AND new_before <= old_before THEN
-        RETURN 0;
-    END IF;
-    -- (the oldest day with rollup rows: nothing before it to read)
-    lo := greatest(coalesce(old_before, '-infinity'),
-                   least((SELECT min(rd.day) FROM analytics.rollup_days rd), new_before));
-    IF lo < new_before THEN
+    old_before := coalesce(old_before, '-infinity');
+    -- Late days whose raw events are gone now (raw_dropped: their rollup
+    -- rows are final).
+    SELECT coalesce(array_agg(DISTINCT d.d ORDER BY d.d), '{}') INTO late
+    FROM unnest(coalesce(dropped, '{}')) AS d(d)
+    JOIN analytics.rollup_days rd ON rd.day = d.d AND rd.raw_dropped
+    WHERE d.d < old_before;
+    IF cardinality(late) > 0 THEN
         INSERT INTO analytics.prom_counter_base AS b (metric, labels, value)
         SELECT s.metric, s.labels, sum(s.value)
-        FROM analytics.prom_event_series(lo::timestamp AT TIME ZONE 'UTC', new_before::timestamp AT TIME ZONE 'UTC') s
+        FROM unnest(late) AS d(d),
+             LATERAL analytics.prom_event_series(d.d::timestamp AT TIME ZONE 'UTC', (d.d + 1)::timestamp AT TIME ZONE 'UTC') s
         GROUP BY s.metric, s.labels
         ON CONFLICT ON CONSTRAINT prom_counter_base_pkey DO UPDATE SET value = b.value + excluded.value;
+        GET DIAGNOSTICS n = ROW_COUNT;
     END IF;
+    -- (late days do not hold the fold back: they are read apart)
+    new_before := least(raw_cut, coalesce(analytics.prom_first_open_day(old_before), raw_cut));
+    IF new_before <= old_before THEN
+        RETURN n;
+    END IF;
+    INSERT INTO analytics.prom_counter_base AS b (metric, labels, value)
+    SELECT s.metric, s.labels, sum(s.value)
+    FROM analytics.prom_day_ranges(old_before, new_before, false) r,
+         LATERAL analytics.prom_event_series(r.lo::timestamp AT TIME ZONE 'UTC', r.hi::timestamp AT TIME ZONE 'UTC') s
+    GROUP BY s.metric, s.labels
+    ON CONFLICT ON CONSTRAINT prom_counter_base_pkey DO UPDATE SET value = b.value + excluded.value;
+    GET DIAGNOSTICS m = ROW_COUNT;
     UPDATE analytics.prom_fold_state s SET folded_before = new_before, folded_at = stamp;
-    RETURN new_before - lo;
+    RETURN n + m;
 END
 $$;
-COMMENT ON FUNCTION analytics.prom_fold(date) IS
-    'Folds the Prometheus counters of the days before raw_cut whose raw events are gone (and before every held, changed or unrolled day) into analytics.prom_counter_base and moves prom_fold_state.folded_before past them; run_retention calls it in its transaction; returns the days folded';
+COMMENT ON FUNCTION analytics.prom_fold(date, date[]) IS
+    'Folds the Prometheus counters of the days before raw_cut whose raw events are gone (and before every held, changed or unrolled day) into analytics.prom_counter_base and moves prom_fold_state.folded_before past them; late days (before folded_before) among dropped are folded one by one; run_retention calls it in its transaction with the days it dropped; returns the base rows written';
 
 -- registry_circuit_breaker_state{server}: one row per server with a circuit
 -- breaker, its current state (0 closed, 1 open, 2 half-open).

@@ -105,4 +105,4 @@ COMMENT ON FUNCTION analytics.prometheus_metrics() IS
 REVOKE EXECUTE ON FUNCTION analytics.prometheus_metrics() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION analytics.prom_counters() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION analytics.prom_event_series(timestamptz, timestamptz) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION analytics.prom_fold(date) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION analytics.prom_fold(date, date[]) FROM PUBLIC;

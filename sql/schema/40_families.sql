@@ -217,7 +217,7 @@ CREATE TABLE analytics.tool_duration_daily (
     tool_name text,
     mcp_server text,
     latency_n bigint NOT NULL,
-    latency_sum double precision NOT NULL,
+    latency_sum numeric NOT NULL,
     le_5ms bigint NOT NULL,
     le_10ms bigint NOT NULL,
     le_25ms bigint NOT NULL,
@@ -233,7 +233,7 @@ CREATE TABLE analytics.tool_duration_daily (
 );
 CREATE INDEX tool_duration_daily_bucket_idx ON analytics.tool_duration_daily (bucket);
 COMMENT ON TABLE analytics.tool_duration_daily IS
-    'Tool calls with a latency per tenant, UTC day, tool and MCP server: how many, their latency sum (ms), and the exact cumulative count at or under each bucket bound of the Prometheus histogram registry_tool_call_duration_seconds (contract section 6.7); one row per UTC day (bucket = its midnight) and key, events ingested before the day''s watermark (a rollup family, analytics.family_columns())';
+    'Tool calls with a latency per tenant, UTC day, tool and MCP server: how many, their exact latency sum (ms), and the exact cumulative count at or under each bucket bound of the Prometheus histogram registry_tool_call_duration_seconds (contract section 6.7); one row per UTC day (bucket = its midnight) and key, events ingested before the day''s watermark (a rollup family, analytics.family_columns())';
 
 CREATE TABLE analytics.cost_user_daily (
     tenant_id uuid NOT NULL,

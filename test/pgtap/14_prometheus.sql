@@ -93,6 +93,9 @@ $$;
 
 SELECT is((SELECT count(*) FROM analytics.prom_counter_base), 0::bigint, 'no counter has been folded before the test');
 SELECT is((SELECT count(*) FROM analytics.rollup_days WHERE raw_dropped), 0::bigint, 'no raw day has been dropped before the test');
+-- (so nothing was ever folded: the fold point may start over, as in a
+-- fresh database, whatever retention runs this database has seen)
+UPDATE analytics.prom_fold_state SET folded_before = '-infinity';
 
 -- Data: 8 old days ending 130 days ago, 15 days ending today; and events
 -- at the histogram's bounds, batches, calls without a latency, label values
@@ -232,18 +235,43 @@ SELECT lives_ok($$
   DELETE FROM analytics.cost_daily WHERE bucket < pg_temp.at(-130, '0:00')$$, 'prune the families'' folded days');
 SELECT set_eq('SELECT * FROM analytics.prom_counters()', 'SELECT * FROM snap1', 'pruned families: every counter is unchanged');
 
--- The last old day rolled, retention again: it folds up to the raw cut.
+-- A late day: events written by INSERT for a day before the fold point
+-- that had none (day -140) count at once, and through its rollup.
+SELECT lives_ok($$SELECT analytics.ensure_partitions(pg_temp.today() - 140, pg_temp.today() - 140)$$, 'a partition for day -140');
+INSERT INTO analytics.usage_events (tenant_id, agent_id, occurred_at, event_type, success, count, tool_name, mcp_server, latency_ms, model, input_tokens, output_tokens, ingested_at)
+VALUES ('00000000-0000-4000-8000-000000000001', '00000000-0000-4000-9001-000000000001', pg_temp.at(-140, '08:00'), 'tool_call', true, 2, 'prom_late', 'prom', 3, NULL, NULL, NULL, clock_timestamp()),
+       ('00000000-0000-4000-8000-000000000001', '00000000-0000-4000-9001-000000000001', pg_temp.at(-140, '09:00'), 'llm_call', true, 1, NULL, NULL, NULL, 'prom-model', 100, 1, clock_timestamp());
+CREATE TEMP TABLE late AS
+SELECT 'registry_agent_requests_total' AS metric, '{00000000-0000-4000-9001-000000000001,tool_call}'::text[] AS labels, 2::numeric AS value
+UNION ALL SELECT 'registry_agent_requests_total', '{00000000-0000-4000-9001-000000000001,llm_call}', 1
+UNION ALL SELECT 'registry_tool_calls_total', '{prom_late,prom,success}', 2
+UNION ALL SELECT 'registry_tool_calls_total', '{prom_late,prom,failure}', 0
+UNION ALL SELECT 'registry_tool_call_duration_seconds_bucket', ARRAY['prom_late', 'prom', b.le], 2 FROM bounds b
+UNION ALL SELECT 'registry_tool_call_duration_seconds_bucket', '{prom_late,prom,+Inf}', 2
+UNION ALL SELECT 'registry_tool_call_duration_seconds_count', '{prom_late,prom}', 2
+UNION ALL SELECT 'registry_tool_call_duration_seconds_sum', '{prom_late,prom}', 0.006
+UNION ALL SELECT 'registry_estimated_token_usage', '{prom-model,00000000-0000-4000-9001-000000000001}', 101;
+CREATE TEMP TABLE snap1b AS
+SELECT x.metric, x.labels, sum(x.value) AS value FROM (SELECT * FROM snap1 UNION ALL SELECT * FROM late) x GROUP BY 1, 2;
+SELECT set_eq('SELECT * FROM analytics.prom_counters()', 'SELECT * FROM snap1b', 'a late day''s events count at once, exactly');
+SELECT lives_ok($$SELECT analytics.run_rollup(pg_temp.today() - 140)$$, 'roll up the late day');
+SELECT set_eq('SELECT * FROM analytics.prom_counters()', 'SELECT * FROM snap1b', 'rolled, the late day counts the same');
+
+-- The last old day rolled, retention again: both go, the fold moves past
+-- the old day (not past the raw cut), the late day joins the base.
 SELECT lives_ok($$SELECT analytics.run_rollup(pg_temp.today() - 130)$$, 'roll up the last old day');
-SELECT is(pg_temp.went_down('snap1'), 0::bigint, 'run_rollup: no counter went down');
+SELECT is(pg_temp.went_down('snap1b'), 0::bigint, 'run_rollup: no counter went down');
 CREATE TEMP TABLE r2 AS SELECT * FROM analytics.run_retention();
-SELECT is((SELECT dropped_partitions FROM r2), 1, 'the second retention drops it');
+SELECT is((SELECT dropped_partitions FROM r2), 2, 'the second retention drops the old day and the late day');
 SELECT ok((SELECT folded_before BETWEEN pg_temp.today() - 129 AND pg_temp.today() - 100 FROM analytics.prom_fold_state),
-          'the counters are folded past it, not past the raw cut');
-SELECT set_eq('SELECT * FROM analytics.prom_counters()', 'SELECT * FROM snap1', 'second retention: every counter is unchanged');
+          'the counters are folded past the old day, not past the raw cut');
+SELECT set_eq('SELECT * FROM analytics.prom_counters()', 'SELECT * FROM snap1b', 'second retention: every counter is unchanged');
+SELECT is((SELECT count(*) FROM analytics.prom_day_ranges('-infinity', (SELECT folded_before FROM analytics.prom_fold_state), true)), 0::bigint,
+          'no late day is left');
 CREATE TEMP TABLE base2 AS SELECT * FROM analytics.prom_counter_base;
 SELECT lives_ok($$SELECT analytics.run_retention()$$, 'a third retention (nothing to drop)');
 SELECT set_eq('SELECT * FROM analytics.prom_counter_base', 'SELECT * FROM base2', 'a rerun folds nothing twice');
-SELECT set_eq('SELECT * FROM analytics.prom_counters()', 'SELECT * FROM snap1', 'third retention: every counter is unchanged');
+SELECT set_eq('SELECT * FROM analytics.prom_counters()', 'SELECT * FROM snap1b', 'third retention: every counter is unchanged');
 
 -- 7. New events move the counters by exactly themselves, at once (raw tail),
 -- and after their day is rolled again.
@@ -256,7 +284,7 @@ SELECT ok(pg_temp.today() - 3 = ANY (analytics.find_changed_days()), 'the nightl
 CREATE TEMP TABLE now1 AS SELECT * FROM analytics.prom_counters();
 CREATE FUNCTION pg_temp.delta(m text, l text[]) RETURNS numeric LANGUAGE sql STABLE
 AS $$ SELECT coalesce((SELECT c.value FROM now1 c WHERE c.metric = m AND c.labels = l), 0)
-           - coalesce((SELECT s.value FROM snap1 s WHERE s.metric = m AND s.labels = l), 0) $$;
+           - coalesce((SELECT s.value FROM snap1b s WHERE s.metric = m AND s.labels = l), 0) $$;
 SELECT results_eq(
   $$SELECT pg_temp.delta('registry_agent_requests_total', '{00000000-0000-4000-9001-000000000001,tool_call}'),
            pg_temp.delta('registry_agent_requests_total', '{00000000-0000-4000-9001-000000000001,llm_call}'),
@@ -278,7 +306,7 @@ SELECT lives_ok($$SELECT analytics.create_api_roles()$$, 'the API roles exist');
 SELECT ok(NOT has_function_privilege('analytics_tenant', 'analytics.prometheus_metrics()', 'EXECUTE')
           AND NOT has_function_privilege('analytics_anon', 'analytics.prometheus_metrics()', 'EXECUTE')
           AND NOT has_function_privilege('analytics_tenant', 'analytics.prom_counters()', 'EXECUTE')
-          AND NOT has_function_privilege('analytics_tenant', 'analytics.prom_fold(date)', 'EXECUTE'),
+          AND NOT has_function_privilege('analytics_tenant', 'analytics.prom_fold(date, date[])', 'EXECUTE'),
           'tenants and anonymous callers may not run the metrics functions');
 SELECT ok(NOT has_table_privilege('analytics_tenant', 'analytics.prom_counter_base', 'SELECT'), 'nor read the base');
 
