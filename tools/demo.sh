@@ -131,6 +131,6 @@ Costs (contract §6.4; docs/costs.md):
   curl -H "Authorization: Bearer $TOKEN_ENTERPRISE" "$API/api/v1/analytics/costs/prices"
   curl -H "Authorization: Bearer $TOKEN_OPERATOR" -H "Content-Type: application/json" -d '{"model":"gpt-4o-mini","inputPerMillion":0.12,"outputPerMillion":0.48}' "$API/api/v1/analytics/costs/prices"
   curl "$API/api/analytics/health"
-  curl "$API/metrics"
+  curl "$API/metrics"     (from this host; elsewhere: -H "Authorization: Bearer $TOKEN_OPERATOR"; docs/prometheus.md)
 Stop it all with: make demo-stop
 MSG
