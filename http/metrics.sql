@@ -3,6 +3,13 @@
 -- CREATE EXTENSION analytics).
 --   analytics_http.metrics()  the job gauges in Prometheus text format, from
 --                             analytics.job_runs (role analytics_metrics only)
+--   analytics_http.domain_metrics()  the Prometheus domain metrics of
+--                             contract §6.7 (analytics.prometheus_metrics();
+--                             role analytics_metrics only)
+--   analytics_http.metrics_auth()  nginx's auth_request for GET /metrics with a
+--                             token: answers 200 to operators only (PostgREST
+--                             checks the token: a tenant's gets 403, none or an
+--                             invalid one 401)
 --   analytics_http.ping()     a trivial function: PostgREST's floor (bench)
 --   analytics_http.pre_request()  PostgREST's db-pre-request: a request
 --                             without a token answers the contract's 401
@@ -46,6 +53,29 @@ AS $$
     ) || E'\n'
 $$;
 
+-- (plpgsql: this file also runs against an extension older than 0.5.0,
+-- which has no analytics.prometheus_metrics(): nothing is added then)
+CREATE OR REPLACE FUNCTION analytics_http.domain_metrics()
+RETURNS analytics_http."text/plain"
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF to_regprocedure('analytics.prometheus_metrics()') IS NULL THEN
+        RETURN '# the analytics extension has no domain metrics (older than 0.5.0)' || E'\n';
+    END IF;
+    RETURN analytics.prometheus_metrics();
+END
+$$;
+
+-- (STABLE, in plpgsql: an IMMUTABLE function would be folded into a
+-- constant by the plan PostgREST prepares, and a plan cached for an
+-- operator would then answer a tenant without its EXECUTE being checked)
+CREATE OR REPLACE FUNCTION analytics_http.metrics_auth()
+RETURNS json
+LANGUAGE plpgsql STABLE
+AS $$ BEGIN RETURN '{"ok":true}'::json; END $$;
+
 CREATE OR REPLACE FUNCTION analytics_http.ping()
 RETURNS json
 LANGUAGE sql IMMUTABLE
@@ -80,6 +110,10 @@ COMMENT ON FUNCTION analytics_http.pre_request() IS
 
 REVOKE ALL ON FUNCTION analytics_http.metrics() FROM PUBLIC;
 REVOKE ALL ON FUNCTION analytics_http.ping() FROM PUBLIC;
+REVOKE ALL ON FUNCTION analytics_http.domain_metrics() FROM PUBLIC;
+REVOKE ALL ON FUNCTION analytics_http.metrics_auth() FROM PUBLIC;
 GRANT USAGE ON SCHEMA analytics_http TO analytics_metrics, analytics_tenant, analytics_operator, analytics_anon;
 GRANT EXECUTE ON FUNCTION analytics_http.metrics() TO analytics_metrics;
 GRANT EXECUTE ON FUNCTION analytics_http.ping() TO analytics_tenant;
+GRANT EXECUTE ON FUNCTION analytics_http.domain_metrics() TO analytics_metrics;
+GRANT EXECUTE ON FUNCTION analytics_http.metrics_auth() TO analytics_operator;

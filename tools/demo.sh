@@ -235,7 +235,7 @@ Custom metrics (contract §6.5; docs/metrics.md):
   curl -H "Authorization: Bearer $TOKEN_ENTERPRISE" "$API/api/v1/analytics/metrics/checkout.latency/time-series?hours=1&bucket=5m"
   curl -H "Authorization: Bearer $TOKEN_ENTERPRISE" -H "Content-Type: application/json" -d '{"metric_name":"checkout.latency","value":123,"metric_type":"timer","tags":{"region":"eu"}}' "$API/api/v1/analytics/metrics/record"
   curl "$API/api/analytics/health"
-  curl "$API/metrics"
+  curl "$API/metrics"     (from this host; elsewhere: -H "Authorization: Bearer $TOKEN_OPERATOR"; docs/prometheus.md)
 Alerts (contract §6.6; docs/alerts.md): the rule "demo: busy tenant" of the enterprise tenant
 fired on the events just recorded; evaluate_alerts runs every minute (pg_cron) and the
 background worker posted the signed incident.opened to a local receiver, which logs every

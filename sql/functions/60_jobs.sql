@@ -164,6 +164,7 @@ DECLARE
     daily_cut  date := today - analytics.setting('daily_retention_days')::integer;
     p          record;
     n          bigint;
+    dropped    date[] := '{}';
 BEGIN
     dropped_partitions := 0;
     kept_unrolled := 0;
@@ -179,11 +180,15 @@ BEGIN
             EXECUTE format('DROP TABLE %s', p.partition);
             UPDATE analytics.rollup_days r SET raw_dropped = true WHERE r.day = p.day;
             dropped_partitions := dropped_partitions + 1;
+            dropped := dropped || p.day;
         ELSE
             RAISE NOTICE 'keeping % : the day is not rolled up yet', p.partition;
             kept_unrolled := kept_unrolled + 1;
         END IF;
     END LOOP;
+    -- The Prometheus counters of the days now gone move into their base
+    -- (contract §6.7: counters never go down, whatever is dropped later).
+    PERFORM analytics.prom_fold(raw_cut, dropped);
 
     -- Fold old daily rows into months: counts are summed, sketches merged.
     WITH gone AS (
@@ -229,7 +234,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION analytics.run_retention() IS
-    'Drops raw day partitions older than analytics.raw_retention_days once their day is rolled up (never an unrolled day), and folds daily rows older than analytics.daily_retention_days into monthly rows (sums; latency sketches merged)';
+    'Drops raw day partitions older than analytics.raw_retention_days once their day is rolled up (never an unrolled day), folds the Prometheus counters of those days into their base (analytics.prom_fold), and folds daily rows older than analytics.daily_retention_days into monthly rows (sums; latency sketches merged)';
 
 -------------------------------------------------------------------------------
 -- Scheduling with pg_cron

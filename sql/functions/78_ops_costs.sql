@@ -137,11 +137,15 @@ $$;
 COMMENT ON FUNCTION analytics.model_prices(uuid, boolean) IS
     'The price history a scope sees (tenant_id: the global rows and the tenant''s own; NULL with all_tenants: every row): per row model, tenantId, effectiveFrom/effectiveTo (null: unbounded), inForce and the four prices, by model, global first, newest first (contract §6.4)';
 
--- The llm_calls of a scope and window as cost rows of one family, grouped
--- by the key of group_by (agent, tenant, user, mcp_server, tool, model,
--- day): key (text), calls, the four token counts, cost (exact),
--- unpriced calls and tokens.  A helper of costs and cost_trend.
-CREATE OR REPLACE FUNCTION analytics.cost_groups(tenant_id uuid, "from" timestamptz, "to" timestamptz, group_by text)
+-- The llm_calls of a scope and window grouped by the key of group_by
+-- (agent, tenant, user, mcp_server, tool, model, day) and, with a
+-- granularity, by bucket (date_trunc of the UTC day; NULL without): calls,
+-- the four token counts, cost (exact), unpriced calls and tokens.  The rows
+-- of the family (cost_daily; cost_user_daily for user) are grouped in the
+-- statement that reads them (analytics.read_family_sql).  A helper of costs
+-- and cost_trend.
+CREATE OR REPLACE FUNCTION analytics.cost_groups(tenant_id uuid, "from" timestamptz, "to" timestamptz, group_by text,
+                                                 granularity text DEFAULT NULL)
 RETURNS TABLE (key text, bucket timestamptz, llm_calls bigint, input_tokens numeric, cached_input_tokens numeric,
                cache_write_tokens numeric, output_tokens numeric, cost_usd numeric, unpriced_calls bigint,
                unpriced_tokens numeric)
@@ -150,30 +154,32 @@ SET search_path = pg_catalog, pg_temp
 SET jit = off
 AS $$
 DECLARE
-    tid uuid := cost_groups.tenant_id;
+    keyx text;
 BEGIN
-    IF group_by = 'user' THEN
-        RETURN QUERY
-        SELECT c.user_id, c.bucket, c.llm_calls, c.input_tokens, c.cached_input_tokens, c.cache_write_tokens,
-               c.output_tokens, c.cost_usd, c.unpriced_calls, c.unpriced_tokens
-        FROM analytics.read_family(NULL::analytics.cost_user_daily, tid, "from", "to") c;
-        RETURN;
+    IF group_by IS NULL OR group_by NOT IN ('agent', 'tenant', 'user', 'mcp_server', 'tool', 'model', 'day') THEN
+        RAISE EXCEPTION 'invalid group_by "%"', group_by USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    RETURN QUERY
-    SELECT CASE WHEN group_by = 'agent' THEN c.agent_id::text
-                WHEN group_by = 'tenant' THEN c.tenant_id::text
-                WHEN group_by = 'model' THEN c.model
-                WHEN group_by = 'tool' THEN c.tool_name
-                WHEN group_by = 'mcp_server' THEN c.mcp_server
-                WHEN group_by = 'day' THEN to_char(c.bucket AT TIME ZONE 'UTC', 'YYYY-MM-DD')
-           END,
-           c.bucket, c.llm_calls, c.input_tokens, c.cached_input_tokens, c.cache_write_tokens, c.output_tokens,
-           c.cost_usd, c.unpriced_calls, c.unpriced_tokens
-    FROM analytics.read_family(NULL::analytics.cost_daily, tid, "from", "to") c;
+    IF granularity IS NOT NULL AND granularity NOT IN ('day', 'week', 'month') THEN
+        RAISE EXCEPTION 'invalid granularity "%"', granularity USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    keyx := CASE WHEN group_by = 'agent' THEN 'c.agent_id::text' WHEN group_by = 'tenant' THEN 'c.tenant_id::text'
+                 WHEN group_by = 'user' THEN 'c.user_id' WHEN group_by = 'model' THEN 'c.model'
+                 WHEN group_by = 'tool' THEN 'c.tool_name' WHEN group_by = 'mcp_server' THEN 'c.mcp_server'
+                 ELSE 'to_char(c.bucket AT TIME ZONE ''UTC'', ''YYYY-MM-DD'')' END;
+    RETURN QUERY EXECUTE format(
+        'SELECT %s, %s, sum(c.llm_calls)::bigint, sum(c.input_tokens), sum(c.cached_input_tokens), '
+        '       sum(c.cache_write_tokens), sum(c.output_tokens), sum(c.cost_usd), sum(c.unpriced_calls)::bigint, '
+        '       sum(c.unpriced_tokens) '
+        'FROM (%s) c GROUP BY 1, 2',
+        keyx,
+        CASE WHEN granularity IS NULL THEN 'NULL::timestamptz'
+             ELSE format('date_trunc(%L, c.bucket AT TIME ZONE ''UTC'') AT TIME ZONE ''UTC''', granularity) END,
+        analytics.read_family_sql(CASE WHEN group_by = 'user' THEN 'cost_user_daily' ELSE 'cost_daily' END,
+                                  tenant_id, "from", "to"));
 END
 $$;
-COMMENT ON FUNCTION analytics.cost_groups(uuid, timestamptz, timestamptz, text) IS
-    'The cost rollup rows (cost_daily, or cost_user_daily for group_by user) of a tenant (NULL: all) in [from, to) with the group key as text: a helper of costs and cost_trend';
+COMMENT ON FUNCTION analytics.cost_groups(uuid, timestamptz, timestamptz, text, text) IS
+    'The cost rollup rows (cost_daily, or cost_user_daily for group_by user) of a tenant (NULL: all) in [from, to) grouped by the group key as text and, with a granularity (day, week, month), by bucket: a helper of costs and cost_trend';
 
 -- The label of a cost group key: agent and tenant names, else the key.
 CREATE OR REPLACE FUNCTION analytics.cost_labels(group_by text, keys text[])
@@ -340,11 +346,10 @@ BEGIN
         SELECT x.key, x.bucket AS b, x.llm_calls AS n, x.cost_usd AS c, x.unpriced_calls AS u
         FROM analytics.cost_hours(tid, CASE WHEN hourly THEN "from" END, "to", gb) x
         UNION ALL
-        SELECT CASE WHEN gb = 'none' THEN NULL ELSE c.key END,
-               date_trunc(CASE WHEN hourly THEN 'day' ELSE gran END, c.bucket AT TIME ZONE 'UTC') AT TIME ZONE 'UTC',
-               c.llm_calls, c.cost_usd, c.unpriced_calls
+        SELECT CASE WHEN gb = 'none' THEN NULL ELSE c.key END, c.bucket, c.llm_calls, c.cost_usd, c.unpriced_calls
         FROM analytics.cost_groups(tid, CASE WHEN NOT hourly THEN "from" END, "to",
-                                   CASE WHEN gb = 'none' THEN 'agent' ELSE gb END) c),
+                                   CASE WHEN gb = 'none' THEN 'model' ELSE gb END,
+                                   CASE WHEN hourly THEN 'day' ELSE gran END) c),
     -- The top series by cost over the window; the rest is "other".
     ki AS (
         SELECT t.key, row_number() OVER (ORDER BY t.cost DESC, t.key NULLS LAST) AS i

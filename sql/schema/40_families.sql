@@ -211,6 +211,30 @@ CREATE INDEX cost_daily_bucket_idx ON analytics.cost_daily (bucket);
 COMMENT ON TABLE analytics.cost_daily IS
     'LLM calls per tenant, UTC day, agent, model, tool and MCP server: calls, the four token counts, the exact cost at the prices in force, unpriced calls and tokens (contract section 6.4); one row per UTC day (bucket = its midnight) and key, events ingested before the day''s watermark (a rollup family, analytics.family_columns())';
 
+CREATE TABLE analytics.tool_duration_daily (
+    tenant_id uuid NOT NULL,
+    bucket timestamptz NOT NULL,
+    tool_name text,
+    mcp_server text,
+    latency_n bigint NOT NULL,
+    latency_sum numeric NOT NULL,
+    le_5ms bigint NOT NULL,
+    le_10ms bigint NOT NULL,
+    le_25ms bigint NOT NULL,
+    le_50ms bigint NOT NULL,
+    le_100ms bigint NOT NULL,
+    le_250ms bigint NOT NULL,
+    le_500ms bigint NOT NULL,
+    le_1000ms bigint NOT NULL,
+    le_2500ms bigint NOT NULL,
+    le_5000ms bigint NOT NULL,
+    le_10000ms bigint NOT NULL,
+    CONSTRAINT tool_duration_daily_key UNIQUE NULLS NOT DISTINCT (tenant_id, bucket, tool_name, mcp_server)
+);
+CREATE INDEX tool_duration_daily_bucket_idx ON analytics.tool_duration_daily (bucket);
+COMMENT ON TABLE analytics.tool_duration_daily IS
+    'Tool calls with a latency per tenant, UTC day, tool and MCP server: how many, their exact latency sum (ms), and the exact cumulative count at or under each bucket bound of the Prometheus histogram registry_tool_call_duration_seconds (contract section 6.7); one row per UTC day (bucket = its midnight) and key, events ingested before the day''s watermark (a rollup family, analytics.family_columns())';
+
 CREATE TABLE analytics.cost_user_daily (
     tenant_id uuid NOT NULL,
     bucket timestamptz NOT NULL,
