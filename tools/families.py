@@ -123,9 +123,12 @@ FAMILIES = [
   [('agents', 'uuid[]', 'uuids', AGENTS), ('first_at', 'timestamptz', 'min', 'min(e.occurred_at)'),
    ('last_at', 'timestamptz', 'max', 'max(e.occurred_at)')]),
  ('cost_daily', 'day', LLM,
-  'LLM calls per tenant, UTC day, agent, model, tool and MCP server: calls, the four token counts, the exact cost at the prices in force, unpriced calls and tokens (contract section 6.4)',
-  [('agent_id', 'uuid', 'e.agent_id'), ('model', 'text', 'e.model'), ('tool_name', 'text', 'e.tool_name'),
-   ('mcp_server', 'text', 'e.mcp_server')],
+  'LLM calls per tenant, UTC day, agent and model: calls, the four token counts, the exact cost at the prices in force, unpriced calls and tokens (contract section 6.4; group_by agent, tenant, model, day)',
+  [('agent_id', 'uuid', 'e.agent_id'), ('model', 'text', 'e.model')],
+  [('llm_calls', 'bigint', 'sum', cnt())] + tokens_and_cost()),
+ ('cost_tool_daily', 'day', LLM,
+  'LLM calls per tenant, UTC day, tool, MCP server and model: calls, the four token counts, the exact cost at the prices in force, unpriced calls and tokens (contract section 6.4, group_by tool and mcp_server)',
+  [('tool_name', 'text', 'e.tool_name'), ('mcp_server', 'text', 'e.mcp_server'), ('model', 'text', 'e.model')],
   [('llm_calls', 'bigint', 'sum', cnt())] + tokens_and_cost()),
  ('tool_duration_daily', 'day', "e.event_type = 'tool_call'",
   'Tool calls with a latency per tenant, UTC day, tool and MCP server: how many, their exact latency sum (ms), and the exact cumulative count at or under each bucket bound of the Prometheus histogram registry_tool_call_duration_seconds (contract section 6.7)',
@@ -147,7 +150,7 @@ FAMILIES = [
 # install does.
 # A family may name its own piece (FAMILY_PIECE), so that concerns of one
 # release do not share a file; else it goes to UPGRADE_PIECE of its release.
-SINCE = {'cost_daily': '0.5.0', 'cost_user_daily': '0.5.0', 'tool_duration_daily': '0.5.0'}
+SINCE = {'cost_daily': '0.5.0', 'cost_tool_daily': '0.5.0', 'cost_user_daily': '0.5.0', 'tool_duration_daily': '0.5.0'}
 UPGRADE_PIECE = {'0.5.0': 'sql/updates/0.4.0--0.5.0/10_costs.sql'}
 FAMILY_PIECE = {'tool_duration_daily': 'sql/updates/0.4.0--0.5.0/40_prometheus.sql'}
 

@@ -93,7 +93,7 @@ COMMENT ON VIEW analytics.priced_events IS
 REVOKE ALL ON analytics.priced_events FROM PUBLIC;
 
 -- Re-price one day past raw retention from its daily token sums: the cost
--- rollups (cost_daily, cost_user_daily) of the day at the prices in force
+-- rollups (cost_daily, cost_tool_daily, cost_user_daily) of the day at the prices in force
 -- at the day's start (its raw events, which could tell the instant of each
 -- call, are gone).  Returns the rows changed.  The nightly job runs it for
 -- the days set_model_price marked (analytics.reprice_days).
@@ -111,7 +111,7 @@ BEGIN
     IF day IS NULL THEN
         RAISE EXCEPTION 'day is required' USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    FOREACH fam IN ARRAY ARRAY['cost_daily', 'cost_user_daily'] LOOP
+    FOREACH fam IN ARRAY ARRAY['cost_daily', 'cost_tool_daily', 'cost_user_daily'] LOOP
         -- Costs from the token sums; unpriced when no row is in force
         -- (literal instants: nothing evaluated per shard on Citus).
         EXECUTE format($q$
@@ -145,7 +145,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION analytics.reprice_day(date) IS
-    'Re-prices a day past raw retention: the cost rollups (cost_daily, cost_user_daily) from their token sums at the prices in force at the day''s start; returns the rows changed';
+    'Re-prices a day past raw retention: the cost rollups (cost_daily, cost_tool_daily, cost_user_daily) from their token sums at the prices in force at the day''s start; returns the rows changed';
 
 -- The spans follow the prices at every install and update.
 SELECT analytics.refresh_price_spans();

@@ -7,7 +7,7 @@
 --                   effective_from, tenant_id)   a new price row; marks the
 --                                                days it re-prices
 --   model_prices(tenant_id)                      the price history in scope
---   costs(tenant_id, from, to, group_by)         cost_daily / cost_user_daily
+--   costs(tenant_id, from, to, group_by)         cost_daily / cost_tool_daily / cost_user_daily
 --   cost_trend(tenant_id, from, to, granularity, group_by, top)
 --
 -- Every cost is an exact numeric sum of per-event costs
@@ -141,7 +141,8 @@ COMMENT ON FUNCTION analytics.model_prices(uuid, boolean) IS
 -- (agent, tenant, user, mcp_server, tool, model, day) and, with a
 -- granularity, by bucket (date_trunc of the UTC day; NULL without): calls,
 -- the four token counts, cost (exact), unpriced calls and tokens.  The rows
--- of the family (cost_daily; cost_user_daily for user) are grouped in the
+-- of the family (cost_daily; cost_tool_daily for tool and mcp_server,
+-- cost_user_daily for user) are grouped in the
 -- statement that reads them (analytics.read_family_sql).  A helper of costs
 -- and cost_trend.
 CREATE OR REPLACE FUNCTION analytics.cost_groups(tenant_id uuid, "from" timestamptz, "to" timestamptz, group_by text,
@@ -174,12 +175,13 @@ BEGIN
         keyx,
         CASE WHEN granularity IS NULL THEN 'NULL::timestamptz'
              ELSE format('date_trunc(%L, c.bucket AT TIME ZONE ''UTC'') AT TIME ZONE ''UTC''', granularity) END,
-        analytics.read_family_sql(CASE WHEN group_by = 'user' THEN 'cost_user_daily' ELSE 'cost_daily' END,
+        analytics.read_family_sql(CASE WHEN group_by = 'user' THEN 'cost_user_daily'
+                                       WHEN group_by IN ('tool', 'mcp_server') THEN 'cost_tool_daily' ELSE 'cost_daily' END,
                                   tenant_id, "from", "to"));
 END
 $$;
 COMMENT ON FUNCTION analytics.cost_groups(uuid, timestamptz, timestamptz, text, text) IS
-    'The cost rollup rows (cost_daily, or cost_user_daily for group_by user) of a tenant (NULL: all) in [from, to) grouped by the group key as text and, with a granularity (day, week, month), by bucket: a helper of costs and cost_trend';
+    'The cost rollup rows (cost_daily; cost_tool_daily for group_by tool and mcp_server, cost_user_daily for user) of a tenant (NULL: all) in [from, to) grouped by the group key as text and, with a granularity (day, week, month), by bucket: a helper of costs and cost_trend';
 
 -- The label of a cost group key: agent and tenant names, else the key.
 CREATE OR REPLACE FUNCTION analytics.cost_labels(group_by text, keys text[])

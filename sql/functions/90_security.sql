@@ -99,7 +99,7 @@ BEGIN
                              'analytics_daily_aggregates', 'usage_stats_daily', 'tenant_daily',
                              'agent_daily', 'endpoint_daily',
                              'type_hourly', 'agent_type_daily', 'tool_daily', 'error_daily', 'api_daily',
-                             'session_daily', 'user_daily', 'workflow_daily', 'cost_daily', 'cost_user_daily', 'tool_duration_daily',
+                             'session_daily', 'user_daily', 'workflow_daily', 'cost_daily', 'cost_tool_daily', 'cost_user_daily', 'tool_duration_daily',
                              'analytics_monthly_aggregates', 'usage_stats_monthly',
                              'services'] LOOP
         EXECUTE format('ALTER TABLE analytics.%I ENABLE ROW LEVEL SECURITY', t);

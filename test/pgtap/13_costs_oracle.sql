@@ -104,6 +104,9 @@ SELECT is((SELECT sum(c.cost_usd) FROM analytics.cost_daily c WHERE c.bucket >= 
 SELECT is((SELECT sum(c.cost_usd) FROM analytics.cost_user_daily c WHERE c.bucket >= pg_temp.ts(-20) AND c.bucket < pg_temp.ts(0)),
           (SELECT sum(c.cost_usd) FROM analytics.cost_daily c WHERE c.bucket >= pg_temp.ts(-20) AND c.bucket < pg_temp.ts(0)),
           'cost_user_daily and cost_daily hold the same total');
+SELECT is((SELECT sum(c.cost_usd) FROM analytics.cost_tool_daily c WHERE c.bucket >= pg_temp.ts(-20) AND c.bucket < pg_temp.ts(0)),
+          (SELECT sum(c.cost_usd) FROM analytics.cost_daily c WHERE c.bucket >= pg_temp.ts(-20) AND c.bucket < pg_temp.ts(0)),
+          'cost_tool_daily and cost_daily hold the same total');
 SELECT is((analytics.costs(NULL, pg_temp.ts(-20), pg_temp.ts(1), 'agent') #>> '{totals,costUsd}')::numeric,
           (SELECT round(sum(o.cost), 6) FROM pg_temp.oracle(NULL, pg_temp.ts(-20), pg_temp.ts(1), 'agent') o),
           'totals.costUsd is the rounded exact total');

@@ -67,8 +67,6 @@ CREATE TABLE analytics.cost_daily (
     bucket timestamptz NOT NULL,
     agent_id uuid,
     model text,
-    tool_name text,
-    mcp_server text,
     llm_calls bigint NOT NULL,
     input_tokens numeric NOT NULL,
     output_tokens numeric NOT NULL,
@@ -77,11 +75,31 @@ CREATE TABLE analytics.cost_daily (
     cost_usd numeric NOT NULL,
     unpriced_calls bigint NOT NULL,
     unpriced_tokens numeric NOT NULL,
-    CONSTRAINT cost_daily_key UNIQUE NULLS NOT DISTINCT (tenant_id, bucket, agent_id, model, tool_name, mcp_server)
+    CONSTRAINT cost_daily_key UNIQUE NULLS NOT DISTINCT (tenant_id, bucket, agent_id, model)
 );
 CREATE INDEX cost_daily_bucket_idx ON analytics.cost_daily (bucket);
 COMMENT ON TABLE analytics.cost_daily IS
-    'LLM calls per tenant, UTC day, agent, model, tool and MCP server: calls, the four token counts, the exact cost at the prices in force, unpriced calls and tokens (contract section 6.4); one row per UTC day (bucket = its midnight) and key, events ingested before the day''s watermark (a rollup family, analytics.family_columns())';
+    'LLM calls per tenant, UTC day, agent and model: calls, the four token counts, the exact cost at the prices in force, unpriced calls and tokens (contract section 6.4; group_by agent, tenant, model, day); one row per UTC day (bucket = its midnight) and key, events ingested before the day''s watermark (a rollup family, analytics.family_columns())';
+
+CREATE TABLE analytics.cost_tool_daily (
+    tenant_id uuid NOT NULL,
+    bucket timestamptz NOT NULL,
+    tool_name text,
+    mcp_server text,
+    model text,
+    llm_calls bigint NOT NULL,
+    input_tokens numeric NOT NULL,
+    output_tokens numeric NOT NULL,
+    cached_input_tokens numeric NOT NULL,
+    cache_write_tokens numeric NOT NULL,
+    cost_usd numeric NOT NULL,
+    unpriced_calls bigint NOT NULL,
+    unpriced_tokens numeric NOT NULL,
+    CONSTRAINT cost_tool_daily_key UNIQUE NULLS NOT DISTINCT (tenant_id, bucket, tool_name, mcp_server, model)
+);
+CREATE INDEX cost_tool_daily_bucket_idx ON analytics.cost_tool_daily (bucket);
+COMMENT ON TABLE analytics.cost_tool_daily IS
+    'LLM calls per tenant, UTC day, tool, MCP server and model: calls, the four token counts, the exact cost at the prices in force, unpriced calls and tokens (contract section 6.4, group_by tool and mcp_server); one row per UTC day (bucket = its midnight) and key, events ingested before the day''s watermark (a rollup family, analytics.family_columns())';
 
 CREATE TABLE analytics.cost_user_daily (
     tenant_id uuid NOT NULL,
