@@ -474,10 +474,30 @@ DECLARE
     r_until   timestamptz;
     r_from    timestamptz;
     use_hours boolean := width IS NULL OR width >= interval '1 hour';
+    hlo       timestamptz;
+    hi2       timestamptz;
 BEGIN
     SELECT s.rolled_until, s.raw_from INTO r_until, r_from FROM analytics.metric_rollup_state s;
     IF f < r_from THEN
         f := date_trunc('hour', f);
+    END IF;
+    -- The rolled hours H taken from metric_hourly are those with H >= f,
+    -- H + 1 hour <= t and <= r_until, not dirty, and (sub-hour buckets) H <
+    -- r_from: every other point is read raw.  As instants: the points
+    -- before hlo (the first whole hour at or after f) and from hi2 on (the
+    -- first hour that is not whole in [f, t), not rolled, or, for sub-hour
+    -- buckets, at or after r_from), and those of dirty hours in between.
+    hlo := date_trunc('hour', f);
+    IF hlo < f THEN
+        hlo := hlo + interval '1 hour';
+    END IF;
+    hi2 := least(date_trunc('hour', t), date_trunc('hour', coalesce(r_until, '-infinity')));
+    IF NOT use_hours AND r_from IS NOT NULL THEN
+        hi2 := least(hi2, date_trunc('hour', r_from)
+                          + CASE WHEN date_trunc('hour', r_from) < r_from THEN interval '1 hour' ELSE interval '0' END);
+    END IF;
+    IF hi2 < hlo THEN
+        hi2 := hlo;
     END IF;
     RETURN QUERY
     WITH dirty AS MATERIALIZED (
@@ -493,14 +513,22 @@ BEGIN
           AND h.hour NOT IN (SELECT dirty.hour FROM dirty)
         GROUP BY 1
         UNION ALL
+        -- The raw points of the hours the branch above does not take: as
+        -- ranges of ts the index (tenant_id, metric_name, ts) reads (the
+        -- partial first hour, from hi2 on), plus the dirty hours between.
         SELECT CASE WHEN w IS NULL THEN f ELSE date_bin(w, p.ts, origin) END AS b,
                count(*)::bigint, sum(p.value), min(p.value), max(p.value), analytics.qsketch_agg(p.value)
         FROM analytics.metric_points p
         WHERE p.tenant_id = tid AND p.metric_name = nm AND p.tags @> filter AND p.ts >= f AND p.ts < t
-          AND NOT (date_trunc('hour', p.ts) >= f AND date_trunc('hour', p.ts) + interval '1 hour' <= t
-                   AND date_trunc('hour', p.ts) + interval '1 hour' <= r_until
-                   AND (use_hours OR date_trunc('hour', p.ts) < r_from)
-                   AND date_trunc('hour', p.ts) NOT IN (SELECT dirty.hour FROM dirty))
+          AND (p.ts < hlo OR p.ts >= hi2)
+        GROUP BY 1
+        UNION ALL
+        SELECT CASE WHEN w IS NULL THEN f ELSE date_bin(w, p.ts, origin) END AS b,
+               count(*)::bigint, sum(p.value), min(p.value), max(p.value), analytics.qsketch_agg(p.value)
+        FROM dirty
+        JOIN analytics.metric_points p
+          ON p.tenant_id = tid AND p.metric_name = nm AND p.ts >= dirty.hour AND p.ts < dirty.hour + interval '1 hour'
+        WHERE p.tags @> filter AND p.ts >= f AND p.ts < t AND p.ts >= hlo AND p.ts < hi2
         GROUP BY 1)
     SELECT src.b, sum(src.c)::bigint, sum(src.s), min(src.mn), max(src.mx), analytics.qsketch_merge(src.sk)
     FROM src GROUP BY src.b ORDER BY src.b;
