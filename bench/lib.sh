@@ -12,8 +12,10 @@
 set -euo pipefail
 BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$BENCH_ROOT/tools/cluster.sh"
-BENCH_DIR="$BENCH_ROOT/.cluster/bench"
-BENCH_DB=analytics_bench
+# BENCH_DIR / BENCH_DB may be set by the caller (bench_own_cluster: a
+# cluster of one's own instead of the shared one).
+BENCH_DIR=${BENCH_DIR:-"$BENCH_ROOT/.cluster/bench"}
+BENCH_DB=${BENCH_DB:-analytics_bench}
 BENCH_DAYS=${BENCH_DAYS:-365}
 
 bench_psql() { psql -X -q -v ON_ERROR_STOP=1 -d "$BENCH_DB" "$@"; }
@@ -89,6 +91,25 @@ SQL
     bench_psql -c "VACUUM (FREEZE, ANALYZE) analytics.usage_events" >/dev/null
   fi
   bench_psql -c "SELECT pg_prewarm(c.oid) FROM pg_class c JOIN pg_inherits i ON i.inhrelid = c.oid WHERE i.inhparent = 'analytics.usage_events'::regclass" >/dev/null 2>&1 || true
+}
+
+# bench_own_cluster DIR PORT DB: build and install, then start a cluster of
+# one's own in DIR on PORT (not the shared one of bench_setup, no lock, no
+# generated events) with DB holding the extension (created when missing);
+# CLUSTER_EXTRA_CONF as for cluster_start.  Sets BENCH_DIR and BENCH_DB, so
+# bench_psql and bench_time then run there.
+bench_own_cluster() {
+  BENCH_DIR=$1 BENCH_DB=$3
+  (cd "$BENCH_ROOT" && make -s >/dev/null && make -s install >/dev/null)
+  cluster_stop "$BENCH_DIR"
+  cluster_start "$BENCH_DIR" "$2" "$BENCH_DB"
+  psql -X -q -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$BENCH_DB'" | grep -q 1 \
+    || psql -X -q -d postgres -c "CREATE DATABASE $BENCH_DB" >/dev/null
+  bench_psql >/dev/null <<'SQL'
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS pg_cron;
+CREATE EXTENSION IF NOT EXISTS analytics;
+SQL
 }
 
 # bench_time SQL [RUNS]: median execution time in ms over RUNS (default 5)
