@@ -81,8 +81,11 @@ BEGIN
                  (SELECT min(a.xact_start) FROM pg_catalog.pg_stat_activity a
                   WHERE a.xact_start IS NOT NULL AND a.datname = pg_catalog.current_database()
                     AND a.pid <> pg_catalog.pg_backend_pid()
-                    -- (autovacuum writes no events)
-                    AND a.backend_type NOT IN ('autovacuum worker', 'autovacuum launcher')),
+                    -- (autovacuum and the extension's own background worker,
+                    -- which records health checks and deliveries, write no
+                    -- events; a worker round slowed down, under valgrind say,
+                    -- would otherwise hold every rollup's watermark back)
+                    AND a.backend_type NOT IN ('autovacuum worker', 'autovacuum launcher', 'analytics worker')),
                  (SELECT min(p.prepared) FROM pg_catalog.pg_prepared_xacts p
                   WHERE p.database = pg_catalog.current_database()));
 END
