@@ -161,11 +161,10 @@ BEGIN
                analytics.qsketch_agg_n(e.latency_ms, e.count::bigint) AS latency,
                coalesce(sum(e.input_tokens), 0) AS input_tokens,
                coalesce(sum(e.output_tokens), 0) AS output_tokens,
-               coalesce(sum(e.cost_usd), 0) AS cost_usd,
                analytics.heatmap_agg(e.occurred_at, e.count::bigint) FILTER (WHERE e.event_type = 'api_call') AS api_heatmap,
                ROW(e.tenant_id, e.agent_id, e.event_type, e.endpoint, e.method, e.tool_name, e.mcp_server,
                    e.model)::analytics.usage_stats_key AS k
-        FROM analytics.priced_events e  -- (each event at the price in force at it)
+        FROM analytics.usage_events e
         -- (exactly the events ingested before the watermark: readers add
         -- those ingested since from the raw events)
         WHERE e.occurred_at >= lo AND e.occurred_at < hi AND e.ingested_at < w
@@ -181,7 +180,20 @@ BEGIN
                analytics.stored_bytes(u.latency) AS latency_bytes
         FROM analytics.usage_stats_daily u WHERE u.date = rollup_day.day
     ),
-    gs AS (SELECT g.* FROM g),
+    -- The cost of each group's llm_calls, each at the price in force at it
+    -- (analytics.priced_events), in a pass of its own: numeric sums are
+    -- exact in any order, while g's float sums keep the order of a plain
+    -- scan of the day (a join could change it between runs, and a rerun
+    -- over unchanged events would then rewrite rows).
+    gc AS MATERIALIZED (
+        SELECT ROW(e.tenant_id, e.agent_id, e.event_type, e.endpoint, e.method, e.tool_name, e.mcp_server,
+                   e.model)::analytics.usage_stats_key AS k,
+               sum(e.cost_usd) AS cost_usd
+        FROM analytics.priced_events e
+        WHERE e.occurred_at >= lo AND e.occurred_at < hi AND e.ingested_at < w AND e.event_type = 'llm_call'
+        GROUP BY e.tenant_id, e.agent_id, e.event_type, e.endpoint, e.method, e.tool_name, e.mcp_server, e.model
+    ),
+    gs AS (SELECT g.*, coalesce(gc.cost_usd, 0) AS cost_usd FROM g LEFT JOIN gc ON gc.k = g.k),
     stats_up AS (
         INSERT INTO analytics.usage_stats_daily AS s
             (date, tenant_id, agent_id, event_type, endpoint, method, tool_name, mcp_server, model,
