@@ -193,7 +193,7 @@ done
 
 # ---------------------------------------------------------------- (b)
 per=$(( (DELIVERIES + 9) / 10 ))
-t0=$(p -At -c "BEGIN" -c "SELECT count(analytics_api.test_channel(c)) FROM unnest('{$(IFS=,; echo "${CHS[*]}")}'::bigint[]) c, generate_series(1, $per)" \
+t0=$(p -At -c "BEGIN" -c "SELECT count(analytics_api.test_channel(c::text)) FROM unnest('{$(IFS=,; echo "${CHS[*]}")}'::bigint[]) c, generate_series(1, $per)" \
         -c "COMMIT" -c "SELECT extract(epoch FROM clock_timestamp())" | tail -1)
 total=$((per * 10))
 for ((i = 0; i < 1200; i++)); do

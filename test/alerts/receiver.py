@@ -78,6 +78,9 @@ class H(BaseHTTPRequestHandler):
 
 class S(ThreadingMixIn, HTTPServer):
     daemon_threads = True
+    # (socketserver's default listen backlog of 5 drops the connections of
+    # a burst beyond it: their SYN is sent again a second later)
+    request_queue_size = 128
 
     def handle_error(self, request, client_address):
         pass  # (a client that gave up on /timeout: a broken pipe)
