@@ -81,6 +81,9 @@ static AnalyticsSetting analytics_settings[] = {
 	/* notification delivery (contract §6.6; worker.c) */
 	{"delivery_timeout_ms", false, 10000, 100, 60000,
 		"Time limit of one notification delivery attempt of the background worker, in milliseconds.", NULL},
+	{"delivery_retry_base_ms", false, 5000, 100, 3600000,
+		"First delay before a notification delivery is retried, in milliseconds (doubled on each further retry, at most 1 hour).",
+		"A Retry-After answer, when given, sets the delay instead."},
 	{"smtp_url", false, 0, 0, 0,
 		"SMTP server through which the background worker sends e-mail notifications (smtp:// or smtps://).",
 		"Empty: e-mail attempts fail and are retried until the notification expires; an SMTP server on a private address needs analytics.delivery_allow_private.",

@@ -588,7 +588,8 @@ COMMENT ON FUNCTION analytics.delivery_claim(integer, integer) IS
 -- is still the worker's.  2xx (SMTP: 2xx) succeeded; a refused private
 -- destination, a 410 (which disables the channel) and any other 4xx fail;
 -- no answer, 429 and 5xx (SMTP: 4xx) are retried after a growing delay
--- (5 s doubling, at most 1 h; a Retry-After, up to 1 h, when longer) until
+-- (analytics.delivery_retry_base_ms, 5 s by default, doubling, at most 1 h;
+-- a Retry-After, up to 1 h, instead when given) until
 -- the notification is 24 hours old.
 CREATE OR REPLACE FUNCTION analytics.delivery_done(delivery_id bigint, lease timestamptz, transfer_ok boolean,
                                                    refused boolean, status_code integer, retry_after_seconds integer,
@@ -632,7 +633,7 @@ BEGIN
             left(nullif(delivery_done.error, ''), 1024))
     ON CONFLICT ON CONSTRAINT notification_attempts_pkey DO NOTHING;
     IF outcome = 'retry' THEN
-        delay := least(5 * power(2, greatest(o.attempts - 1, 0)), 3600);
+        delay := least(analytics.setting('delivery_retry_base_ms')::integer / 1000.0 * power(2, greatest(o.attempts - 1, 0)), 3600);
         IF retry_after_seconds > 0 THEN
             delay := greatest(least(retry_after_seconds, 3600), 1);
         END IF;
@@ -661,4 +662,4 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION analytics.delivery_done(bigint, timestamptz, boolean, boolean, integer, integer, text, timestamptz) IS
-    'Background worker: records one delivery attempt while its lease is held (else NULL): succeeded on 2xx; retry (pending again after 5 s doubling up to 1 h, or Retry-After) on no answer, 429 or 5xx (SMTP 4xx) until 24 hours; gone on 410 (the channel is disabled); refused for a private destination; failed otherwise; returns the outcome';
+    'Background worker: records one delivery attempt while its lease is held (else NULL): succeeded on 2xx; retry (pending again after analytics.delivery_retry_base_ms (5 s) doubling up to 1 h, or Retry-After) on no answer, 429 or 5xx (SMTP 4xx) until 24 hours; gone on 410 (the channel is disabled); refused for a private destination; failed otherwise; returns the outcome';

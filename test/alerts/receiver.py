@@ -6,8 +6,11 @@ and "verified": whether webhook-signature checks out against one of the
 secrets (whsec_..., one per line in the file SECRETS, reread per request),
 computed here independently with Python's hmac.  Answers by path:
   /ok 200, /gone 410, /bad 400, /retry 503 with Retry-After: 1 the first
-  time for a webhook-id and 200 after, /flaky 500 always, /slow 200 after
-  4 seconds; anything else 200."""
+  time for a webhook-id and 200 after, /error 500 (no Retry-After) the
+  first time and 200 after, /ratelimit 429 with Retry-After: 1 the first
+  time and 200 after, /timeout 200 after 3 seconds the first time and at
+  once after, /flaky 500 always, /slow 200 after 4 seconds; anything else
+  200."""
 import base64, hashlib, hmac, json, os, sys, time
 from http.server import HTTPServer, BaseHTTPRequestHandler
 from socketserver import ThreadingMixIn
@@ -55,6 +58,15 @@ class H(BaseHTTPRequestHandler):
         elif self.path == "/retry" and mid not in seen:
             seen.add(mid)
             code, extra = 503, {"Retry-After": "1"}
+        elif self.path == "/error" and ("error", mid) not in seen:
+            seen.add(("error", mid))
+            code = 500
+        elif self.path == "/ratelimit" and ("ratelimit", mid) not in seen:
+            seen.add(("ratelimit", mid))
+            code, extra = 429, {"Retry-After": "1"}
+        elif self.path == "/timeout" and ("timeout", mid) not in seen:
+            seen.add(("timeout", mid))
+            time.sleep(3)
         elif self.path == "/slow":
             time.sleep(4)
         self.send_response(code)
@@ -66,6 +78,12 @@ class H(BaseHTTPRequestHandler):
 
 class S(ThreadingMixIn, HTTPServer):
     daemon_threads = True
+    # (socketserver's default listen backlog of 5 drops the connections of
+    # a burst beyond it: their SYN is sent again a second later)
+    request_queue_size = 128
+
+    def handle_error(self, request, client_address):
+        pass  # (a client that gave up on /timeout: a broken pipe)
 
 
 srv = S(("127.0.0.1", 0), H)
