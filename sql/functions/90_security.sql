@@ -124,7 +124,18 @@ END
 $$;
 
 -- Health checks and circuit events belong to their service's tenant (a
--- platform service, tenant_id NULL, is visible to no tenant).
+-- platform service, tenant_id NULL, is visible to no tenant).  The lookup
+-- is a function, not a subquery in the policy: Citus refuses subqueries in
+-- the policies of its tables.
+CREATE OR REPLACE FUNCTION analytics.rls_service_visible(service_id bigint)
+RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT EXISTS (SELECT 1 FROM analytics.services s
+                     WHERE s.service_id = $1 AND analytics.rls_tenant_visible(s.tenant_id)) $$;
+COMMENT ON FUNCTION analytics.rls_service_visible(bigint) IS
+    'Row-level security predicate of health_checks and circuit_events: the service belongs to the tenant the caller may see (rls_tenant_visible)';
+
 DO $$
 DECLARE
     t text;
@@ -133,10 +144,8 @@ BEGIN
         EXECUTE format('ALTER TABLE analytics.%I ENABLE ROW LEVEL SECURITY', t);
         EXECUTE format('DROP POLICY IF EXISTS tenant_isolation ON analytics.%I', t);
         EXECUTE format('CREATE POLICY tenant_isolation ON analytics.%1$I '
-                       'USING (EXISTS (SELECT 1 FROM analytics.services s WHERE s.service_id = %1$I.service_id '
-                       'AND analytics.rls_tenant_visible(s.tenant_id))) '
-                       'WITH CHECK (EXISTS (SELECT 1 FROM analytics.services s WHERE s.service_id = %1$I.service_id '
-                       'AND analytics.rls_tenant_visible(s.tenant_id)))', t);
+                       'USING (analytics.rls_service_visible(service_id)) '
+                       'WITH CHECK (analytics.rls_service_visible(service_id))', t);
     END LOOP;
 END
 $$;

@@ -7,6 +7,18 @@
 -- grant on these tables: this is the second line of defence.  Re-runnable.
 -------------------------------------------------------------------------------
 
+-- An attempt belongs to its notification's tenant.  A function, not a
+-- subquery in the policy: Citus refuses subqueries in the policies of its
+-- tables.
+CREATE OR REPLACE FUNCTION analytics.rls_delivery_visible(delivery_id bigint)
+RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT EXISTS (SELECT 1 FROM analytics.notification_outbox o
+                     WHERE o.delivery_id = $1 AND analytics.rls_tenant_visible(o.tenant_id)) $$;
+COMMENT ON FUNCTION analytics.rls_delivery_visible(bigint) IS
+    'Row-level security predicate of notification_attempts: the notification belongs to the tenant the caller may see (rls_tenant_visible)';
+
 DO $$
 DECLARE
     t text;
@@ -20,9 +32,7 @@ BEGIN
     ALTER TABLE analytics.notification_attempts ENABLE ROW LEVEL SECURITY;
     DROP POLICY IF EXISTS tenant_isolation ON analytics.notification_attempts;
     CREATE POLICY tenant_isolation ON analytics.notification_attempts
-        USING (EXISTS (SELECT 1 FROM analytics.notification_outbox o
-                       WHERE o.delivery_id = notification_attempts.delivery_id AND analytics.rls_tenant_visible(o.tenant_id)))
-        WITH CHECK (EXISTS (SELECT 1 FROM analytics.notification_outbox o
-                            WHERE o.delivery_id = notification_attempts.delivery_id AND analytics.rls_tenant_visible(o.tenant_id)));
+        USING (analytics.rls_delivery_visible(delivery_id))
+        WITH CHECK (analytics.rls_delivery_visible(delivery_id));
 END
 $$;
