@@ -176,6 +176,27 @@ $$;
 COMMENT ON FUNCTION analytics.prom_counters() IS
     'Every Prometheus counter of contract §6.7 up to now, cumulative: analytics.prom_counter_base (days folded by run_retention) plus analytics.prom_event_series since prom_fold_state.folded_before';
 
+-- Add series [{"m": metric, "l": labels, "v": value}, ...] to the base
+-- (prom_fold's write, a statement of its own); returns the rows written.
+CREATE OR REPLACE FUNCTION analytics.prom_base_add(series jsonb)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    n bigint;
+BEGIN
+    INSERT INTO analytics.prom_counter_base AS b (metric, labels, value)
+    SELECT e ->> 'm', ARRAY(SELECT jsonb_array_elements_text(e -> 'l')), (e ->> 'v')::numeric
+    FROM jsonb_array_elements(coalesce(series, '[]')) e
+    ON CONFLICT ON CONSTRAINT prom_counter_base_pkey DO UPDATE SET value = b.value + excluded.value;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION analytics.prom_base_add(jsonb) IS
+    'Adds counter series given as JSON ([{"m","l","v"}]) to analytics.prom_counter_base (prom_fold''s write)';
+
 -- run_retention's step (after it dropped raw partitions, in its
 -- transaction; dropped: the days whose partitions it dropped): the days
 -- from folded_before up to the first open day (and the raw retention cut),
@@ -195,6 +216,7 @@ DECLARE
     late        date[];
     n           bigint := 0;
     m           bigint;
+    acc         jsonb;
     stamp       timestamptz := now();
 BEGIN
     IF raw_cut IS NULL OR NOT isfinite(raw_cut) THEN
@@ -210,26 +232,28 @@ BEGIN
     JOIN analytics.rollup_days rd ON rd.day = d.d AND rd.raw_dropped
     WHERE d.d < old_before;
     IF cardinality(late) > 0 THEN
-        INSERT INTO analytics.prom_counter_base AS b (metric, labels, value)
-        SELECT s.metric, s.labels, sum(s.value)
-        FROM unnest(late) AS d(d),
-             LATERAL analytics.prom_event_series(d.d::timestamp AT TIME ZONE 'UTC', (d.d + 1)::timestamp AT TIME ZONE 'UTC') s
-        GROUP BY s.metric, s.labels
-        ON CONFLICT ON CONSTRAINT prom_counter_base_pkey DO UPDATE SET value = b.value + excluded.value;
-        GET DIAGNOSTICS n = ROW_COUNT;
+        -- (read first, then written: on Citus a write into the reference
+        -- table must not run the distributed reads inside it)
+        SELECT coalesce(jsonb_agg(jsonb_build_object('m', x.metric, 'l', to_jsonb(x.labels), 'v', x.v)), '[]')
+        INTO acc
+        FROM (SELECT s.metric, s.labels, sum(s.value) AS v
+              FROM unnest(late) AS d(d),
+                   LATERAL analytics.prom_event_series(d.d::timestamp AT TIME ZONE 'UTC', (d.d + 1)::timestamp AT TIME ZONE 'UTC') s
+              GROUP BY s.metric, s.labels) x;
+        n := analytics.prom_base_add(acc);
     END IF;
     -- (late days do not hold the fold back: they are read apart)
     new_before := least(raw_cut, coalesce(analytics.prom_first_open_day(old_before), raw_cut));
     IF new_before <= old_before THEN
         RETURN n;
     END IF;
-    INSERT INTO analytics.prom_counter_base AS b (metric, labels, value)
-    SELECT s.metric, s.labels, sum(s.value)
-    FROM analytics.prom_day_ranges(old_before, new_before, false) r,
-         LATERAL analytics.prom_event_series(r.lo::timestamp AT TIME ZONE 'UTC', r.hi::timestamp AT TIME ZONE 'UTC') s
-    GROUP BY s.metric, s.labels
-    ON CONFLICT ON CONSTRAINT prom_counter_base_pkey DO UPDATE SET value = b.value + excluded.value;
-    GET DIAGNOSTICS m = ROW_COUNT;
+    SELECT coalesce(jsonb_agg(jsonb_build_object('m', x.metric, 'l', to_jsonb(x.labels), 'v', x.v)), '[]')
+    INTO acc
+    FROM (SELECT s.metric, s.labels, sum(s.value) AS v
+          FROM analytics.prom_day_ranges(old_before, new_before, false) r,
+               LATERAL analytics.prom_event_series(r.lo::timestamp AT TIME ZONE 'UTC', r.hi::timestamp AT TIME ZONE 'UTC') s
+          GROUP BY s.metric, s.labels) x;
+    m := analytics.prom_base_add(acc);
     UPDATE analytics.prom_fold_state s SET folded_before = new_before, folded_at = stamp;
     RETURN n + m;
 END

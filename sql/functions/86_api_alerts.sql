@@ -346,12 +346,18 @@ LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    s record := analytics.http_scope("tenantId");
+    s    record := analytics.http_scope("tenantId");
+    a    analytics.alert_rules;
+    rows jsonb := '[]';
 BEGIN
-    RETURN (SELECT jsonb_build_object('rules', coalesce(jsonb_agg(analytics.alert_rule_json(a) ORDER BY a.rule_id), '[]'),
-                                      'total', count(*))
-            FROM analytics.alert_rules a
-            WHERE a.tenant_id = s.tenant_id OR s.operator AND s.tenant_id IS NULL);
+    -- (row by row into a variable of the table's type: on Citus a whole-row
+    -- value inside the query would carry a shard's row type)
+    FOR a IN SELECT x.* FROM analytics.alert_rules x
+             WHERE x.tenant_id = s.tenant_id OR s.operator AND s.tenant_id IS NULL
+             ORDER BY x.rule_id LOOP
+        rows := rows || jsonb_build_array(analytics.alert_rule_json(a));
+    END LOOP;
+    RETURN jsonb_build_object('rules', rows, 'total', jsonb_array_length(rows));
 END
 $$;
 COMMENT ON FUNCTION analytics_api.alert_rules(text) IS
@@ -455,6 +461,8 @@ DECLARE
     st     text := coalesce(status, 'open');
     given  boolean := coalesce(period, "from", "to", days, hours) IS NOT NULL;
     wanted text[];
+    i      analytics.alert_incidents;
+    rows   jsonb := '[]';
 BEGIN
     IF st NOT IN ('open', 'acknowledged', 'silenced', 'resolved', 'all') THEN
         PERFORM analytics.alert_invalid('status must be open, acknowledged, silenced, resolved or all');
@@ -462,13 +470,17 @@ BEGIN
     wanted := CASE WHEN st = 'open' THEN ARRAY['open', 'acknowledged']
                    WHEN st = 'all' THEN ARRAY['open', 'acknowledged', 'silenced', 'resolved']
                    ELSE ARRAY[st] END;
-    RETURN (SELECT jsonb_build_object(
-                'incidents', coalesce(jsonb_agg(analytics.alert_incident_json(i) ORDER BY i.opened_at DESC, i.incident_id DESC), '[]'),
-                'total', count(*), 'status', st, 'period', analytics.window_json(w.from_ts, w.to_ts))
-            FROM analytics.alert_incidents i
-            WHERE (i.tenant_id = s.tenant_id OR s.operator AND s.tenant_id IS NULL)
-              AND i.status = ANY (wanted)
-              AND ((i.status <> 'resolved' AND NOT given) OR (i.opened_at >= w.from_ts AND i.opened_at < w.to_ts)));
+    -- (row by row into a variable of the table's type: on Citus a whole-row
+    -- value inside the query would carry a shard's row type)
+    FOR i IN SELECT x.* FROM analytics.alert_incidents x
+             WHERE (x.tenant_id = s.tenant_id OR s.operator AND s.tenant_id IS NULL)
+               AND x.status = ANY (wanted)
+               AND ((x.status <> 'resolved' AND NOT given) OR (x.opened_at >= w.from_ts AND x.opened_at < w.to_ts))
+             ORDER BY x.opened_at DESC, x.incident_id DESC LOOP
+        rows := rows || jsonb_build_array(analytics.alert_incident_json(i));
+    END LOOP;
+    RETURN jsonb_build_object('incidents', rows, 'total', jsonb_array_length(rows), 'status', st,
+                              'period', analytics.window_json(w.from_ts, w.to_ts));
 END
 $$;
 COMMENT ON FUNCTION analytics_api.incidents(text, text, text, text, text, text, text) IS
@@ -668,12 +680,18 @@ LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    s record := analytics.http_scope("tenantId");
+    s    record := analytics.http_scope("tenantId");
+    c    analytics.notification_channels;
+    rows jsonb := '[]';
 BEGIN
-    RETURN (SELECT jsonb_build_object('channels', coalesce(jsonb_agg(analytics.alert_channel_json(c) ORDER BY c.channel_id), '[]'),
-                                      'total', count(*))
-            FROM analytics.notification_channels c
-            WHERE c.tenant_id = s.tenant_id OR s.operator AND s.tenant_id IS NULL);
+    -- (row by row into a variable of the table's type: on Citus a whole-row
+    -- value inside the query would carry a shard's row type)
+    FOR c IN SELECT x.* FROM analytics.notification_channels x
+             WHERE x.tenant_id = s.tenant_id OR s.operator AND s.tenant_id IS NULL
+             ORDER BY x.channel_id LOOP
+        rows := rows || jsonb_build_array(analytics.alert_channel_json(c));
+    END LOOP;
+    RETURN jsonb_build_object('channels', rows, 'total', jsonb_array_length(rows));
 END
 $$;
 COMMENT ON FUNCTION analytics_api.channels(text) IS
