@@ -188,7 +188,13 @@ BEGIN
     END LOOP;
     -- The Prometheus counters of the days now gone move into their base
     -- (contract §6.7: counters never go down, whatever is dropped later).
-    PERFORM analytics.prom_fold(raw_cut, dropped);
+    -- Not on Citus yet: its reads of the distributed rollups cannot run in
+    -- the transaction that just dropped partitions of a distributed table;
+    -- there the counters keep reading the rollup families, which retention
+    -- does not drop (docs/scaling.md).
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'citus') THEN
+        PERFORM analytics.prom_fold(raw_cut, dropped);
+    END IF;
 
     -- Fold old daily rows into months: counts are summed, sketches merged.
     WITH gone AS (
