@@ -62,11 +62,17 @@ async function newPage() {
   page.errors = [];
   page.on('pageerror', (e) => page.errors.push(e.message));
   page.apiRequests = [];
+  page.served = (from = 0) => page.apiRequests.slice(from).filter((u) => !u.limited);
   page.answers = new Map();   // pathname + search -> body
-  page.on('request', (r) => { if (!r.url().includes('/dashboard/')) page.apiRequests.push(new URL(r.url())); });
+  // a request the gateway refused with 429 is marked: the page asks it again
+  // after Retry-After, and the counts below are of the requests served
+  const urls = new Map();
+  page.on('request', (r) => { if (!r.url().includes('/dashboard/')) { const u = new URL(r.url()); urls.set(r, u); page.apiRequests.push(u); } });
+  page.on('response', (r) => { const u = urls.get(r.request()); if (u && r.status() === 429) u.limited = true; });
   page.on('response', async (r) => {
     const u = new URL(r.url());
     if (u.pathname.startsWith('/dashboard/')) return;
+    if (r.status() === 429) return;
     try { page.answers.set(u.pathname + u.search, await r.json()); } catch { /* aborted */ }
   });
   return page;
@@ -77,7 +83,7 @@ async function openOps(page, token, hash = 'section=ops&range=7d', loads = 1) {
 }
 // The last request of the page to path (params filter: name -> value).
 function asked(page, path, params = {}, from = 0) {
-  const list = page.apiRequests.slice(from).filter((u) => u.pathname === path &&
+  const list = page.served(from).filter((u) => u.pathname === path &&
     Object.entries(params).every(([k, v]) => u.searchParams.get(k) === v));
   return list[list.length - 1] || null;
 }
@@ -215,7 +221,7 @@ test('range changes ask the cost and metric views again; the pickers and tags as
   assert.equal(asked(page, TREND, {}, from).searchParams.get('granularity'), 'day');
   assert.ok(asked(page, COSTS, { period: '30d', group_by: 'model' }, from));
   assert.ok(asked(page, COSTS, { period: '30d', group_by: 'tenant' }, from));
-  const m30 = page.apiRequests.slice(from).filter((u) => u.pathname.startsWith(`${NAMES}/`));
+  const m30 = page.served(from).filter((u) => u.pathname.startsWith(`${NAMES}/`));
   assert.equal(m30.length, 2);
   for (const u of m30) assert.equal(u.searchParams.get('hours'), '720', u.pathname);
   const models30 = await answerOf(page, asked(page, COSTS, { group_by: 'model' }, from), token);
@@ -228,13 +234,13 @@ test('range changes ask the cost and metric views again; the pickers and tags as
   assert.deepEqual([t24.searchParams.get('period'), t24.searchParams.get('granularity')], ['24h', 'hour']);
   const trend24 = await answerOf(page, t24, token);
   assert.deepEqual((await chartOption(page, 'chart-ops-costtrend')).xAxis[0].data, trend24.buckets.map((b) => b.bucket));
-  for (const u of page.apiRequests.slice(from).filter((x) => x.pathname.startsWith(`${NAMES}/`))) assert.equal(u.searchParams.get('hours'), '24');
+  for (const u of page.served(from).filter((x) => x.pathname.startsWith(`${NAMES}/`))) assert.equal(u.searchParams.get('hours'), '24');
 
   // the trend's series: by model; only that view asks again
   from = page.apiRequests.length;
   await page.selectOption('#ops-costtrend-group', 'model');
   await page.waitForSelector('#ops[data-loads="4"]');
-  assert.deepEqual(page.apiRequests.slice(from).map((u) => u.pathname), [TREND]);
+  assert.deepEqual(page.served(from).map((u) => u.pathname), [TREND]);
   const tm = await answerOf(page, asked(page, TREND, { group_by: 'model' }, from), token);
   assert.deepEqual((await chartOption(page, 'chart-ops-costtrend')).series.slice(0, tm.series.length).map((s) => s.name), tm.series.map((s) => s.label));
 
@@ -244,7 +250,7 @@ test('range changes ask the cost and metric views again; the pickers and tags as
   from = page.apiRequests.length;
   await page.selectOption('#ops-costgroups-by', 'day');
   await page.waitForSelector('#ops[data-loads="6"]');
-  assert.deepEqual(page.apiRequests.slice(from).map((u) => u.pathname), [COSTS]);
+  assert.deepEqual(page.served(from).map((u) => u.pathname), [COSTS]);
   const days = await answerOf(page, asked(page, COSTS, { group_by: 'day', period: '7d' }, from), token);
   assert.equal(await page.textContent('#ops-costgroups-name'), 'day');
   checkCostTable(await tableRows(page, 'ops-table-costgroups'), days, false);
@@ -285,7 +291,7 @@ test('range changes ask the cost and metric views again; the pickers and tags as
   from = page.apiRequests.length;
   await page.clock.runFor(31000);
   await page.waitForSelector('#ops[data-loads="10"]');
-  const again = page.apiRequests.slice(from).map((u) => u.pathname);
+  const again = page.served(from).map((u) => u.pathname);
   for (const p of [TREND, COSTS, NAMES, STATS('queue.depth'), SERIES('queue.depth')]) assert.ok(again.includes(p), p);
   assert.deepEqual(page.errors, []);
   await page.context().close();

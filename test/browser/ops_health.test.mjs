@@ -64,11 +64,17 @@ async function newPage() {
   page.errors = [];
   page.on('pageerror', (e) => page.errors.push(e.message));
   page.apiRequests = [];
+  page.served = (from = 0) => page.apiRequests.slice(from).filter((u) => !u.limited);
   page.answers = new Map();
-  page.on('request', (r) => { if (!r.url().includes('/dashboard/')) page.apiRequests.push(new URL(r.url())); });
+  // a request the gateway refused with 429 is marked: the page asks it again
+  // after Retry-After, and the counts below are of the requests served
+  const urls = new Map();
+  page.on('request', (r) => { if (!r.url().includes('/dashboard/')) { const u = new URL(r.url()); urls.set(r, u); page.apiRequests.push(u); } });
+  page.on('response', (r) => { const u = urls.get(r.request()); if (u && r.status() === 429) u.limited = true; });
   page.on('response', async (r) => {
     const u = new URL(r.url());
     if (u.pathname.startsWith('/dashboard/') || r.request().method() !== 'GET') return;
+    if (r.status() === 429) return;
     try { page.answers.set(u.pathname + u.search, await r.json()); } catch { /* aborted */ }
   });
   return page;
@@ -78,7 +84,7 @@ async function openOps(page, token, hash = 'section=ops&range=7d', loads = 1) {
   await page.waitForSelector(`#ops[data-loads="${loads}"]`, { timeout: 30000 });
 }
 function asked(page, path, params = {}, from = 0) {
-  const list = page.apiRequests.slice(from).filter((u) => u.pathname === path &&
+  const list = page.served(from).filter((u) => u.pathname === path &&
     Object.entries(params).every(([k, v]) => u.searchParams.get(k) === v));
   return list[list.length - 1] || null;
 }
