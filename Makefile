@@ -25,7 +25,8 @@ OBJS_HEATMAP = src/heatmap.o src/heatmap_core.o
 OBJS_TREND   = src/trend.o src/trend_core.o
 OBJS_WORKER  = src/worker.o src/worker_core.o src/http_client.o
 OBJS_ALERTS  = src/alerts.o
-OBJS = $(OBJS_CORE) $(OBJS_QSKETCH) $(OBJS_HEATMAP) $(OBJS_TREND) $(OBJS_WORKER) $(OBJS_ALERTS)
+OBJS_METRIC  = src/metric.o src/metric_core.o
+OBJS = $(OBJS_CORE) $(OBJS_QSKETCH) $(OBJS_HEATMAP) $(OBJS_TREND) $(OBJS_WORKER) $(OBJS_ALERTS) $(OBJS_METRIC)
 
 # The background worker's HTTP client (src/http_client.c).
 SHLIB_LINK += -lcurl
@@ -45,7 +46,8 @@ REGRESS_CORE    = setup ingestion ingestion_errors rollup
 REGRESS_QSKETCH = qsketch qsketch_accuracy qsketch_merge qsketch_collapse qsketch_errors qsketch_weighted
 REGRESS_HEATMAP = heatmap heatmap_parallel heatmap_errors
 REGRESS_TREND   = trend trend_errors summary
-REGRESS = $(REGRESS_CORE) $(REGRESS_QSKETCH) $(REGRESS_HEATMAP) $(REGRESS_TREND)
+REGRESS_METRIC  = metric_points
+REGRESS = $(REGRESS_CORE) $(REGRESS_QSKETCH) $(REGRESS_HEATMAP) $(REGRESS_TREND) $(REGRESS_METRIC)
 REGRESS_OPTS = --inputdir=.
 
 # Optimisation knob (e.g. make OPTFLAGS=-march=native); warnings stay on.

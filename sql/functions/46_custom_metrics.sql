@@ -6,6 +6,7 @@
 --   metric_platform_id()            the tenant_id of platform metrics (nil uuid)
 --   ensure_metric_partitions(a, b)  day partitions of metric_points
 --   maintain_metric_partitions()    premake, drain the default partition
+--   metric_parse_points(points, ...)  the fast path of metric_store (C)
 --   metric_store(tenant, points, batch)  validate a batch of points, register
 --                                   names, log rolled hours written again,
 --                                   insert (all or nothing)
@@ -205,6 +206,20 @@ $$;
 COMMENT ON FUNCTION analytics.metric_check_name(text, text) IS
     'Checks a custom metric name (1 to 128 of A-Z a-z 0-9 _ . : -, not starting with a digit or punctuation); raises 22023 naming the field';
 
+-- The fast path of metric_store (src/metric.c): the columns of a batch of
+-- points when every point keeps metric_store's rules (a given timestamp in
+-- [lo, hi], an absent one now_ts), else NULL.  Never raises for bad input.
+-- tags_keys: md5(tags::text)::uuid; new_*: each name once, in the order of
+-- its first point (new_first, 0-based), with that point's type and unit.
+CREATE OR REPLACE FUNCTION analytics.metric_parse_points(points jsonb, now_ts timestamptz, lo timestamptz, hi timestamptz,
+    OUT names text[], OUT vals double precision[], OUT types text[], OUT units text[], OUT tags jsonb[], OUT tags_keys uuid[],
+    OUT ts timestamptz[], OUT new_names text[], OUT new_types text[], OUT new_units text[], OUT new_first integer[])
+RETURNS record
+LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'analytics_metric_parse_points';
+COMMENT ON FUNCTION analytics.metric_parse_points(jsonb, timestamptz, timestamptz, timestamptz) IS
+    'The fast path of metric_store: the columns (names, values, types, units, tags, md5 keys of the tags, instants; and each name once with the type, unit and 0-based index of its first point) of a JSON array of 1 to 1000 metric points when every point keeps metric_store''s rules (one type per name, a given timestamp within [lo, hi], an absent one now_ts), else NULL; never raises for bad input';
+
 -- Store a batch of points (a JSON array of 1 to 1000 objects with the keys
 -- metric_name, value, metric_type, unit, tags, timestamp) for a tenant (the
 -- platform: metric_platform_id()); all or nothing.  Returns the number of
@@ -238,6 +253,12 @@ DECLARE
     existing   text;
     new_names  integer;
     stamp      timestamptz := now();
+    clean      boolean;
+    v_keys     uuid[];
+    d_name     text[];
+    d_type     text[];
+    d_unit     text[];
+    d_first    integer[];
 BEGIN
     IF tid IS NULL THEN
         RAISE EXCEPTION 'tenant_id is required (analytics.metric_platform_id() for platform metrics)'
@@ -255,7 +276,23 @@ BEGIN
         RAISE EXCEPTION 'metrics must hold 1 to 1000 points, not %', n USING ERRCODE = 'invalid_parameter_value';
     END IF;
     SELECT s.rolled_until, s.raw_from INTO st FROM analytics.metric_rollup_state s;
-    FOR i IN 0 .. n - 1 LOOP
+
+    -- The fast path (src/metric.c) reads every point by the rules below
+    -- and gives the columns, or NULL when it cannot vouch for one (a rule
+    -- broken, or a rare form it leaves to PostgreSQL); then the loop below
+    -- checks point by point and raises the first error by name.
+    SELECT p.names, p.vals, p.types, p.units, p.tags, p.tags_keys, p.ts, p.new_names, p.new_types, p.new_units, p.new_first
+      INTO v_name, v_value, v_type, v_unit, v_tags, v_keys, v_ts, d_name, d_type, d_unit, d_first
+    FROM analytics.metric_parse_points(points, now_ts, greatest(now_ts - interval '30 days', st.raw_from),
+                                       now_ts + interval '5 minutes') p;
+    clean := v_name IS NOT NULL;
+    IF NOT clean THEN
+        v_name := '{}'; v_value := '{}'; v_type := '{}'; v_unit := '{}'; v_tags := '{}'; v_ts := '{}';
+    END IF;
+
+    -- The slow path: point by point, raising the first error by its field
+    -- (nothing to do when the fast path vouched for every point).
+    FOR i IN 0 .. (CASE WHEN clean THEN -1 ELSE n - 1 END) LOOP
         e := points -> i;
         pre := CASE WHEN batch THEN format('metrics[%s].', i) ELSE '' END;
         IF jsonb_typeof(e) <> 'object' THEN
@@ -337,6 +374,16 @@ BEGIN
         v_ts := v_ts || t;
     END LOOP;
 
+    IF NOT clean THEN
+        -- the slow path's columns: the tag sets' keys, and each name once
+        -- with the type and unit of its first point
+        SELECT array_agg(md5(x.g::text)::uuid ORDER BY x.o) INTO v_keys FROM unnest(v_tags) WITH ORDINALITY x(g, o);
+        SELECT array_agg(y.a ORDER BY y.o), array_agg(y.b ORDER BY y.o), array_agg(y.c ORDER BY y.o), array_agg((y.o - 1)::integer ORDER BY y.o)
+          INTO d_name, d_type, d_unit, d_first
+        FROM (SELECT DISTINCT ON (x.a) x.a, x.b, x.c, x.o
+              FROM unnest(v_name, v_type, v_unit) WITH ORDINALITY x(a, b, c, o) ORDER BY x.a, x.o) y;
+    END IF;
+
     -- Writers hold the lock shared: the rollup (exclusive) sees every point
     -- committed, and rolled_until cannot move under this writer.
     PERFORM analytics.lock_metrics(false);
@@ -347,21 +394,24 @@ BEGIN
 
     -- The registry: a name keeps its first type.
     SELECT count(*) INTO new_names
-    FROM (SELECT DISTINCT x.a FROM unnest(v_name) x(a)) x
+    FROM unnest(d_name) x(a)
     WHERE NOT EXISTS (SELECT 1 FROM analytics.custom_metrics c WHERE c.tenant_id = tid AND c.metric_name = x.a);
-    IF new_names > 0 AND (SELECT count(*) FROM analytics.custom_metrics c WHERE c.tenant_id = tid) + new_names > 10000 THEN
-        RAISE EXCEPTION 'metric_name: a tenant may have at most 10000 metric names' USING ERRCODE = 'invalid_parameter_value';
+    IF new_names > 0 THEN
+        IF (SELECT count(*) FROM analytics.custom_metrics c WHERE c.tenant_id = tid) + new_names > 10000 THEN
+            RAISE EXCEPTION 'metric_name: a tenant may have at most 10000 metric names' USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        INSERT INTO analytics.custom_metrics AS c (tenant_id, metric_name, metric_type, unit, created_at)
+        SELECT tid, x.a, x.b, x.c, stamp
+        FROM unnest(d_name, d_type, d_unit) x(a, b, c)
+        ON CONFLICT ON CONSTRAINT custom_metrics_pkey DO NOTHING;
     END IF;
-    INSERT INTO analytics.custom_metrics AS c (tenant_id, metric_name, metric_type, unit, created_at)
-    SELECT DISTINCT ON (x.a) tid, x.a, x.b, x.c, stamp
-    FROM unnest(v_name, v_type, v_unit) WITH ORDINALITY x(a, b, c, o)
-    ORDER BY x.a, x.o
-    ON CONFLICT ON CONSTRAINT custom_metrics_pkey DO NOTHING;
+    -- (every point of a name has its type: the first point of the first
+    -- name of another type is the first point at fault)
     FOR nm, ty, existing, i IN
-        SELECT x.a, x.b, c.metric_type, x.o - 1
-        FROM unnest(v_name, v_type) WITH ORDINALITY x(a, b, o)
+        SELECT x.a, x.b, c.metric_type, x.f
+        FROM unnest(d_name, d_type, d_first) x(a, b, f)
         JOIN analytics.custom_metrics c ON c.tenant_id = tid AND c.metric_name = x.a
-        WHERE c.metric_type <> x.b ORDER BY x.o LIMIT 1 LOOP
+        WHERE c.metric_type <> x.b ORDER BY x.f LIMIT 1 LOOP
         RAISE EXCEPTION '%metric_type: % is a %, not a %',
             CASE WHEN batch THEN format('metrics[%s].', i) ELSE '' END, nm, existing, ty
             USING ERRCODE = 'invalid_parameter_value', HINT = 'A metric keeps the type it was first recorded with.';
@@ -374,8 +424,8 @@ BEGIN
     ON CONFLICT ON CONSTRAINT metric_dirty_hours_pkey DO NOTHING;
 
     INSERT INTO analytics.metric_points (tenant_id, metric_name, ts, value, tags, tags_key, ingested_at)
-    SELECT tid, x.a, x.t, x.v, x.g, md5(x.g::text)::uuid, stamp
-    FROM unnest(v_name, v_ts, v_value, v_tags) x(a, t, v, g);
+    SELECT tid, x.a, x.t, x.v, x.g, x.k, stamp
+    FROM unnest(v_name, v_ts, v_value, v_tags, v_keys) x(a, t, v, g, k);
     RETURN n;
 END
 $$;
