@@ -95,10 +95,11 @@ AS $$ SELECT analytics.http_caller_has_role('analytics_tenant') $$;
 COMMENT ON FUNCTION analytics.http_caller_is_tenant_role() IS
     'True when the role calling the API (SET ROLE, else the session user) is a superuser or has the privileges of analytics_tenant';
 
--- The caller's tenant, after the checks every API function makes, in the
--- contract's order: analytics.enabled (404), a trusted caller with a claim
--- naming a registered tenant (401), the free tier (403).
-CREATE OR REPLACE FUNCTION analytics.http_tenant()
+-- The calling tenant of a tenant token: 401 UNAUTHORIZED for a role other
+-- than analytics_tenant, without a trusted claim, or for a tenant not
+-- registered; 403 ANALYTICS_NOT_AVAILABLE for the free tier (unless
+-- analytics.free_tier_access is on, or free_tier_ok: a §6 write).
+CREATE OR REPLACE FUNCTION analytics.http_caller_tenant(free_tier_ok boolean)
 RETURNS uuid
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -107,9 +108,6 @@ DECLARE
     tid  uuid;
     tier text;
 BEGIN
-    IF NOT analytics.setting('enabled')::boolean THEN
-        PERFORM analytics.http_error(404, 'NOT_FOUND', 'Analytics is not enabled');
-    END IF;
     IF NOT analytics.http_caller_is_tenant_role() THEN
         PERFORM analytics.http_error(401, 'UNAUTHORIZED', 'This role may not use the analytics API');
     END IF;
@@ -121,10 +119,28 @@ BEGIN
     IF NOT FOUND THEN
         PERFORM analytics.http_error(401, 'UNAUTHORIZED', 'Unknown tenant');
     END IF;
-    IF tier = 'free' AND NOT analytics.setting('free_tier_access')::boolean THEN
+    IF tier = 'free' AND NOT free_tier_ok AND NOT analytics.setting('free_tier_access')::boolean THEN
         PERFORM analytics.http_error(403, 'ANALYTICS_NOT_AVAILABLE', 'Analytics is not available on the free tier');
     END IF;
     RETURN tid;
+END
+$$;
+COMMENT ON FUNCTION analytics.http_caller_tenant(boolean) IS
+    'The tenant of a tenant token: 401 UNAUTHORIZED for another role, without a trusted claim or for an unregistered tenant, 403 ANALYTICS_NOT_AVAILABLE for the free tier unless analytics.free_tier_access is on or free_tier_ok (a write)';
+
+-- The caller's tenant, after the checks every API function makes, in the
+-- contract's order: analytics.enabled (404), a trusted caller with a claim
+-- naming a registered tenant (401), the free tier (403).
+CREATE OR REPLACE FUNCTION analytics.http_tenant()
+RETURNS uuid
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT analytics.setting('enabled')::boolean THEN
+        PERFORM analytics.http_error(404, 'NOT_FOUND', 'Analytics is not enabled');
+    END IF;
+    RETURN analytics.http_caller_tenant(false);
 END
 $$;
 COMMENT ON FUNCTION analytics.http_tenant() IS

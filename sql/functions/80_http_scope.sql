@@ -20,10 +20,14 @@
 -- Re-runnable.
 -------------------------------------------------------------------------------
 
--- Who asks, and for which tenants (contract §6.1).  tenant_id NULL with
--- operator true: every tenant.
-CREATE OR REPLACE FUNCTION analytics.http_scope("tenantId" text DEFAULT NULL, operator_only boolean DEFAULT false,
-                                                OUT tenant_id uuid, OUT operator boolean)
+-- Who asks, and for which tenants (contract §6.1), for a read or (writes)
+-- a write: a tenant token answers for its own tenant (naming another: 403
+-- FORBIDDEN; operator_only: 403 FORBIDDEN); free-tier tenants may write,
+-- not read.  An operator token (role analytics_operator, no tenant claim)
+-- for every tenant, or the platform for a write (tenant_id NULL), or the
+-- one tenant "tenantId" names.
+CREATE OR REPLACE FUNCTION analytics.http_scope_of("tenantId" text, operator_only boolean, writes boolean,
+                                                   OUT tenant_id uuid, OUT operator boolean)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -43,7 +47,7 @@ BEGIN
     END;
     operator := NOT claimed AND analytics.http_caller_has_role('analytics_operator');
     IF NOT operator THEN
-        tenant_id := analytics.http_tenant();   -- (401, 403 ANALYTICS_NOT_AVAILABLE)
+        tenant_id := analytics.http_caller_tenant(writes);   -- (401, 403 ANALYTICS_NOT_AVAILABLE)
         IF operator_only THEN
             PERFORM analytics.http_error(403, 'FORBIDDEN', 'This function is for operators only');
         END IF;
@@ -60,59 +64,36 @@ BEGIN
         PERFORM analytics.http_error(400, 'VALIDATION_ERROR', 'tenantId must be a uuid');
     END IF;
     tenant_id := "tenantId"::uuid;
-    IF NOT EXISTS (SELECT 1 FROM analytics.tenants t WHERE t.tenant_id = http_scope.tenant_id) THEN
+    IF NOT EXISTS (SELECT 1 FROM analytics.tenants t WHERE t.tenant_id = http_scope_of.tenant_id) THEN
         PERFORM analytics.http_error(404, 'TENANT_NOT_FOUND', 'No tenant has this tenantId');
     END IF;
+END
+$$;
+COMMENT ON FUNCTION analytics.http_scope_of(text, boolean, boolean) IS
+    'The scope of a §6 API call, a read or (writes) a write: a tenant token answers for its own tenant (naming another: 403 FORBIDDEN; operator-only functions: 403 FORBIDDEN; free tier: 403 ANALYTICS_NOT_AVAILABLE for reads only); an operator token (role analytics_operator, no tenant claim) for every tenant or the platform (tenant_id NULL) or the one tenantId names (400 VALIDATION_ERROR if not a uuid, 404 TENANT_NOT_FOUND if unknown); first 404 NOT_FOUND when analytics.enabled is off and 401 UNAUTHORIZED';
+
+-- The scope of a §6 read (http_scope_of).
+CREATE OR REPLACE FUNCTION analytics.http_scope("tenantId" text DEFAULT NULL, operator_only boolean DEFAULT false,
+                                                OUT tenant_id uuid, OUT operator boolean)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    SELECT s.tenant_id, s.operator INTO tenant_id, operator FROM analytics.http_scope_of("tenantId", operator_only, false) s;
 END
 $$;
 COMMENT ON FUNCTION analytics.http_scope(text, boolean) IS
     'The scope of a §6 API call: a tenant token answers for its own tenant (naming another: 403 FORBIDDEN; operator-only functions: 403 FORBIDDEN); an operator token (role analytics_operator, no tenant claim) for every tenant (tenant_id NULL) or the one tenantId names (400 VALIDATION_ERROR if not a uuid, 404 TENANT_NOT_FOUND if unknown); after the §5 checks 404 NOT_FOUND, 401 UNAUTHORIZED, 403 ANALYTICS_NOT_AVAILABLE';
 
 -- The scope of a §6 write (contract §6.1: free-tier tenants may write, not
--- read): as http_scope, but the free tier is let through.  A tenant token
--- writes for its own tenant (naming another: 403 FORBIDDEN); an operator
--- token for the platform (tenant_id NULL) or the tenant "tenantId" names.
+-- read; http_scope_of).
 CREATE OR REPLACE FUNCTION analytics.http_write_scope("tenantId" text DEFAULT NULL,
                                                       OUT tenant_id uuid, OUT operator boolean)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    claimed boolean;
 BEGIN
-    IF NOT analytics.setting('enabled')::boolean THEN
-        PERFORM analytics.http_error(404, 'NOT_FOUND', 'Analytics is not enabled');
-    END IF;
-    BEGIN
-        claimed := coalesce(nullif(current_setting('request.jwt.claims', true), '')::jsonb ?| ARRAY['tenant_id', 'organization_id'], false);
-    EXCEPTION WHEN others THEN
-        claimed := true;
-    END;
-    operator := NOT claimed AND analytics.http_caller_has_role('analytics_operator');
-    IF NOT operator THEN
-        IF NOT analytics.http_caller_has_role('analytics_tenant') THEN
-            PERFORM analytics.http_error(401, 'UNAUTHORIZED', 'This role may not use the analytics API');
-        END IF;
-        tenant_id := analytics.http_claimed_tenant();
-        IF tenant_id IS NULL OR NOT EXISTS (SELECT 1 FROM analytics.tenants t WHERE t.tenant_id = http_write_scope.tenant_id) THEN
-            PERFORM analytics.http_error(401, 'UNAUTHORIZED', 'Missing, invalid or unknown tenant claim');
-        END IF;
-        IF "tenantId" IS NOT NULL AND "tenantId" IS DISTINCT FROM tenant_id::text
-           AND lower("tenantId") IS DISTINCT FROM tenant_id::text THEN
-            PERFORM analytics.http_error(403, 'FORBIDDEN', 'A tenant token may not name another tenant');
-        END IF;
-        RETURN;
-    END IF;
-    IF "tenantId" IS NULL THEN
-        RETURN;
-    END IF;
-    IF "tenantId" !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
-        PERFORM analytics.http_error(400, 'VALIDATION_ERROR', 'tenantId must be a uuid');
-    END IF;
-    tenant_id := "tenantId"::uuid;
-    IF NOT EXISTS (SELECT 1 FROM analytics.tenants t WHERE t.tenant_id = http_write_scope.tenant_id) THEN
-        PERFORM analytics.http_error(404, 'TENANT_NOT_FOUND', 'No tenant has this tenantId');
-    END IF;
+    SELECT s.tenant_id, s.operator INTO tenant_id, operator FROM analytics.http_scope_of("tenantId", false, true) s;
 END
 $$;
 COMMENT ON FUNCTION analytics.http_write_scope(text) IS

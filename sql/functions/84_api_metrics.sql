@@ -20,32 +20,16 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    claimed boolean;
-    tid     uuid;
+    s record;
 BEGIN
-    IF NOT analytics.setting('enabled')::boolean THEN
-        PERFORM analytics.http_error(404, 'NOT_FOUND', 'Analytics is not enabled');
-    END IF;
-    -- (as analytics.http_scope: a token with a tenant claim is a tenant's)
-    BEGIN
-        claimed := coalesce(nullif(current_setting('request.jwt.claims', true), '')::jsonb ?| ARRAY['tenant_id', 'organization_id'], false);
-    EXCEPTION WHEN others THEN
-        claimed := true;
-    END;
-    IF NOT claimed AND analytics.http_caller_has_role('analytics_operator') THEN
+    s := analytics.http_write_scope(NULL);
+    IF s.operator THEN
         RETURN NULL;
     END IF;
-    IF NOT analytics.http_caller_is_tenant_role() THEN
-        PERFORM analytics.http_error(401, 'UNAUTHORIZED', 'This role may not use the analytics API');
-    END IF;
-    tid := analytics.http_claimed_tenant();
-    IF tid IS NULL OR NOT EXISTS (SELECT 1 FROM analytics.tenants t WHERE t.tenant_id = tid) THEN
-        PERFORM analytics.http_error(401, 'UNAUTHORIZED', 'Missing or invalid tenant claim');
-    END IF;
-    IF tid = analytics.metric_platform_id() THEN
+    IF s.tenant_id = analytics.metric_platform_id() THEN
         PERFORM analytics.http_error(403, 'FORBIDDEN', 'This tenant id is reserved for platform metrics');
     END IF;
-    RETURN tid;
+    RETURN s.tenant_id;
 END
 $$;
 COMMENT ON FUNCTION analytics.metrics_http_writer() IS
