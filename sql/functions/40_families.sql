@@ -195,76 +195,26 @@ SET search_path = pg_catalog, pg_temp
 SET jit = off
 AS $$
 DECLARE
-    fam     text := (SELECT c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_type t ON t.typrelid = c.oid
-                     WHERE t.oid = pg_catalog.pg_typeof(shape)
-                       AND c.relnamespace = 'analytics'::regnamespace);
-    grain   text;
-    unit    interval;
-    full_lo timestamptz;
-    full_hi timestamptz;
-    tpred   text;
-    days    date[];
-    since   timestamptz[];
-    whole   date[];
-    d       date;
-    s       timestamptz;
+    fam text := (SELECT c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_type t ON t.typrelid = c.oid
+                 WHERE t.oid = pg_catalog.pg_typeof(shape)
+                   AND c.relnamespace = 'analytics'::regnamespace);
 BEGIN
-    SELECT min(c.grain) INTO grain FROM analytics.family_columns() c WHERE c.family = fam;
-    IF grain IS NULL THEN
+    IF fam IS NULL THEN
         RAISE EXCEPTION 'read_family: % is not a rollup family', pg_catalog.pg_typeof(shape)
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    IF "from" IS NULL OR "to" IS NULL OR "from" >= "to" THEN
-        RETURN;
-    END IF;
-    unit := CASE WHEN grain = 'hour' THEN interval '1 hour' ELSE interval '1 day' END;
-    tpred := CASE WHEN tenant_id IS NULL THEN '' ELSE format(' AND e.tenant_id = %L', tenant_id) END;
-    full_lo := date_trunc(grain, "from" AT TIME ZONE 'UTC') AT TIME ZONE 'UTC';
-    IF full_lo < "from" THEN
-        full_lo := full_lo + unit;
-    END IF;
-    full_hi := date_trunc(grain, "to" AT TIME ZONE 'UTC') AT TIME ZONE 'UTC';
-    IF full_lo >= full_hi THEN
-        -- (no whole bucket: the window's raw events)
-        RETURN QUERY EXECUTE analytics.family_select(fam,
-            format('e.occurred_at >= %L AND e.occurred_at < %L', "from", "to") || tpred);
-        RETURN;
-    END IF;
-    -- The partial buckets at the edges.
-    IF "from" < full_lo THEN
-        RETURN QUERY EXECUTE analytics.family_select(fam,
-            format('e.occurred_at >= %L AND e.occurred_at < %L', "from", full_lo) || tpred);
-    END IF;
-    IF full_hi < "to" THEN
-        RETURN QUERY EXECUTE analytics.family_select(fam,
-            format('e.occurred_at >= %L AND e.occurred_at < %L', full_hi, "to") || tpred);
-    END IF;
-    -- Whole buckets: rollup rows, and raw events as read_plan says.
-    SELECT p.days, p.since, p.whole INTO days, since, whole
-    FROM analytics.read_plan((full_lo AT TIME ZONE 'UTC')::date,
-                             ((full_hi - interval '1 microsecond') AT TIME ZONE 'UTC')::date) p;
-    RETURN QUERY EXECUTE format(
-        'SELECT t.* FROM analytics.%I t WHERE t.bucket >= %L AND t.bucket < %L%s%s',
-        fam, full_lo, full_hi,
-        CASE WHEN tenant_id IS NULL THEN '' ELSE format(' AND t.tenant_id = %L', tenant_id) END,
-        CASE WHEN cardinality(whole) = 0 THEN ''
-             ELSE format(' AND (t.bucket AT TIME ZONE ''UTC'')::date <> ALL (%L::date[])', whole) END);
-    FOR d, s IN SELECT u.d, u.s FROM unnest(days, since) AS u(d, s) LOOP
-        RETURN QUERY EXECUTE analytics.family_select(fam,
-            format('e.occurred_at >= %L AND e.occurred_at < %L',
-                   greatest(d::timestamp AT TIME ZONE 'UTC', full_lo),
-                   least((d + 1)::timestamp AT TIME ZONE 'UTC', full_hi))
-            || CASE WHEN s IS NULL THEN '' ELSE format(' AND e.ingested_at >= %L', s) END
-            || tpred);
-    END LOOP;
+    -- (the plan of the read: read_family_sql, one piece for both)
+    RETURN QUERY EXECUTE analytics.read_family_sql(fam, tenant_id, "from", "to");
 END
 $$;
 COMMENT ON FUNCTION analytics.read_family(anyelement, uuid, timestamptz, timestamptz) IS
     'A rollup family''s rows for the window [from, to) of one tenant (NULL: all), up to the moment of the call: whole buckets from the table plus raw events as read_plan says, partial buckets from raw events; several rows per key are possible (aggregate them). shape: NULL::analytics.<family>';
 
--- The same rows as read_family, as the text of one SELECT (its parts joined
--- by UNION ALL), so that a caller can group them in the same statement:
--- the rows then never pass through a set-returning function's tuplestore
+-- The rows of read_family (below: the window's whole buckets from the table,
+-- plus raw events as read_plan says, and the partial buckets at the edges
+-- from raw events), as the text of one SELECT (its parts joined by UNION
+-- ALL), so that a caller can also group them in the same statement: the
+-- rows then never pass through a set-returning function's tuplestore
 -- (costs over a year: tens of thousands of rows grouped into a few).
 CREATE OR REPLACE FUNCTION analytics.read_family_sql(family text, tenant_id uuid, "from" timestamptz, "to" timestamptz)
 RETURNS text
