@@ -43,6 +43,9 @@ PG_FUNCTION_INFO_V1(analytics_metric_parse_points);
 #define MP_UNIT_MAX		32
 #define MP_TAG_VALUE_MAX 256
 
+/* Distinct tag sets remembered per batch (most batches repeat a few). */
+#define MP_TAGSET_CACHE 16
+
 /* The metric types; a point's type is one of these pointers. */
 static const char *const mp_types[] = {"counter", "gauge", "histogram", "timer"};
 
@@ -67,6 +70,15 @@ typedef struct mp_columns
 	Datum	   *ts;
 	HTAB	   *seen;			/* metric name -> mp_name */
 	int			nnames;
+	/* tag sets met so far (their bytes, jsonb and key), for the repeats */
+	int			ntagsets;
+	struct
+	{
+		const char *bytes;
+		uint32		len;
+		Datum		tags;
+		Datum		key;
+	}			tagsets[MP_TAGSET_CACHE];
 } mp_columns;
 
 /* The key of obj, or NULL when absent; *present counts the keys seen. */
@@ -255,10 +267,39 @@ mp_point(JsonbContainer *root, int i, TimestampTz now_ts, TimestampTz lo, Timest
 	}
 
 	if (mp_absent(tags))
+	{
 		c->tags[i] = empty_tags;
-	else if (!mp_tags(tags, &c->tags[i]))
-		return 0;
-	c->keys[i] = mp_tags_key(DatumGetJsonbP(c->tags[i]));
+		c->keys[i] = c->tagsets[0].key;
+	}
+	else
+	{
+		int			k;
+
+		/* a tag set met before (the same bytes: the same jsonb and text) */
+		for (k = 1; k < c->ntagsets; k++)
+			if (tags->type == jbvBinary && c->tagsets[k].len == tags->val.binary.len &&
+				memcmp(c->tagsets[k].bytes, tags->val.binary.data, tags->val.binary.len) == 0)
+				break;
+		if (k < c->ntagsets)
+		{
+			c->tags[i] = c->tagsets[k].tags;
+			c->keys[i] = c->tagsets[k].key;
+		}
+		else
+		{
+			if (!mp_tags(tags, &c->tags[i]))
+				return 0;
+			c->keys[i] = mp_tags_key(DatumGetJsonbP(c->tags[i]));
+			if (c->ntagsets < MP_TAGSET_CACHE)
+			{
+				c->tagsets[c->ntagsets].bytes = (const char *) tags->val.binary.data;
+				c->tagsets[c->ntagsets].len = tags->val.binary.len;
+				c->tagsets[c->ntagsets].tags = c->tags[i];
+				c->tagsets[c->ntagsets].key = c->keys[i];
+				c->ntagsets++;
+			}
+		}
+	}
 
 	if (mp_absent(stamp))
 		c->ts[i] = TimestampTzGetDatum(now_ts);
@@ -338,6 +379,12 @@ analytics_metric_parse_points(PG_FUNCTION_ARGS)
 	hctl.hcxt = CurrentMemoryContext;
 	c.seen = hash_create("analytics metric names", 64, &hctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 	empty_tags = DirectFunctionCall1(jsonb_in, CStringGetDatum("{}"));
+	/* tag set 0: the empty one, for points without tags */
+	c.ntagsets = 1;
+	c.tagsets[0].bytes = NULL;
+	c.tagsets[0].len = 0;
+	c.tagsets[0].tags = empty_tags;
+	c.tagsets[0].key = mp_tags_key(DatumGetJsonbP(empty_tags));
 
 	for (i = 0; i < n; i++)
 		if (!mp_point(&points->root, i, now_ts, lo, hi, empty_tags, &c))

@@ -424,8 +424,9 @@ BEGIN
     ON CONFLICT ON CONSTRAINT metric_dirty_hours_pkey DO NOTHING;
 
     INSERT INTO analytics.metric_points (tenant_id, metric_name, ts, value, tags, tags_key, ingested_at)
-    SELECT tid, x.a, x.t, x.v, x.g, x.k, stamp
-    FROM unnest(v_name, v_ts, v_value, v_tags, v_keys) x(a, t, v, g, k);
+    -- (target-list unnest runs in lockstep with no tuplestore, unlike a
+    -- function scan in FROM, as record_events does)
+    SELECT tid, unnest(v_name), unnest(v_ts), unnest(v_value), unnest(v_tags), unnest(v_keys), stamp;
     RETURN n;
 END
 $$;
