@@ -163,15 +163,18 @@ BEGIN
     IF granularity IS NOT NULL AND granularity NOT IN ('day', 'week', 'month') THEN
         RAISE EXCEPTION 'invalid granularity "%"', granularity USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    keyx := CASE WHEN group_by = 'agent' THEN 'c.agent_id::text' WHEN group_by = 'tenant' THEN 'c.tenant_id::text'
+    -- (grouped by the column itself, made text once per group)
+    keyx := CASE WHEN group_by = 'agent' THEN 'c.agent_id' WHEN group_by = 'tenant' THEN 'c.tenant_id'
                  WHEN group_by = 'user' THEN 'c.user_id' WHEN group_by = 'model' THEN 'c.model'
                  WHEN group_by = 'tool' THEN 'c.tool_name' WHEN group_by = 'mcp_server' THEN 'c.mcp_server'
-                 ELSE 'to_char(c.bucket AT TIME ZONE ''UTC'', ''YYYY-MM-DD'')' END;
+                 ELSE 'c.bucket' END;
     RETURN QUERY EXECUTE format(
-        'SELECT %s, %s, sum(c.llm_calls)::bigint, sum(c.input_tokens), sum(c.cached_input_tokens), '
-        '       sum(c.cache_write_tokens), sum(c.output_tokens), sum(c.cost_usd), sum(c.unpriced_calls)::bigint, '
-        '       sum(c.unpriced_tokens) '
-        'FROM (%s) c GROUP BY 1, 2',
+        'SELECT %s, g.b, g.n, g.i, g.ci, g.cw, g.o, g.cost, g.un, g.ut '
+        'FROM (SELECT %s AS k, %s AS b, sum(c.llm_calls)::bigint AS n, sum(c.input_tokens) AS i, '
+        '             sum(c.cached_input_tokens) AS ci, sum(c.cache_write_tokens) AS cw, sum(c.output_tokens) AS o, '
+        '             sum(c.cost_usd) AS cost, sum(c.unpriced_calls)::bigint AS un, sum(c.unpriced_tokens) AS ut '
+        '      FROM (%s) c GROUP BY 1, 2) g',
+        CASE WHEN group_by = 'day' THEN 'to_char(g.k AT TIME ZONE ''UTC'', ''YYYY-MM-DD'')' ELSE 'g.k::text' END,
         keyx,
         CASE WHEN granularity IS NULL THEN 'NULL::timestamptz'
              ELSE format('date_trunc(%L, c.bucket AT TIME ZONE ''UTC'') AT TIME ZONE ''UTC''', granularity) END,
