@@ -439,8 +439,10 @@ COMMENT ON FUNCTION analytics.metric_store(uuid, jsonb, boolean) IS
 
 -- Fold the closed hours since the last rollup, and every dirty hour, into
 -- metric_hourly (each hour recomputed whole from its raw points: running it
--- twice, or twice at once, gives the same rows).  Returns the hours and
--- rows written.
+-- twice, or twice at once, gives the same rows: the sum and the sketch fold
+-- the points in the order of their values, not in the order a plan happens
+-- to read them, which would change the last bits of a double precision
+-- sum and the sketch's text).  Returns the hours and rows written.
 CREATE OR REPLACE FUNCTION analytics.rollup_metric_hours(OUT hours integer, OUT rows_written bigint)
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -466,7 +468,8 @@ BEGIN
         WHERE (h.tenant_id, h.hour) IN (SELECT d.tenant_id, d.hour FROM analytics.metric_dirty_hours d);
         INSERT INTO analytics.metric_hourly (tenant_id, metric_name, tags_key, tags, hour, count, sum, min, max, sketch, rolled_at)
         SELECT p.tenant_id, p.metric_name, p.tags_key, min(p.tags::text)::jsonb, date_trunc('hour', p.ts),
-               count(*), sum(p.value), min(p.value), max(p.value), analytics.qsketch_agg(p.value), stamp
+               count(*), sum(p.value ORDER BY p.value), min(p.value), max(p.value),
+               analytics.qsketch_agg(p.value ORDER BY p.value), stamp
         FROM analytics.metric_points p
         WHERE (p.tenant_id, date_trunc('hour', p.ts)) IN (SELECT d.tenant_id, d.hour FROM analytics.metric_dirty_hours d)
         GROUP BY p.tenant_id, p.metric_name, p.tags_key, date_trunc('hour', p.ts);
@@ -480,7 +483,8 @@ BEGIN
         DELETE FROM analytics.metric_hourly h WHERE h.hour >= r_old AND h.hour < r_new;
         INSERT INTO analytics.metric_hourly (tenant_id, metric_name, tags_key, tags, hour, count, sum, min, max, sketch, rolled_at)
         SELECT p.tenant_id, p.metric_name, p.tags_key, min(p.tags::text)::jsonb, date_trunc('hour', p.ts),
-               count(*), sum(p.value), min(p.value), max(p.value), analytics.qsketch_agg(p.value), stamp
+               count(*), sum(p.value ORDER BY p.value), min(p.value), max(p.value),
+               analytics.qsketch_agg(p.value ORDER BY p.value), stamp
         FROM analytics.metric_points p
         WHERE p.ts >= r_old AND p.ts < r_new
         GROUP BY p.tenant_id, p.metric_name, p.tags_key, date_trunc('hour', p.ts);
