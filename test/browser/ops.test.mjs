@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { newPage as newOpsPage, openOps } from './ops_page.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const require = createRequire(join(ROOT, 'dashboard/package.json'));
@@ -67,33 +68,7 @@ after(async () => {
   writeFileSync(join(ART, 'ops-timings.json'), `${JSON.stringify(timings, null, 2)}\n`);
 });
 
-// A page of a new context; it records the API requests and the answers it got.
-async function newPage(opts = {}) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true, ...opts });
-  const page = await context.newPage();
-  page.errors = [];
-  page.on('pageerror', (e) => page.errors.push(e.message));
-  page.apiRequests = [];
-  page.served = (from = 0) => page.apiRequests.slice(from).filter((u) => !u.limited);
-  page.answers = new Map();   // pathname -> last JSON body the page got
-  // a request the gateway refused with 429 is marked: the page asks it again
-  // after Retry-After, and the counts below are of the requests served
-  const urls = new Map();
-  page.on('request', (r) => { if (!r.url().includes('/dashboard/')) { const u = new URL(r.url()); urls.set(r, u); page.apiRequests.push(u); } });
-  page.on('response', (r) => { const u = urls.get(r.request()); if (u && r.status() === 429) u.limited = true; });
-  page.on('response', async (r) => {
-    const u = new URL(r.url());
-    if (u.pathname.startsWith('/dashboard/')) return;
-    if (r.status() === 429) return;
-    try { page.answers.set(u.pathname, { status: r.status(), url: u, body: await r.json() }); } catch { /* aborted */ }
-  });
-  return page;
-}
-
-async function openOps(page, token, hash = 'section=ops&range=7d', loads = 1) {
-  await page.goto(`${BASE}/dashboard/#${hash}&token=${token}`);
-  await page.waitForSelector(`#ops[data-loads="${loads}"]`, { timeout: 30000 });
-}
+const newPage = (opts = {}) => newOpsPage(browser, opts);
 const states = (page) => page.evaluate(() => Object.fromEntries([...document.querySelectorAll('#ops .panel[id^="ops-panel-"]')]
   .filter((p) => !p.hidden && p.dataset.state).map((p) => [p.id.slice(10), p.dataset.state])));
 const chartOption = (page, id) => page.evaluate(async (i) => (await window.analyticsDashboard.charts).chartById(i).getOption(), id);
@@ -145,9 +120,9 @@ test('operator: every operations view shows its endpoint\'s answer (7 days, ever
     assert.equal(u.searchParams.get('tenantId'), null);
   }
   // a REST client with the same token gets the same answers (day ranges)
-  const got = (v) => page.answers.get(PATHS[v]).body;
+  const got = (v) => page.byPath.get(PATHS[v]).body;
   for (const v of ['agents', 'top', 'tools', 'heatmap', 'workflows', 'errors', 'errorcodes', 'platform']) {
-    const u = page.answers.get(PATHS[v]).url;
+    const u = page.byPath.get(PATHS[v]).url;
     assert.deepEqual(await api(`${u.pathname}${u.search}`, token), got(v), v);
   }
 
@@ -236,7 +211,7 @@ test('range changes ask again; Refresh and the 30 s timer too; a tenant picked n
   assert.equal(asked.find((u) => u.pathname === PATHS.errors).searchParams.get('granularity'), 'hour');
   assert.equal(asked.find((u) => u.pathname === PATHS.platform).searchParams.get('granularity'), 'hour');
   const eo = await chartOption(page, 'chart-ops-errors');
-  assert.deepEqual(eo.xAxis[0].data, page.answers.get(PATHS.errors).body.buckets.map((b) => b.bucket));
+  assert.deepEqual(eo.xAxis[0].data, page.byPath.get(PATHS.errors).body.buckets.map((b) => b.bucket));
 
   before = page.apiRequests.length;
   await page.click('#ops-refresh');
@@ -317,7 +292,7 @@ test('CSV export of every table holds the API\'s rows, in the order shown', asyn
   const page = await newPage();
   const token = opTok();
   await openOps(page, token, 'section=ops&range=30d');
-  const got = (v) => page.answers.get(PATHS[v]).body;
+  const got = (v) => page.byPath.get(PATHS[v]).body;
   const check = async (table, header, rows, keys) => {
     const csv = await downloadCsv(page, table);
     assert.match(csv.name, /^ops-[a-z-]+_30d\.csv$/);
@@ -352,7 +327,7 @@ test('drill-down: an agent, a tool, a session and its executions, in time order'
   const token = opTok();
   await openOps(page, token, 'section=ops&range=30d');
   // an agent from the table
-  const agent = page.answers.get(PATHS.agents).body.agents[0];
+  const agent = page.byPath.get(PATHS.agents).body.agents[0];
   await page.click(`#ops-table-agenttable tbody tr:first-child button[data-detail="agent"]`);
   await page.waitForSelector('#ops-panel-detail[data-state="ready"]');
   const a = await api(`/api/v1/analytics/agent/${agent.agentId}?period=30d`, token);
@@ -366,7 +341,7 @@ test('drill-down: an agent, a tool, a session and its executions, in time order'
   await shot(page, 'ops-detail-agent', '#ops-panel-detail');
 
   // a tool: its own heatmap
-  const tool = page.answers.get(PATHS.tools).body.tools[0];
+  const tool = page.byPath.get(PATHS.tools).body.tools[0];
   await page.click('#ops-table-tools tbody tr:first-child button[data-detail="tool"]');
   await page.waitForFunction((name) => document.getElementById('h-ops-detail').textContent === `Tool: ${name}` &&
     document.getElementById('ops-panel-detail').dataset.state === 'ready', tool.tool);

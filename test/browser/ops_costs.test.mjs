@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { newPage as newOpsPage, openOps, asked } from './ops_page.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const require = createRequire(join(ROOT, 'dashboard/package.json'));
@@ -54,39 +55,7 @@ before(async () => {
 });
 after(async () => { await browser?.close(); });
 
-// A page of a new context; it records the API requests and every answer
-// it got, by path and query.
-async function newPage() {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
-  const page = await context.newPage();
-  page.errors = [];
-  page.on('pageerror', (e) => page.errors.push(e.message));
-  page.apiRequests = [];
-  page.served = (from = 0) => page.apiRequests.slice(from).filter((u) => !u.limited);
-  page.answers = new Map();   // pathname + search -> body
-  // a request the gateway refused with 429 is marked: the page asks it again
-  // after Retry-After, and the counts below are of the requests served
-  const urls = new Map();
-  page.on('request', (r) => { if (!r.url().includes('/dashboard/')) { const u = new URL(r.url()); urls.set(r, u); page.apiRequests.push(u); } });
-  page.on('response', (r) => { const u = urls.get(r.request()); if (u && r.status() === 429) u.limited = true; });
-  page.on('response', async (r) => {
-    const u = new URL(r.url());
-    if (u.pathname.startsWith('/dashboard/')) return;
-    if (r.status() === 429) return;
-    try { page.answers.set(u.pathname + u.search, await r.json()); } catch { /* aborted */ }
-  });
-  return page;
-}
-async function openOps(page, token, hash = 'section=ops&range=7d', loads = 1) {
-  await page.goto(`${BASE}/dashboard/#${hash}&token=${token}`);
-  await page.waitForSelector(`#ops[data-loads="${loads}"]`, { timeout: 30000 });
-}
-// The last request of the page to path (params filter: name -> value).
-function asked(page, path, params = {}, from = 0) {
-  const list = page.served(from).filter((u) => u.pathname === path &&
-    Object.entries(params).every(([k, v]) => u.searchParams.get(k) === v));
-  return list[list.length - 1] || null;
-}
+const newPage = () => newOpsPage(browser);
 // The answer the page got for its request u, and the same request made by a
 // REST client with the same token: they must be equal.
 async function answerOf(page, u, token) {

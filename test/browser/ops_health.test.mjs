@@ -14,6 +14,7 @@ import { createRequire } from 'node:module';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { newPage as newOpsPage, openOps, asked } from './ops_page.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const require = createRequire(join(ROOT, 'dashboard/package.json'));
@@ -58,36 +59,7 @@ before(async () => {
 });
 after(async () => { await browser?.close(); });
 
-async function newPage() {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
-  const page = await context.newPage();
-  page.errors = [];
-  page.on('pageerror', (e) => page.errors.push(e.message));
-  page.apiRequests = [];
-  page.served = (from = 0) => page.apiRequests.slice(from).filter((u) => !u.limited);
-  page.answers = new Map();
-  // a request the gateway refused with 429 is marked: the page asks it again
-  // after Retry-After, and the counts below are of the requests served
-  const urls = new Map();
-  page.on('request', (r) => { if (!r.url().includes('/dashboard/')) { const u = new URL(r.url()); urls.set(r, u); page.apiRequests.push(u); } });
-  page.on('response', (r) => { const u = urls.get(r.request()); if (u && r.status() === 429) u.limited = true; });
-  page.on('response', async (r) => {
-    const u = new URL(r.url());
-    if (u.pathname.startsWith('/dashboard/') || r.request().method() !== 'GET') return;
-    if (r.status() === 429) return;
-    try { page.answers.set(u.pathname + u.search, await r.json()); } catch { /* aborted */ }
-  });
-  return page;
-}
-async function openOps(page, token, hash = 'section=ops&range=7d', loads = 1) {
-  await page.goto(`${BASE}/dashboard/#${hash}&token=${token}`);
-  await page.waitForSelector(`#ops[data-loads="${loads}"]`, { timeout: 30000 });
-}
-function asked(page, path, params = {}, from = 0) {
-  const list = page.served(from).filter((u) => u.pathname === path &&
-    Object.entries(params).every(([k, v]) => u.searchParams.get(k) === v));
-  return list[list.length - 1] || null;
-}
+const newPage = () => newOpsPage(browser);
 const got = (page, u) => { const b = page.answers.get(u.pathname + u.search); assert.ok(b, `no answer for ${u.pathname}${u.search}`); return b; };
 // The answer against the same request again: equal but for the fields that
 // move with the clock (by at most the seconds in between).
