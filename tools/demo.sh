@@ -198,7 +198,7 @@ The dashboard, signed in as the enterprise tenant (the token is in the URL
 fragment, which the browser never sends to the server):
   $API/dashboard/#token=$TOKEN_ENTERPRISE
 (open $API/dashboard/ alone to paste a token, e.g. TOKEN_FREE to see the free-tier answer)
-The API, described (OpenAPI 3.1, docs/openapi.yaml): $API/docs/  ($API/openapi.json, $API/openapi.yaml)
+The API, described (OpenAPI 3.1, docs/openapi.yaml): $API/docs/  ($API/openapi.json, $API/openapi.yaml, and $API/ itself)
 The operations section (agents, tools, costs, custom metrics), as the operator: $API/dashboard/#section=ops&token=$TOKEN_OPERATOR
 
 Try (run a second time: X-Cache-Status turns from MISS to HIT):

@@ -176,7 +176,7 @@ function nginxLocations() {
   for (let m; (m = re.exec(conf));) {
     const kind = m[1] === '=' ? 'exact' : m[1] === '~' ? 'regex' : 'prefix';
     const loc = m[3] || m[4];
-    if (/^\/_(error|metrics)\//.test(loc) || loc === '/' || loc === '/rpc/' || loc.startsWith('/rpc/')) continue;
+    if (/^\/_(error|metrics)\//.test(loc) || (kind === 'prefix' && loc === '/') || loc === '/rpc/' || loc.startsWith('/rpc/')) continue;
     if (kind === 'prefix' && out.some((o) => o.kind === 'prefix' && loc.startsWith(o.loc))) continue; // nested (assets)
     const open = m.index + m[0].length - m[5].length;   // just after the block's {
     const block = blockAt(conf, open);
@@ -414,6 +414,13 @@ test('served: /openapi.json and /openapi.yaml are the document, /docs/ renders i
   assert.equal(j.status, 200);
   assert.match(j.headers.get('content-type'), /^application\/json/);
   assert.deepEqual(j.json, DOC);
+  // the root answers with the document too (as PostgREST's root does), linking it and its page
+  const root = await call('get', '/');
+  assert.equal(root.status, 200);
+  assert.match(root.headers.get('content-type'), /^application\/json/);
+  assert.deepEqual(root.json, DOC);
+  assert.equal(root.headers.get('link'), DOC.paths['/'].get.responses['200'].headers.Link.schema.const);
+  assert.equal((await call('post', '/', { body: {} })).status, 403);
   const y = await call('get', '/openapi.yaml');
   assert.equal(y.status, 200);
   assert.equal(y.text, TEXT);
@@ -432,6 +439,43 @@ test('served: /openapi.json and /openapi.yaml are the document, /docs/ renders i
   // linked from the dashboard and the README
   assert.match(fs.readFileSync(path.join(ROOT, 'dashboard/src/index.html'), 'utf8'), /href="\/docs\/"/);
   assert.match(fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8'), /docs\/openapi\.yaml/);
+});
+
+test('every example of the document matches its schema (request bodies and answers)', () => {
+  // (request bodies take a number as a string too: their union types)
+  const lax = new Ajv2020({ strict: true, allErrors: true, allowUnionTypes: true });
+  addFormats(lax);
+  lax.addVocabulary(['example', 'xml', 'externalDocs', 'discriminator', 'openapi', 'info', 'servers', 'tags',
+    'paths', 'components', 'webhooks', 'security', 'jsonSchemaDialect']);
+  lax.addSchema(DOC, 'openapi.json');
+  const problems = [];
+  let checked = 0;
+  for (const [p, item] of Object.entries(DOC.paths)) {
+    for (const m of METHODS.filter((x) => item[x])) {
+      const op = item[m];
+      const parts = [];
+      for (const [status, r0] of Object.entries(op.responses || {})) {
+        const ptr = responseSchemaPtr(p, m, status);
+        if (ptr) parts.push([ptr, deref(r0).content['application/json'], `${m.toUpperCase()} ${p} ${status}`]);
+      }
+      if (op.requestBody) {
+        const ptr = op.requestBody.$ref || `#/paths/${esc(p)}/${m}/requestBody`;
+        const c = deref(op.requestBody).content?.['application/json'];
+        if (c) parts.push([`${ptr}/content/application~1json/schema`, c, `${m.toUpperCase()} ${p} request body`]);
+      }
+      for (const [ptr, c, what] of parts) {
+        const v = lax.compile({ $ref: `openapi.json${ptr}` });
+        const examples = Object.entries(c.examples || {}).map(([k, e]) => [k, deref(e).value]);
+        if (c.example !== undefined) examples.push(['example', c.example]);
+        for (const [k, value] of examples) {
+          checked++;
+          if (!v(value)) problems.push(`${what}, example ${k}: ${lax.errorsText(v.errors)}`);
+        }
+      }
+    }
+  }
+  assert.deepEqual(problems, []);
+  assert.ok(checked > 1000, `only ${checked} examples`);
 });
 
 // ------------------------------------------------------------------ coverage
@@ -507,7 +551,7 @@ test('no undocumented method answers: every other method of a documented path is
     }
   }
   assert.deepEqual(problems, []);
-  for (const p of ['/', '/api', '/api/analytics', '/api/v1/analytics/nothing', '/rpc/', '/rpc/no_such_function', '/analytics/usage-summary/x']) {
+  for (const p of ['/x', '/api', '/api/analytics', '/api/v1/analytics/nothing', '/rpc/', '/rpc/no_such_function', '/analytics/usage-summary/x']) {
     const r = await call('get', p, { token: tenantTok(ENT) });
     assert.equal(r.status, 404, `${p}: ${r.text}`);
     assert.equal(r.json?.code, 'NOT_FOUND', r.text);
