@@ -8,7 +8,8 @@
 #      (http/stack.sh) serving the built dashboard, and drives Debian's
 #      chromium with playwright-core through test/browser/*.test.mjs (the
 #      tenant views: dashboard.test.mjs; the operations section: ops*.test.mjs,
-#      its service health and incidents: ops_health.test.mjs).
+#      its service health and incidents: ops_health.test.mjs; the API's
+#      rendered description at /docs/: docs.test.mjs).
 # Screenshots and the measured timings go to test/browser/artifacts/.
 # run.sh FILE... runs only those browser test files.
 # Exit status: 0 when both passed; prints which failed.
