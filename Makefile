@@ -26,7 +26,8 @@ OBJS_TREND   = src/trend.o src/trend_core.o
 OBJS_WORKER  = src/worker.o src/worker_core.o src/http_client.o
 OBJS_ALERTS  = src/alerts.o
 OBJS_METRIC  = src/metric.o src/metric_core.o
-OBJS = $(OBJS_CORE) $(OBJS_QSKETCH) $(OBJS_HEATMAP) $(OBJS_TREND) $(OBJS_WORKER) $(OBJS_ALERTS) $(OBJS_METRIC)
+OBJS_HTTP    = src/http.o src/cached.o
+OBJS = $(OBJS_CORE) $(OBJS_QSKETCH) $(OBJS_HEATMAP) $(OBJS_TREND) $(OBJS_WORKER) $(OBJS_ALERTS) $(OBJS_METRIC) $(OBJS_HTTP)
 
 # The background worker's HTTP client (src/http_client.c).
 SHLIB_LINK += -lcurl

@@ -70,8 +70,20 @@ CREATE EXTENSION analytics;
 SQL
     bench_psql -f "$BENCH_ROOT/datagen/generate.sql" >/dev/null 2>&1
     if [[ "${have%/*}" == "$want" ]] && bench_psql -tAc "SELECT to_regclass('public.bench_events') IS NOT NULL" | grep -q t; then
+      # (kept events end on the day before they were generated: moved on
+      # whole days so that they end yesterday again, as a new set would)
       bench_psql <<'SQL' >/dev/null
 SET client_min_messages = warning;
+DO $$
+DECLARE
+    shift int;
+BEGIN
+    SELECT ((now() AT TIME ZONE 'UTC')::date - 1) - max(occurred_at AT TIME ZONE 'UTC')::date INTO shift FROM public.bench_events;
+    IF shift > 0 THEN
+        UPDATE public.bench_events SET occurred_at = occurred_at + make_interval(days => shift);
+    END IF;
+END $$;
+VACUUM public.bench_events;
 SELECT analytics.upsert_tenant(t.tenant_id, t.name, t.tier) FROM analytics_datagen.tenants() t;
 SELECT analytics.upsert_agent(a.agent_id, a.tenant_id, a.name) FROM analytics_datagen.agents() a;
 SELECT analytics.ensure_partitions(min(occurred_at AT TIME ZONE 'UTC')::date, max(occurred_at AT TIME ZONE 'UTC')::date)

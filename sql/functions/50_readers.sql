@@ -18,6 +18,18 @@
 -- They are PL/pgSQL (Citus plans their statements for the tenant's shard).
 -------------------------------------------------------------------------------
 
+-- PL/pgSQL's RETURN QUERY EXECUTE with the plan kept (C, src/cached.c): a
+-- statement on a partition of the day, planned once per backend (generic)
+-- instead of at every call.  Read-only; the rows must match the call's
+-- column definition list.  Only the extension's functions call it (layer 90
+-- revokes it from PUBLIC).
+CREATE OR REPLACE FUNCTION analytics.execute_cached(query text, VARIADIC args "any")
+RETURNS SETOF record
+LANGUAGE c STABLE
+AS 'MODULE_PATHNAME', 'analytics_execute_cached';
+COMMENT ON FUNCTION analytics.execute_cached(text, "any") IS
+    'Runs a read-only statement with arguments $1.. like RETURN QUERY EXECUTE, with a generic plan kept by the backend (at most 64 statements, the least recently used freed); the rows must match the column definition list';
+
 -- A tenant's raw events of the given days, grouped by day, agent and event
 -- type (and, with detail, by endpoint and method with a latency sketch of
 -- the api calls).  since[i] bounds day[i] to the events ingested at or
@@ -55,9 +67,16 @@ BEGIN
         ELSIF s IS NULL THEN
             RETURN QUERY EXECUTE format(q, part, '') USING read_raw_groups.tenant_id;
         ELSE
-            -- (the last minute or so of the day's events, found by the BRIN
-            -- index on ingested_at)
-            RETURN QUERY EXECUTE format(q, part, 'AND e.ingested_at >= $2') USING read_raw_groups.tenant_id, s;
+            -- The last seconds of the day's events (today's and
+            -- yesterday's, at every call), found by the BRIN index on
+            -- ingested_at, with the partition's plan kept: a range with
+            -- both ends (the upper one infinity) is what makes the
+            -- generic plan take the BRIN index.
+            RETURN QUERY
+            SELECT * FROM analytics.execute_cached(format(q, part, 'AND e.ingested_at >= $2 AND e.ingested_at <= $3'),
+                                                   read_raw_groups.tenant_id, s, 'infinity'::timestamptz)
+                AS t(date date, agent_id uuid, event_type text, endpoint text, method text,
+                     calls bigint, successes bigint, latency analytics.qsketch, api_heatmap analytics.heatmap);
         END IF;
     END LOOP;
 END

@@ -70,30 +70,15 @@ COMMENT ON FUNCTION analytics.http_claimed_tenant() IS
 -- Inside a SECURITY DEFINER function current_user is the owner, so the
 -- caller is the role set with SET ROLE (PostgREST's SET LOCAL ROLE), else
 -- the session user.  A NOINHERIT authenticator that has not switched role
--- does not qualify; superusers have every role's privileges.
+-- does not qualify; superusers have every role's privileges.  (C, src/http.c:
+-- asked by every API call, it is one catalogue lookup, not a query over
+-- pg_roles planned again at each call.)
 CREATE OR REPLACE FUNCTION analytics.http_caller_has_role(api_role name)
 RETURNS boolean
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT EXISTS (
-        SELECT 1
-        FROM pg_catalog.pg_roles c
-        WHERE c.rolname = CASE WHEN current_setting('role') = 'none' THEN session_user::text ELSE current_setting('role') END
-          AND (c.rolsuper OR EXISTS (SELECT 1 FROM pg_catalog.pg_roles t
-                                     WHERE t.rolname = api_role AND pg_catalog.pg_has_role(c.oid, t.oid, 'USAGE'))))
-$$;
+LANGUAGE c STABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'analytics_http_caller_has_role';
 COMMENT ON FUNCTION analytics.http_caller_has_role(name) IS
     'True when the role calling the API (SET ROLE, else the session user) is a superuser or has the privileges of the given role';
-
--- Does the role calling the API act as analytics_tenant?
-CREATE OR REPLACE FUNCTION analytics.http_caller_is_tenant_role()
-RETURNS boolean
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$ SELECT analytics.http_caller_has_role('analytics_tenant') $$;
-COMMENT ON FUNCTION analytics.http_caller_is_tenant_role() IS
-    'True when the role calling the API (SET ROLE, else the session user) is a superuser or has the privileges of analytics_tenant';
 
 -- The calling tenant of a tenant token: 401 UNAUTHORIZED for a role other
 -- than analytics_tenant, without a trusted claim, or for a tenant not
@@ -108,7 +93,7 @@ DECLARE
     tid  uuid;
     tier text;
 BEGIN
-    IF NOT analytics.http_caller_is_tenant_role() THEN
+    IF NOT analytics.http_caller_has_role('analytics_tenant') THEN
         PERFORM analytics.http_error(401, 'UNAUTHORIZED', 'This role may not use the analytics API');
     END IF;
     tid := analytics.http_claimed_tenant();

@@ -66,6 +66,7 @@ COMMENT ON FUNCTION analytics.create_api_roles(name) IS
     'Creates the PostgREST roles analytics_anon (no data access), analytics_tenant (a tenant''s token) and analytics_operator (an operator''s token, contract §6.1), the last two with USAGE on analytics_api and EXECUTE on its functions, if missing, with the default request limits of analytics.set_api_timeouts() (statement_timeout 5s, lock_timeout 1s), grants them, and makes the given authenticator role a member of all three';
 
 REVOKE EXECUTE ON FUNCTION analytics.create_api_roles(name) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION analytics.execute_cached(text, "any") FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION analytics.grant_api_privileges() FROM PUBLIC;
 
 SELECT analytics.grant_api_privileges();
