@@ -118,3 +118,20 @@ SELECT analytics.daycounts_jsonb(analytics.daycounts_agg(day, n, '2026-02-27', '
 FROM (VALUES ('2026-02-28'::date, 5::bigint), ('2026-03-02', 1)) v(day, n);
 SELECT analytics.daycounts_jsonb('[2026-03-01,2026-03-01]:{5}', ARRAY['n']) AS one_day,
        analytics.daycounts_jsonb(NULL, ARRAY['n']) AS null_counts;
+
+-- agent_activity_jsonb: the head with "agents", in the order given, equal to
+-- the same answer built in plain SQL from daycounts_jsonb; no agents: [].
+SELECT analytics.agent_activity_jsonb('{"tenantId": "t", "period": {"from": "2026-03-01", "to": "2026-03-02"}}',
+         ARRAY['00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000001']::uuid[],
+         ARRAY['beta', NULL], ARRAY['[2026-03-01,2026-03-02]:{(1,2),(3,4)}', '[2026-03-01,2026-03-02]:{(0,0),(5,6)}']::analytics.daycounts[],
+         ARRAY['x', 'y']);
+SELECT analytics.agent_activity_jsonb('{"tenantId": "t"}', a.ids, a.names, a.series, ARRAY['x', 'y'])
+       = jsonb_build_object('tenantId', 't', 'agents', (SELECT jsonb_agg(jsonb_build_object('agentId', i, 'agentName', n,
+                                                             'dailyActivity', analytics.daycounts_jsonb(s, ARRAY['x', 'y'])) ORDER BY o)
+                                                        FROM unnest(a.ids, a.names, a.series) WITH ORDINALITY u(i, n, s, o))) AS same_as_sql
+FROM (SELECT ARRAY['00000000-0000-4000-8000-000000000003', '00000000-0000-4000-8000-000000000001']::uuid[] AS ids,
+             ARRAY['zeta', 'alpha'] AS names,
+             ARRAY['[2026-02-27,2026-03-02]:{(1,2),(0,0),(3,4),(9223372036854775807,1)}',
+                   '[2026-02-27,2026-03-02]:{(0,0),(0,0),(0,0),(7,7)}']::analytics.daycounts[] AS series) a;
+SELECT analytics.agent_activity_jsonb('{"tenantId": "t"}', NULL, NULL, NULL, ARRAY['x']) AS no_agents,
+       analytics.agent_activity_jsonb('{"tenantId": "t"}', '{}', '{}', '{}', ARRAY['x']) AS empty_arrays;

@@ -86,3 +86,16 @@ SELECT analytics.daycounts_jsonb('[2026-03-01,2026-03-01]:{(1,2)}', ARRAY['date'
 SELECT analytics.daycounts_jsonb('[2026-03-01,2026-03-01]:{(1,2)}', ARRAY['a', 'a']);
 SELECT analytics.daycounts_jsonb('[2026-03-01,2026-03-01]:{(1,2)}', ARRAY[['a', 'b']]);
 SELECT analytics.daycounts_jsonb('[2026-03-01,2026-03-01]:{(1,2)}', '{}');
+
+-- agent_activity_jsonb: a head object and keys; one id, name and series per
+-- agent, none NULL but the name; every series with one counter per key.
+SELECT analytics.agent_activity_jsonb(NULL, '{}', '{}', '{}', ARRAY['x']);
+SELECT analytics.agent_activity_jsonb('[1]', '{}', '{}', '{}', ARRAY['x']);
+SELECT analytics.agent_activity_jsonb('{}', '{}', '{}', '{}', NULL);
+SELECT analytics.agent_activity_jsonb('{}', ARRAY['00000000-0000-4000-8000-000000000001']::uuid[], '{}', '{}', ARRAY['x']);
+SELECT analytics.agent_activity_jsonb('{}', ARRAY[NULL]::uuid[], ARRAY['a'], ARRAY['[2026-03-01,2026-03-01]:{5}']::analytics.daycounts[], ARRAY['x']);
+SELECT analytics.agent_activity_jsonb('{}', ARRAY['00000000-0000-4000-8000-000000000001']::uuid[], ARRAY['a'], ARRAY[NULL]::analytics.daycounts[], ARRAY['x']);
+SELECT analytics.agent_activity_jsonb('{}', ARRAY['00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002']::uuid[], ARRAY['a', 'b'],
+         ARRAY['[2026-03-01,2026-03-01]:{5}', '[2026-03-01,2026-03-01]:{(5,6)}']::analytics.daycounts[], ARRAY['x']);
+SELECT analytics.agent_activity_jsonb('{}', ARRAY['00000000-0000-4000-8000-000000000001']::uuid[], ARRAY['a'], ARRAY['[2026-03-01,2026-03-01]:{5}']::analytics.daycounts[], ARRAY['date']);
+SELECT analytics.agent_activity_jsonb('{}', ARRAY[['00000000-0000-4000-8000-000000000001']]::uuid[], ARRAY['a'], ARRAY['[2026-03-01,2026-03-01]:{5}']::analytics.daycounts[], ARRAY['x']);

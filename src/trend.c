@@ -16,6 +16,8 @@
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/array.h"
+#include "utils/lsyscache.h"
+#include "utils/uuid.h"
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
 
@@ -33,6 +35,7 @@ PG_FUNCTION_INFO_V1(trend_bucket);
 PG_FUNCTION_INFO_V1(usage_summary_trans);
 PG_FUNCTION_INFO_V1(usage_summary_final);
 PG_FUNCTION_INFO_V1(daycounts_jsonb);
+PG_FUNCTION_INFO_V1(agent_activity_jsonb);
 
 /* Counter of each metric in a usage summary state; -1 = ignored. */
 #define USAGE_API_CALLS				0
@@ -597,34 +600,32 @@ jsonb_push_key(JsonbParseState **state, const char *key, int len)
 	pushJsonbValue(state, WJB_KEY, &k);
 }
 
-Datum
-daycounts_jsonb(PG_FUNCTION_ARGS)
+/*
+ * The keys of a daycounts' counters, checked: one per counter, 1 to
+ * DAYCOUNTS_JSONB_MAX_KEY bytes, distinct, not "date".
+ */
+static void
+daycounts_jsonb_keys(ArrayType *keys, int ncounters, char ***kstr_out, int **klen_out)
 {
-	daycounts_t *d = daycounts_read(PG_GETARG_DATUM(0), "daycounts_jsonb");
-	ArrayType  *keys = PG_GETARG_ARRAYTYPE_P(1);
 	Datum	   *kd;
 	bool	   *kn;
 	int			nk;
 	char	  **kstr;
 	int		   *klen;
-	JsonbParseState *state = NULL;
-	JsonbValue *res;
-	int			i,
-				j;
 
 	if (ARR_NDIM(keys) > 1)
 		ereport(ERROR,
 				errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 				errmsg("keys must be a one-dimensional array"));
 	deconstruct_array(keys, TEXTOID, -1, false, TYPALIGN_INT, &kd, &kn, &nk);
-	if (nk != d->ncounters)
+	if (nk != ncounters)
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				errmsg("daycounts_jsonb needs one key per counter"),
-				errdetail("The daycounts has %d counters, the keys array %d elements.", d->ncounters, nk));
+				errdetail("The daycounts has %d counters, the keys array %d elements.", ncounters, nk));
 	kstr = palloc(sizeof(char *) * nk);
 	klen = palloc(sizeof(int) * nk);
-	for (i = 0; i < nk; i++)
+	for (int i = 0; i < nk; i++)
 	{
 		if (kn[i])
 			ereport(ERROR,
@@ -636,15 +637,22 @@ daycounts_jsonb(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					errmsg("key %d must be 1 to %d bytes long and not \"date\"", i + 1, DAYCOUNTS_JSONB_MAX_KEY));
-		for (j = 0; j < i; j++)
+		for (int j = 0; j < i; j++)
 			if (strcmp(kstr[i], kstr[j]) == 0)
 				ereport(ERROR,
 						errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						errmsg("key \"%s\" is given twice", kstr[i]));
 	}
+	*kstr_out = kstr;
+	*klen_out = klen;
+}
 
-	pushJsonbValue(&state, WJB_BEGIN_ARRAY, NULL);
-	for (i = 0; i < d->ndays; i++)
+/* Pushes the daily series of a daycounts as a jsonb array. */
+static JsonbValue *
+daycounts_push_series(JsonbParseState **state, const daycounts_t *d, char **kstr, const int *klen)
+{
+	pushJsonbValue(state, WJB_BEGIN_ARRAY, NULL);
+	for (int i = 0; i < d->ndays; i++)
 	{
 		/* (pushJsonbValue keeps the pointer: one buffer per day) */
 		char	   *date = palloc(11);
@@ -655,21 +663,169 @@ daycounts_jsonb(PG_FUNCTION_ARGS)
 
 		trend_core_civil_from_days(d->first + i, &y, &m, &dd);
 		snprintf(date, 11, "%04d-%02d-%02d", y, m, dd);
-		pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
-		jsonb_push_key(&state, "date", 4);
+		pushJsonbValue(state, WJB_BEGIN_OBJECT, NULL);
+		jsonb_push_key(state, "date", 4);
 		v.type = jbvString;
 		v.val.string.val = date;
 		v.val.string.len = 10;
-		pushJsonbValue(&state, WJB_VALUE, &v);
-		for (j = 0; j < nk; j++)
+		pushJsonbValue(state, WJB_VALUE, &v);
+		for (int j = 0; j < d->ncounters; j++)
 		{
-			jsonb_push_key(&state, kstr[j], klen[j]);
+			jsonb_push_key(state, kstr[j], klen[j]);
 			v.type = jbvNumeric;
 			v.val.numeric = int64_to_numeric(d->count[(size_t) i * d->ncounters + j]);
-			pushJsonbValue(&state, WJB_VALUE, &v);
+			pushJsonbValue(state, WJB_VALUE, &v);
 		}
+		pushJsonbValue(state, WJB_END_OBJECT, NULL);
+	}
+	return pushJsonbValue(state, WJB_END_ARRAY, NULL);
+}
+
+Datum
+daycounts_jsonb(PG_FUNCTION_ARGS)
+{
+	daycounts_t *d = daycounts_read(PG_GETARG_DATUM(0), "daycounts_jsonb");
+	char	  **kstr;
+	int		   *klen;
+	JsonbParseState *state = NULL;
+
+	daycounts_jsonb_keys(PG_GETARG_ARRAYTYPE_P(1), d->ncounters, &kstr, &klen);
+	PG_RETURN_POINTER(JsonbValueToJsonb(daycounts_push_series(&state, d, kstr, klen)));
+}
+
+/*
+ * agent_activity_jsonb(head, ids, names, series, keys): the answer of
+ * agent_activity in one pass: the object head (tenantId, period) with
+ * "agents": [{"agentId": ids[i], "agentName": names[i] (null when NULL),
+ * "dailyActivity": the series of series[i] as daycounts_jsonb gives it}],
+ * in the order given.  Built as one jsonb: a jsonb per agent, then
+ * jsonb_build_object and jsonb_agg, would copy every day's object twice
+ * more (1.5 of the 3.4 ms of a month of 24 agents).  NULL arrays (no
+ * agent) give an empty list; the arrays must have one element each per
+ * agent, the series none NULL and all with one counter per key.
+ */
+Datum
+agent_activity_jsonb(PG_FUNCTION_ARGS)
+{
+	Jsonb	   *head;
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	JsonbParseState *state = NULL;
+	JsonbValue *res;
+	Datum	   *ids = NULL,
+			   *names = NULL,
+			   *series = NULL;
+	bool	   *idn = NULL,
+			   *namen = NULL,
+			   *serien = NULL;
+	int			nids = 0,
+				nnames = 0,
+				nseries = 0,
+				depth = 0,
+				nkeys = 0;
+	char	  **kstr = NULL;
+	int		   *klen = NULL;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(4))
+		ereport(ERROR,
+				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				errmsg("agent_activity_jsonb needs a head object and keys"));
+	head = PG_GETARG_JSONB_P(0);
+	if (!JB_ROOT_IS_OBJECT(head))
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("the head of agent_activity_jsonb must be a JSON object"));
+	if (!PG_ARGISNULL(1))
+	{
+		ArrayType  *a = PG_GETARG_ARRAYTYPE_P(1);
+
+		if (ARR_NDIM(a) > 1)
+			ereport(ERROR, errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR), errmsg("ids must be a one-dimensional array"));
+		deconstruct_array(a, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR, &ids, &idn, &nids);
+	}
+	if (!PG_ARGISNULL(2))
+	{
+		ArrayType  *a = PG_GETARG_ARRAYTYPE_P(2);
+
+		if (ARR_NDIM(a) > 1)
+			ereport(ERROR, errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR), errmsg("names must be a one-dimensional array"));
+		deconstruct_array(a, TEXTOID, -1, false, TYPALIGN_INT, &names, &namen, &nnames);
+	}
+	if (!PG_ARGISNULL(3))
+	{
+		ArrayType  *a = PG_GETARG_ARRAYTYPE_P(3);
+		int16		typlen;
+		bool		typbyval;
+		char		typalign;
+
+		if (ARR_NDIM(a) > 1)
+			ereport(ERROR, errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR), errmsg("series must be a one-dimensional array"));
+		get_typlenbyvalalign(ARR_ELEMTYPE(a), &typlen, &typbyval, &typalign);
+		deconstruct_array(a, ARR_ELEMTYPE(a), typlen, typbyval, typalign, &series, &serien, &nseries);
+	}
+	if (nids != nnames || nids != nseries)
+		ereport(ERROR,
+				errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				errmsg("ids, names and series must have one element per agent"),
+				errdetail("They have %d, %d and %d elements.", nids, nnames, nseries));
+
+	/* the head's members, then "agents" */
+	it = JsonbIteratorInit(&head->root);
+	while ((tok = JsonbIteratorNext(&it, &v, false)) != WJB_DONE)
+	{
+		if (tok == WJB_BEGIN_OBJECT || tok == WJB_BEGIN_ARRAY)
+			depth++;
+		else if (tok == WJB_END_OBJECT || tok == WJB_END_ARRAY)
+			depth--;
+		if (depth == 0)
+			break;				/* the head's own end: "agents" goes first */
+		pushJsonbValue(&state, tok, tok < WJB_BEGIN_ARRAY ? &v : NULL);
+	}
+	jsonb_push_key(&state, "agents", 6);
+	pushJsonbValue(&state, WJB_BEGIN_ARRAY, NULL);
+	for (int i = 0; i < nids; i++)
+	{
+		daycounts_t *d;
+
+		if (idn[i] || serien[i])
+			ereport(ERROR,
+					errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					errmsg("agent %d has a NULL id or series", i + 1));
+		d = daycounts_read(series[i], "agent_activity_jsonb");
+		if (kstr == NULL)
+		{
+			daycounts_jsonb_keys(PG_GETARG_ARRAYTYPE_P(4), d->ncounters, &kstr, &klen);
+			nkeys = d->ncounters;
+		}
+		else if (d->ncounters != nkeys)
+			ereport(ERROR,
+					errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					errmsg("daycounts_jsonb needs one key per counter"),
+					errdetail("Agent %d's daycounts has %d counters, the keys array %d elements.", i + 1, d->ncounters, nkeys));
+		pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+		jsonb_push_key(&state, "agentId", 7);
+		v.type = jbvString;
+		v.val.string.val = DatumGetCString(DirectFunctionCall1(uuid_out, ids[i]));
+		v.val.string.len = strlen(v.val.string.val);
+		pushJsonbValue(&state, WJB_VALUE, &v);
+		jsonb_push_key(&state, "agentName", 9);
+		if (namen[i])
+			v.type = jbvNull;
+		else
+		{
+			text	   *t = DatumGetTextPP(names[i]);
+
+			v.type = jbvString;
+			v.val.string.val = VARDATA_ANY(t);
+			v.val.string.len = VARSIZE_ANY_EXHDR(t);
+		}
+		pushJsonbValue(&state, WJB_VALUE, &v);
+		jsonb_push_key(&state, "dailyActivity", 13);
+		daycounts_push_series(&state, d, kstr, klen);
 		pushJsonbValue(&state, WJB_END_OBJECT, NULL);
 	}
-	res = pushJsonbValue(&state, WJB_END_ARRAY, NULL);
+	pushJsonbValue(&state, WJB_END_ARRAY, NULL);
+	res = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
 	PG_RETURN_POINTER(JsonbValueToJsonb(res));
 }

@@ -18,12 +18,13 @@ COMMENT ON VIEW analytics.metric_definitions IS
 
 -- The metric counts of a group of events of one type: (metric_type, n) for
 -- each metric of the type, n = calls, or calls - successes for a failures
--- metric.  Rows with n = 0 are left out.
+-- metric.  Rows with n = 0 are left out.  (No SET clause, so that it is
+-- inlined into the readers' plans, which pin search_path themselves; its
+-- one table is named with its schema.)
 CREATE OR REPLACE FUNCTION analytics.metric_counts(event_type text, calls bigint, successes bigint,
                                                    OUT metric_type text, OUT n bigint)
 RETURNS SETOF record
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT m.metric_type, CASE WHEN m.failures_only THEN $2 - $3 ELSE $2 END
     FROM analytics.metric_definitions m

@@ -24,10 +24,13 @@ $$;
 COMMENT ON FUNCTION analytics.check_period(date, date) IS
     'Raises invalid_parameter_value unless from <= to, both non-NULL, at most 3661 days';
 
--- A period as JSON.
+-- A period as JSON.  (STABLE as its body is: jsonb_build_object and
+-- to_char are; so it is inlined into its callers' plans, where an IMMUTABLE
+-- declaration over a stable body made PostgreSQL parse and plan the body
+-- again at every call.)
 CREATE OR REPLACE FUNCTION analytics.period_json("from" date, "to" date)
 RETURNS jsonb
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
+LANGUAGE sql STABLE PARALLEL SAFE
 AS $$ SELECT jsonb_build_object('from', to_char($1, 'YYYY-MM-DD'), 'to', to_char($2, 'YYYY-MM-DD')) $$;
 COMMENT ON FUNCTION analytics.period_json(date, date) IS 'A period as {"from": "YYYY-MM-DD", "to": "YYYY-MM-DD"}';
 
@@ -58,6 +61,15 @@ $$;
 COMMENT ON FUNCTION analytics.usage_summary(uuid, date, date) IS
     'Usage summary of a tenant over [from, to] (contract §5 shape): totals, active agents, floor average per day, peak day (earliest of the maximum, null without calls); the summary is analytics.usage_summary_agg over the tenant''s days';
 
+-- The answer of agent_activity built in one pass (C, src/trend.c): the head
+-- object with "agents", each agent's series as daycounts_jsonb gives it.
+CREATE OR REPLACE FUNCTION analytics.agent_activity_jsonb(head jsonb, ids uuid[], names text[], series analytics.daycounts[], keys text[])
+RETURNS jsonb
+LANGUAGE c IMMUTABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'agent_activity_jsonb';
+COMMENT ON FUNCTION analytics.agent_activity_jsonb(jsonb, uuid[], text[], analytics.daycounts[], text[]) IS
+    'The object head with "agents": [{"agentId": ids[i], "agentName": names[i], "dailyActivity": daycounts_jsonb(series[i], keys)}] in the order given, built as one jsonb (NULL arrays: no agents)';
+
 CREATE OR REPLACE FUNCTION analytics.agent_activity(tenant_id uuid, "from" date, "to" date, agent_id uuid DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE plpgsql STABLE
@@ -69,8 +81,9 @@ DECLARE
 BEGIN
     PERFORM analytics.check_period("from", "to");
     -- Each agent's zero-filled daily series by the C trend module
-    -- (daycounts_agg, daycounts_jsonb): a jsonb object per day and agent
-    -- built in SQL would cost several times more.
+    -- (daycounts_agg), and the answer built as one jsonb by
+    -- agent_activity_jsonb: a jsonb object per day and agent built in SQL,
+    -- or per agent and aggregated, would cost several times more.
     WITH c AS MATERIALIZED (
         SELECT x.date, x.agent_id, x.api_calls, x.token_issuances, x.credential_rotations
         FROM analytics.read_agent_days(agent_activity.tenant_id, "from", "to") x
@@ -81,19 +94,16 @@ BEGIN
         SELECT c.agent_id FROM c WHERE agent_activity.agent_id IS NULL),
     per_agent AS (
         SELECT r.id,
-               analytics.daycounts_jsonb(analytics.daycounts_agg(r.date, r.api_calls, r.token_issuances,
-                                                                 r.credential_rotations, "from", "to"),
-                                         ARRAY['apiCalls', 'tokenIssuances', 'credentialRotations']) AS daily
+               analytics.daycounts_agg(r.date, r.api_calls, r.token_issuances, r.credential_rotations, "from", "to") AS daily
         FROM (SELECT c.agent_id AS id, c.date, c.api_calls, c.token_issuances, c.credential_rotations FROM c
               UNION ALL
               -- (a zero row, so that an agent without events has its series)
               SELECT ids.id, "from", 0, 0, 0 FROM ids) r
         GROUP BY r.id)
-    SELECT jsonb_build_object(
-        'tenantId', agent_activity.tenant_id,
-        'period', analytics.period_json("from", "to"),
-        'agents', coalesce(jsonb_agg(jsonb_build_object('agentId', p.id, 'agentName', a.name, 'dailyActivity', p.daily)
-                                     ORDER BY a.name, p.id), '[]'))
+    SELECT analytics.agent_activity_jsonb(
+        jsonb_build_object('tenantId', agent_activity.tenant_id, 'period', analytics.period_json("from", "to")),
+        array_agg(p.id ORDER BY a.name, p.id), array_agg(a.name ORDER BY a.name, p.id), array_agg(p.daily ORDER BY a.name, p.id),
+        ARRAY['apiCalls', 'tokenIssuances', 'credentialRotations'])
     INTO result
     FROM per_agent p
     LEFT JOIN analytics.agents a ON a.agent_id = p.id;
