@@ -103,6 +103,7 @@ DECLARE
     since timestamptz[];
     whole date[];
     rolled analytics.tenant_daily[];
+    r_date date[]; r_agent uuid[]; r_type text[]; r_calls bigint[]; r_succ bigint[]; r_heat analytics.heatmap[];
 BEGIN
     SELECT p.days, p.since, p.whole INTO days, since, whole FROM analytics.read_plan(lo, hi) p;
     -- Days read from their rollup rows alone, as they are.
@@ -121,8 +122,24 @@ BEGIN
     SELECT array_agg(t) INTO rolled
     FROM analytics.tenant_daily t
     WHERE t.tenant_id = tid AND t.date = ANY (days) AND t.date <> ALL (whole);
+    -- The raw groups; none (nothing of the tenant's ingested since the
+    -- watermarks, as for most tenants at most moments): the rollup rows are
+    -- the answer as they are, with no merge.
+    SELECT array_agg(g.date), array_agg(g.agent_id), array_agg(g.event_type), array_agg(g.calls), array_agg(g.successes),
+           array_agg(g.api_heatmap)
+    INTO r_date, r_agent, r_type, r_calls, r_succ, r_heat
+    FROM analytics.read_raw_groups(tid, days, since, false) g;
+    IF r_date IS NULL THEN
+        RETURN QUERY
+        SELECT t.date, t.api_calls, t.token_issuances, t.token_failures, t.credential_rotations,
+               t.tool_calls, t.llm_calls, t.active_agents, t.issuing_agents, t.api_heatmap
+        FROM unnest(rolled) t;
+        RETURN;
+    END IF;
     RETURN QUERY
-    WITH r AS MATERIALIZED (SELECT * FROM analytics.read_raw_groups(tid, days, since, false)),
+    WITH r AS MATERIALIZED (
+        SELECT * FROM unnest(r_date, r_agent, r_type, r_calls, r_succ, r_heat)
+                      AS g(date, agent_id, event_type, calls, successes, api_heatmap)),
     m AS (
         SELECT r.date, r.agent_id, c.metric_type, c.n
         FROM r CROSS JOIN LATERAL analytics.metric_counts(r.event_type, r.calls, r.successes) c),
@@ -194,6 +211,7 @@ DECLARE
     since timestamptz[];
     whole date[];
     rolled analytics.agent_daily[];
+    r_date date[]; r_agent uuid[]; r_type text[]; r_calls bigint[]; r_succ bigint[];
 BEGIN
     SELECT p.days, p.since, p.whole INTO days, since, whole FROM analytics.read_plan(lo, hi) p;
     -- Days read from their rollup rows alone, as they are.
@@ -210,6 +228,17 @@ BEGIN
     SELECT array_agg(a) INTO rolled
     FROM analytics.agent_daily a
     WHERE a.tenant_id = tid AND a.date = ANY (days) AND a.date <> ALL (whole);
+    -- The raw groups; none: the rollup rows as they are, with no merge.
+    SELECT array_agg(g.date), array_agg(g.agent_id), array_agg(g.event_type), array_agg(g.calls), array_agg(g.successes)
+    INTO r_date, r_agent, r_type, r_calls, r_succ
+    FROM analytics.read_raw_groups(tid, days, since, false) g;
+    IF r_date IS NULL THEN
+        RETURN QUERY
+        SELECT a.date, a.agent_id, a.api_calls, a.token_issuances, a.token_failures, a.credential_rotations,
+               a.tool_calls, a.llm_calls
+        FROM unnest(rolled) a;
+        RETURN;
+    END IF;
     RETURN QUERY
     WITH u AS (
         SELECT a.date, a.agent_id, a.api_calls, a.token_issuances, a.token_failures, a.credential_rotations,
@@ -224,7 +253,7 @@ BEGIN
                coalesce(sum(c.n) FILTER (WHERE c.metric_type = 'credential_rotations'), 0)::bigint,
                coalesce(sum(c.n) FILTER (WHERE c.metric_type = 'tool_calls'), 0)::bigint,
                coalesce(sum(c.n) FILTER (WHERE c.metric_type = 'llm_calls'), 0)::bigint
-        FROM analytics.read_raw_groups(tid, days, since, false) r
+        FROM unnest(r_date, r_agent, r_type, r_calls, r_succ) AS r(date, agent_id, event_type, calls, successes)
         LEFT JOIN LATERAL analytics.metric_counts(r.event_type, r.calls, r.successes) c ON true
         GROUP BY r.date, r.agent_id)
     SELECT u.date, u.agent_id, sum(u.api_calls)::bigint, sum(u.token_issuances)::bigint, sum(u.token_failures)::bigint,
