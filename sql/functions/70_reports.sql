@@ -4,7 +4,7 @@
 -- callers use them directly; the HTTP layer (80) calls them after its
 -- checks.  They read through the readers (layer 50) and compute trends and
 -- the usage summary with the C trend module (layer 20: daycounts_agg,
--- trend, usage_summary_agg).  Re-runnable.
+-- trend, usage_summary_final).  Re-runnable.
 -------------------------------------------------------------------------------
 
 -- Checks of the typed functions (ordinary errors, not HTTP ones).
@@ -50,16 +50,18 @@ BEGIN
     SELECT jsonb_build_object(
         'tenantId', usage_summary.tenant_id,
         'period', analytics.period_json("from", "to"),
-        'summary', (SELECT analytics.usage_summary_agg(d.date, m.metric, m.n, "from", "to")
-                    FROM d CROSS JOIN LATERAL (VALUES ('api_calls', d.api_calls), ('token_issuances', d.token_issuances),
-                                                      ('credential_rotations', d.credential_rotations)) m(metric, n))
+        -- (the three counters of a day in one daycounts row: the same state
+        -- usage_summary_agg builds from a row per day and metric)
+        'summary', (SELECT analytics.usage_summary_final(analytics.daycounts_agg(d.date, d.api_calls, d.token_issuances,
+                                                                                 d.credential_rotations, "from", "to"))
+                    FROM d)
                    || jsonb_build_object('activeAgentCount', (SELECT count(DISTINCT a) FROM d, unnest(d.active_agents) a)))
     INTO result;
     RETURN result;
 END
 $$;
 COMMENT ON FUNCTION analytics.usage_summary(uuid, date, date) IS
-    'Usage summary of a tenant over [from, to] (contract §5 shape): totals, active agents, floor average per day, peak day (earliest of the maximum, null without calls); the summary is analytics.usage_summary_agg over the tenant''s days';
+    'Usage summary of a tenant over [from, to] (contract §5 shape): totals, active agents, floor average per day, peak day (earliest of the maximum, null without calls); the summary is analytics.usage_summary_final over the daycounts of the tenant''s days';
 
 -- The answer of agent_activity built in one pass (C, src/trend.c): the head
 -- object with "agents", each agent's series as daycounts_jsonb gives it.
