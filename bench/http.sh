@@ -6,7 +6,10 @@
 #   uncached     GET /rpc/usage_summary on PostgREST directly (30 days)
 #   nginx:<fn>   the seed alias through nginx and its gateway with
 #                Cache-Control: no-cache (never answered from the cache):
-#                usage_summary, token_trends, agent_activity (30 days)
+#                usage_summary, token_trends, agent_activity (30 days), and
+#                two §6 functions at their default periods: summary
+#                (/api/analytics/summary) and error_summary
+#                (/api/analytics/errors/summary)
 #   cached       GET /analytics/usage-summary through nginx, answered from
 #                nginx's cache (one tenant, one token, warmed first)
 # Targets: cached >= 10x uncached requests/s; uncached (and nginx:usage_summary)
@@ -85,10 +88,12 @@ run uncached "$PGRST/rpc/usage_summary" "$AUTH"
 run nginx:usage_summary  "$NGINX/analytics/usage-summary" "$AUTH" "Cache-Control: no-cache"
 run nginx:token_trends   "$NGINX/analytics/token-trends" "$AUTH" "Cache-Control: no-cache"
 run nginx:agent_activity "$NGINX/analytics/agent-activity" "$AUTH" "Cache-Control: no-cache"
+run nginx:summary        "$NGINX/api/analytics/summary" "$AUTH" "Cache-Control: no-cache"
+run nginx:error_summary  "$NGINX/api/analytics/errors/summary" "$AUTH" "Cache-Control: no-cache"
 run cached   "$NGINX/analytics/usage-summary" "$AUTH"
 
 printf '%-22s %12s %10s %10s %9s\n' case 'requests/s' p50 p99 '% floor'
-for c in cached uncached nginx:usage_summary nginx:token_trends nginx:agent_activity floor; do
+for c in cached uncached nginx:usage_summary nginx:token_trends nginx:agent_activity nginx:summary nginx:error_summary floor; do
   printf '%-22s %12s %10s %10s %8s%%\n' "$c" "${RPS[$c]}" "${P50[$c]}" "${P99[$c]}" \
     "$(awk -v a="${RPS[$c]}" -v b="${RPS[floor]}" 'BEGIN {printf "%.0f", 100 * a / b}')"
 done
