@@ -48,7 +48,8 @@ REGRESS_QSKETCH = qsketch qsketch_accuracy qsketch_merge qsketch_collapse qsketc
 REGRESS_HEATMAP = heatmap heatmap_parallel heatmap_errors
 REGRESS_TREND   = trend trend_errors summary
 REGRESS_METRIC  = metric_points
-REGRESS = $(REGRESS_CORE) $(REGRESS_QSKETCH) $(REGRESS_HEATMAP) $(REGRESS_TREND) $(REGRESS_METRIC)
+REGRESS_HTTP    = cached
+REGRESS = $(REGRESS_CORE) $(REGRESS_QSKETCH) $(REGRESS_HEATMAP) $(REGRESS_TREND) $(REGRESS_METRIC) $(REGRESS_HTTP)
 REGRESS_OPTS = --inputdir=.
 
 # Optimisation knob (e.g. make OPTFLAGS=-march=native); warnings stay on.
