@@ -79,15 +79,16 @@ SELECT throws_ok($$SELECT * FROM analytics.execute_cached('SELECT 1', VARIADIC A
 SELECT throws_ok($$SELECT * FROM analytics.execute_cached('SELECT 1 FROM', 1) AS t(k int)$$,
                  '42601', NULL, 'a statement that does not parse: its syntax error');
 
--- Not for PUBLIC or the API roles.
+-- Not for PUBLIC or the API roles (made here, in this transaction, with a
+-- NOINHERIT authenticator as PostgREST's).
+CREATE ROLE ec_auth NOINHERIT;
+SELECT analytics.create_api_roles('ec_auth') \g /dev/null
 SELECT ok(NOT has_function_privilege('public', 'analytics.execute_cached(text, "any")', 'EXECUTE'), 'PUBLIC may not run execute_cached');
 SELECT ok(NOT has_function_privilege('analytics_tenant', 'analytics.execute_cached(text, "any")', 'EXECUTE'), 'analytics_tenant may not');
 SELECT ok(NOT has_function_privilege('analytics_operator', 'analytics.execute_cached(text, "any")', 'EXECUTE'), 'analytics_operator may not');
 
 -- http_caller_has_role: the role set with SET ROLE, else the session user.
 SELECT ok(analytics.http_caller_has_role('analytics_tenant'), 'a superuser has every API role');
-CREATE ROLE ec_auth NOINHERIT;
-GRANT analytics_tenant TO ec_auth;
 CREATE FUNCTION pg_temp.as_role(r name, probe name) RETURNS boolean LANGUAGE plpgsql AS $$
 DECLARE b boolean;
 BEGIN
