@@ -13,7 +13,8 @@
 #   cached       GET /analytics/usage-summary through nginx, answered from
 #                nginx's cache (one tenant, one token, warmed first)
 # Targets: cached >= 10x uncached requests/s; uncached (and nginx:usage_summary)
-# >= 50% of the floor; the others are reported as a share of the floor.
+# >= 50% of the floor; the others are reported as a share of the floor.  The
+# floor runs first and last; the higher of the two is the floor.
 # Today's events: the data set ends today; the minute job
 # (analytics.increment_job) has merged them, as in production.
 # Own cluster in .cluster/bench-http with BENCH_EVENTS events over
@@ -83,7 +84,7 @@ run() {
   P99[$name]=$(awk '$1 == "99%" {print $2}' <<<"$out")
 }
 echo "bench: wrk -t$THREADS -c$CONNS -d${SECS}s on 127.0.0.1, tenant $T ($N events over $DAYS days, 2 CPU cores shared by wrk and the servers)"
-run floor    "$PGRST/rpc/ping" "$AUTH" "Accept-Profile: analytics_http"
+run floor1   "$PGRST/rpc/ping" "$AUTH" "Accept-Profile: analytics_http"
 run uncached "$PGRST/rpc/usage_summary" "$AUTH"
 run nginx:usage_summary  "$NGINX/analytics/usage-summary" "$AUTH" "Cache-Control: no-cache"
 run nginx:token_trends   "$NGINX/analytics/token-trends" "$AUTH" "Cache-Control: no-cache"
@@ -91,6 +92,12 @@ run nginx:agent_activity "$NGINX/analytics/agent-activity" "$AUTH" "Cache-Contro
 run nginx:summary        "$NGINX/api/analytics/summary" "$AUTH" "Cache-Control: no-cache"
 run nginx:error_summary  "$NGINX/api/analytics/errors/summary" "$AUTH" "Cache-Control: no-cache"
 run cached   "$NGINX/analytics/usage-summary" "$AUTH"
+# The floor again, last: the higher of its two runs is the floor (a
+# machine that was busier during one of them would flatter every ratio).
+run floor2   "$PGRST/rpc/ping" "$AUTH" "Accept-Profile: analytics_http"
+if awk -v a="${RPS[floor1]}" -v b="${RPS[floor2]}" 'BEGIN { exit !(a >= b) }'; then f=floor1; else f=floor2; fi
+RPS[floor]=${RPS[$f]} P50[floor]=${P50[$f]} P99[floor]=${P99[$f]}
+echo "bench: floor runs ${RPS[floor1]} and ${RPS[floor2]} requests/s; the floor is the higher"
 
 printf '%-22s %12s %10s %10s %9s\n' case 'requests/s' p50 p99 '% floor'
 for c in cached uncached nginx:usage_summary nginx:token_trends nginx:agent_activity nginx:summary nginx:error_summary floor; do
