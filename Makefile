@@ -84,7 +84,7 @@ UNIT_BINS  = $(patsubst %,test/unit/build/%,$(UNIT_TESTS))
 
 .PHONY: unit fuzz valgrind test demo demo-stop deps bench
 .SECONDEXPANSION:
-test/unit/build/%: test/unit/test_%.c $$(wildcard src/$$*_*.c src/$$*_*.h)
+test/unit/build/%: test/unit/test_%.c test/unit/check.h src/civil.h $$(wildcard src/$$*_*.c src/$$*_*.h)
 	@mkdir -p test/unit/build
 	$(UNIT_CC) $(UNIT_CFLAGS) -Isrc -o $@ test/unit/test_$*.c $(wildcard src/$*_*.c) -lm
 

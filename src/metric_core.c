@@ -5,6 +5,7 @@
  * (test/fuzz/fuzz_metric.c) outside the server.
  */
 #include "metric_core.h"
+#include "civil.h"
 
 static int
 mc_is_digit(char c)
@@ -70,23 +71,6 @@ mc_all_digits(const char *s, size_t n)
 		if (!mc_is_digit(s[i]))
 			return 0;
 	return 1;
-}
-
-int64_t
-mc_days_from_civil(int64_t y, int m, int d)
-{
-	/* H. Hinnant's days_from_civil, shifted from 1970-01-01 to 2000-01-01 */
-	int64_t		era;
-	int64_t		yoe;
-	int64_t		doy;
-	int64_t		doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468 - 10957;
 }
 
 static int
@@ -191,7 +175,7 @@ mc_parse_timestamp(const char *s, size_t len, int64_t *usec)
 		day > mc_days_in_month(year, month) || hour > 23 || minute > 59 || second > 59)
 		return 0;
 
-	*usec = ((mc_days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset)
+	*usec = ((civil_days_since_2000(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset)
 			 * INT64_C(1000000)) + frac;
 	return 1;
 }

@@ -43,7 +43,4 @@ extern int	mc_tag_key_ok(const char *s, size_t len);
  */
 extern int	mc_parse_timestamp(const char *s, size_t len, int64_t *usec);
 
-/* Days since 2000-01-01 of a proleptic Gregorian date (any year). */
-extern int64_t mc_days_from_civil(int64_t y, int m, int d);
-
 #endif							/* METRIC_CORE_H */

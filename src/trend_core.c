@@ -4,6 +4,7 @@
  * vocabulary and the text and binary forms.
  */
 #include "trend_core.h"
+#include "civil.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -29,24 +30,11 @@ trend_floor_mod(int64_t a, int64_t b)
 	return r;
 }
 
-/*
- * Days since 2000-01-01 of a proleptic Gregorian date (Howard Hinnant's
- * days_from_civil, shifted from 1970 to 2000).
- */
+/* Days since 2000-01-01 of a proleptic Gregorian date (civil.h). */
 int32_t
 trend_core_days_from_civil(int y, int m, int d)
 {
-	int64_t		era;
-	int64_t		yoe;
-	int64_t		doy;
-	int64_t		doe;
-
-	y -= m <= 2;
-	era = trend_floor_div(y, 400);
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return (int32_t) (era * 146097 + doe - 719468 - 10957);
+	return (int32_t) civil_days_since_2000(y, m, d);
 }
 
 /* The date of a day number (inverse of trend_core_days_from_civil). */

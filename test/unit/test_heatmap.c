@@ -3,21 +3,12 @@
  * by `make unit`).
  */
 #include "heatmap_core.h"
+#include "check.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int	failures = 0;
-
-#define CHECK(cond) \
-	do { \
-		if (!(cond)) \
-		{ \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-			failures++; \
-		} \
-	} while (0)
 
 /* Reference cell by repeated subtraction, independent of the fast path. */
 static int
@@ -210,11 +201,5 @@ main(void)
 	test_add_merge();
 	test_text();
 	test_binary();
-	if (failures)
-	{
-		fprintf(stderr, "test_heatmap: %d failures\n", failures);
-		return 1;
-	}
-	printf("test_heatmap: all passed\n");
-	return 0;
+	return check_finish("test_heatmap");
 }

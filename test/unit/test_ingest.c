@@ -3,20 +3,11 @@
  * record_events element (built under ASan+UBSan by `make unit`).
  */
 #include "ingest_core.h"
+#include "check.h"
 
 #include <stdio.h>
 #include <string.h>
 
-static int	failures = 0;
-
-#define CHECK(cond) \
-	do { \
-		if (!(cond)) \
-		{ \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-			failures++; \
-		} \
-	} while (0)
 
 /* Set field name of e to a value given as text; returns the status. */
 static ing_status
@@ -309,11 +300,5 @@ main(void)
 	test_element();
 	test_cache_tokens();
 	test_window();
-	if (failures)
-	{
-		fprintf(stderr, "test_ingest: %d checks failed\n", failures);
-		return 1;
-	}
-	printf("test_ingest: all checks passed\n");
-	return 0;
+	return check_finish("test_ingest");
 }

@@ -5,21 +5,13 @@
  * reading of the same text (extract(epoch from text::timestamptz)).
  */
 #include "metric_core.h"
+#include "civil.h"
+#include "check.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int	failures = 0;
-
-#define CHECK(cond) \
-	do { \
-		if (!(cond)) \
-		{ \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-			failures++; \
-		} \
-	} while (0)
 
 static int
 name_ok(const char *s)
@@ -144,12 +136,12 @@ test_timestamps(void)
 static void
 test_days(void)
 {
-	CHECK(mc_days_from_civil(2000, 1, 1) == 0);
-	CHECK(mc_days_from_civil(1970, 1, 1) == -10957);
-	CHECK(mc_days_from_civil(2000, 3, 1) == 60);
-	CHECK(mc_days_from_civil(1999, 12, 31) == -1);
-	CHECK(mc_days_from_civil(2400, 1, 1) == 146097);
-	CHECK(mc_days_from_civil(1600, 1, 1) == -146097);
+	CHECK(civil_days_since_2000(2000, 1, 1) == 0);
+	CHECK(civil_days_since_2000(1970, 1, 1) == -10957);
+	CHECK(civil_days_since_2000(2000, 3, 1) == 60);
+	CHECK(civil_days_since_2000(1999, 12, 31) == -1);
+	CHECK(civil_days_since_2000(2400, 1, 1) == 146097);
+	CHECK(civil_days_since_2000(1600, 1, 1) == -146097);
 }
 
 int
@@ -158,11 +150,5 @@ main(void)
 	test_names();
 	test_timestamps();
 	test_days();
-	if (failures)
-	{
-		fprintf(stderr, "test_metric: %d failures\n", failures);
-		return 1;
-	}
-	printf("test_metric: all passed\n");
-	return 0;
+	return check_finish("test_metric");
 }

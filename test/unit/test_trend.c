@@ -3,21 +3,12 @@
  * `make unit`).
  */
 #include "trend_core.h"
+#include "check.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int	failures = 0;
-
-#define CHECK(cond) \
-	do { \
-		if (!(cond)) \
-		{ \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-			failures++; \
-		} \
-	} while (0)
 
 static void *
 test_alloc(size_t n)
@@ -236,11 +227,5 @@ main(void)
 	test_summary();
 	test_text();
 	test_binary();
-	if (failures)
-	{
-		fprintf(stderr, "test_trend: %d failures\n", failures);
-		return 1;
-	}
-	printf("test_trend: all passed\n");
-	return 0;
+	return check_finish("test_trend");
 }

@@ -4,22 +4,13 @@
  */
 #define _POSIX_C_SOURCE 200112L
 #include "worker_core.h"
+#include "check.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 
-static int	failures = 0;
-
-#define CHECK(cond) \
-	do { \
-		if (!(cond)) \
-		{ \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-			failures++; \
-		} \
-	} while (0)
 
 /* Is the textual address (IPv4 or IPv6) private? */
 static int
@@ -90,11 +81,5 @@ main(void)
 	CHECK(strcmp(worker_probe_status(0, 0, 0, 5000, 1000), "unhealthy") == 0);
 	CHECK(strcmp(worker_probe_status(0, 1, 0, 0, 1000), "unknown") == 0);
 
-	if (failures)
-	{
-		fprintf(stderr, "test_worker: %d failure(s)\n", failures);
-		return 1;
-	}
-	printf("test_worker: ok\n");
-	return 0;
+	return check_finish("test_worker");
 }
