@@ -123,6 +123,7 @@ Datum
 analytics_execute_cached(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	text	   *qtext;
 	char	   *query;
 	int			nargs = PG_NARGS() - 1;
 	Oid			types[EC_MAX_ARGS];
@@ -141,10 +142,11 @@ analytics_execute_cached(PG_FUNCTION_ARGS)
 	if (nargs > EC_MAX_ARGS)
 		ereport(ERROR, errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				errmsg("execute_cached: at most %d arguments", EC_MAX_ARGS));
-	if (VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(0)) > EC_MAX_QUERY)
+	qtext = PG_GETARG_TEXT_PP(0);
+	if (VARSIZE_ANY_EXHDR(qtext) > EC_MAX_QUERY)
 		ereport(ERROR, errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				errmsg("execute_cached: the statement is longer than %d bytes", EC_MAX_QUERY));
-	query = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	query = text_to_cstring(qtext);
 
 	params = makeParamList(nargs);
 	for (int i = 0; i < nargs; i++)

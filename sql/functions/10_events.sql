@@ -168,15 +168,21 @@ $$;
 COMMENT ON FUNCTION analytics.upsert_agent(uuid, uuid, text) IS
     'Registers an agent of a tenant, or renames it; an agent never moves to another tenant';
 
+-- A day as YYYYMMDD, the suffix of its day partitions (usage_events_p...,
+-- metric_points_p...).  From immutable parts: to_char is only stable, and
+-- an IMMUTABLE SQL function over a stable body is never inlined, so every
+-- reader parsed and planned it again at every call.
+CREATE OR REPLACE FUNCTION analytics.day_key(day date)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$ SELECT pg_catalog.lpad((extract(year FROM $1) * 10000 + extract(month FROM $1) * 100 + extract(day FROM $1))::text, 8, '0') $$;
+COMMENT ON FUNCTION analytics.day_key(date) IS 'A day as YYYYMMDD (to_char''s, from immutable parts), the suffix of its day partitions';
+
 -- The name of the partition for a UTC day.
--- (The day as YYYYMMDD from immutable parts: to_char is only stable, and an
--- IMMUTABLE SQL function over a stable body is never inlined, so every
--- reader parsed and planned it again at every call.)
 CREATE OR REPLACE FUNCTION analytics.partition_name(day date)
 RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-AS $$ SELECT 'usage_events_p' || pg_catalog.lpad((extract(year FROM $1) * 10000 + extract(month FROM $1) * 100
-                                                   + extract(day FROM $1))::text, 8, '0') $$;
+AS $$ SELECT 'usage_events_p' || analytics.day_key($1) $$;
 COMMENT ON FUNCTION analytics.partition_name(date) IS 'Name of the usage_events partition that holds a UTC day';
 
 -- Create the day partitions of [from_day, to_day] that do not exist yet,

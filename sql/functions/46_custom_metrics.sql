@@ -58,12 +58,10 @@ COMMENT ON FUNCTION analytics.lock_metrics(boolean) IS
 -- Partitions
 -------------------------------------------------------------------------------
 
--- (YYYYMMDD from immutable parts, as analytics.partition_name: inlined)
 CREATE OR REPLACE FUNCTION analytics.metric_partition_name(day date)
 RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-AS $$ SELECT 'metric_points_p' || pg_catalog.lpad((extract(year FROM $1) * 10000 + extract(month FROM $1) * 100
-                                                    + extract(day FROM $1))::text, 8, '0') $$;
+AS $$ SELECT 'metric_points_p' || analytics.day_key($1) $$;
 COMMENT ON FUNCTION analytics.metric_partition_name(date) IS 'Name of the metric_points partition that holds a UTC day';
 
 -- Partitions of metric_points with the UTC day each holds.

@@ -144,8 +144,8 @@ BEGIN
         JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
         WHERE i.inhparent = 'analytics.usage_events'::regclass
           AND c.relname LIKE 'usage\_events\_p________'
-          AND c.relname < 'usage_events_p' || to_char(before, 'YYYYMMDD')
-          AND c.relname NOT IN (SELECT 'usage_events_p' || to_char(r.day, 'YYYYMMDD') FROM analytics.rollup_days r)
+          AND c.relname < analytics.partition_name(before)
+          AND c.relname NOT IN (SELECT analytics.partition_name(r.day) FROM analytics.rollup_days r)
         ORDER BY c.relname);
 END
 $$;
@@ -630,7 +630,7 @@ BEGIN
     FOR p IN SELECT u.day FROM unnest(analytics.platform_unrolled_days(today)) u(day)
              WHERE NOT EXISTS (SELECT 1 FROM analytics.changed_days c WHERE c.day = u.day) LOOP
         -- (LIMIT 1 rather than EXISTS: pushed down to the shards on Citus)
-        EXECUTE format('SELECT true FROM analytics.%I LIMIT 1', 'usage_events_p' || to_char(p.day, 'YYYYMMDD')) INTO n;
+        EXECUTE format('SELECT true FROM analytics.%I LIMIT 1', analytics.partition_name(p.day)) INTO n;
         IF n THEN
             day := p.day;
             waiting_since := (p.day + 1)::timestamp AT TIME ZONE 'UTC';
