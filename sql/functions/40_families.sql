@@ -92,6 +92,10 @@ CREATE OR REPLACE FUNCTION analytics.rollup_families(day date, since timestamptz
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
+-- (its dynamic SQL writes instants with %L: in ISO they carry a numeric
+-- offset, where SQL or Postgres style writes an abbreviation that the
+-- default set may read as another zone, IST for one)
+SET datestyle = 'ISO, YMD'
 SET jit = off
 -- The plan of rollup_day (serial, hashed): float sums then add up in the
 -- same order at every run, so a rerun over unchanged events compares equal
@@ -220,6 +224,10 @@ CREATE OR REPLACE FUNCTION analytics.read_family_sql(family text, tenant_id uuid
 RETURNS text
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
+-- (its dynamic SQL writes instants with %L: in ISO they carry a numeric
+-- offset, where SQL or Postgres style writes an abbreviation that the
+-- default set may read as another zone, IST for one)
+SET datestyle = 'ISO, YMD'
 AS $$
 DECLARE
     grain   text;

@@ -69,12 +69,22 @@ BEGIN
         ELSE
             -- The last seconds of the day's events (today's and
             -- yesterday's, at every call), found by the BRIN index on
-            -- ingested_at, with the partition's plan kept: a range with
-            -- both ends (the upper one infinity) is what makes the
-            -- generic plan take the BRIN index.
+            -- ingested_at, with the plan kept.  The watermark is written
+            -- into the statement: planned with it, the planner sees from
+            -- the column's statistics that few rows lie beyond it and
+            -- takes the BRIN index alone.  (With it a parameter, the
+            -- generic plan guessed 0.5% of the day and, on a large
+            -- partition, ANDed the tenant's index: 0.75 ms instead of
+            -- 0.05 for a busy tenant.)  The watermark moves once a minute
+            -- (the minute job), so each backend plans the statement once
+            -- a minute; every tenant shares it.  (Written in UTC with its
+            -- offset, so that no DateStyle or zone abbreviation of the
+            -- session can change the instant.)
             RETURN QUERY
-            SELECT * FROM analytics.execute_cached(format(q, part, 'AND e.ingested_at >= $2 AND e.ingested_at <= $3'),
-                                                   read_raw_groups.tenant_id, s, 'infinity'::timestamptz)
+            SELECT * FROM analytics.execute_cached(
+                       format(q, part, format('AND e.ingested_at >= %L::timestamptz',
+                                              to_char(s AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00')),
+                                                   read_raw_groups.tenant_id)
                 AS t(date date, agent_id uuid, event_type text, endpoint text, method text,
                      calls bigint, successes bigint, latency analytics.qsketch, api_heatmap analytics.heatmap);
         END IF;
@@ -106,36 +116,37 @@ DECLARE
     r_date date[]; r_agent uuid[]; r_type text[]; r_calls bigint[]; r_succ bigint[]; r_heat analytics.heatmap[];
 BEGIN
     SELECT p.days, p.since, p.whole INTO days, since, whole FROM analytics.read_plan(lo, hi) p;
+    -- The raw groups first (a statement of their own: on Citus one that
+    -- reads the tenant's shard and calls read_raw_groups() would be routed
+    -- whole to the worker).
+    IF cardinality(days) > 0 THEN
+        SELECT array_agg(g.date), array_agg(g.agent_id), array_agg(g.event_type), array_agg(g.calls), array_agg(g.successes),
+               array_agg(g.api_heatmap)
+        INTO r_date, r_agent, r_type, r_calls, r_succ, r_heat
+        FROM analytics.read_raw_groups(tid, days, since, false) g;
+    END IF;
+    -- None (nothing of the tenant's ingested since the watermarks, as for
+    -- most tenants at most moments): the rollup rows of every day not read
+    -- whole are the answer as they are, in one statement, with no merge.
+    IF r_date IS NULL THEN
+        RETURN QUERY
+        SELECT t.date, t.api_calls, t.token_issuances, t.token_failures, t.credential_rotations,
+               t.tool_calls, t.llm_calls, t.active_agents, t.issuing_agents, t.api_heatmap
+        FROM analytics.tenant_daily t
+        WHERE t.tenant_id = tid AND t.date BETWEEN lo AND hi AND t.date <> ALL (whole);
+        RETURN;
+    END IF;
     -- Days read from their rollup rows alone, as they are.
     RETURN QUERY
     SELECT t.date, t.api_calls, t.token_issuances, t.token_failures, t.credential_rotations,
            t.tool_calls, t.llm_calls, t.active_agents, t.issuing_agents, t.api_heatmap
     FROM analytics.tenant_daily t
     WHERE t.tenant_id = tid AND t.date BETWEEN lo AND hi AND t.date <> ALL (days);
-    IF cardinality(days) = 0 THEN
-        RETURN;
-    END IF;
-    -- The rollup rows of the days that add raw events, by a statement of
-    -- their own (on Citus one that reads the tenant's shard and calls
-    -- read_raw_groups() would be routed whole to the worker); then merged
-    -- with the raw groups by day.
+    -- The rollup rows of the days that add raw events, merged with the raw
+    -- groups by day.
     SELECT array_agg(t) INTO rolled
     FROM analytics.tenant_daily t
     WHERE t.tenant_id = tid AND t.date = ANY (days) AND t.date <> ALL (whole);
-    -- The raw groups; none (nothing of the tenant's ingested since the
-    -- watermarks, as for most tenants at most moments): the rollup rows are
-    -- the answer as they are, with no merge.
-    SELECT array_agg(g.date), array_agg(g.agent_id), array_agg(g.event_type), array_agg(g.calls), array_agg(g.successes),
-           array_agg(g.api_heatmap)
-    INTO r_date, r_agent, r_type, r_calls, r_succ, r_heat
-    FROM analytics.read_raw_groups(tid, days, since, false) g;
-    IF r_date IS NULL THEN
-        RETURN QUERY
-        SELECT t.date, t.api_calls, t.token_issuances, t.token_failures, t.credential_rotations,
-               t.tool_calls, t.llm_calls, t.active_agents, t.issuing_agents, t.api_heatmap
-        FROM unnest(rolled) t;
-        RETURN;
-    END IF;
     RETURN QUERY
     WITH r AS MATERIALIZED (
         SELECT * FROM unnest(r_date, r_agent, r_type, r_calls, r_succ, r_heat)
@@ -214,31 +225,35 @@ DECLARE
     r_date date[]; r_agent uuid[]; r_type text[]; r_calls bigint[]; r_succ bigint[];
 BEGIN
     SELECT p.days, p.since, p.whole INTO days, since, whole FROM analytics.read_plan(lo, hi) p;
+    -- The raw groups first (a statement of their own: on Citus one that
+    -- reads the tenant's shard and calls read_raw_groups() would be routed
+    -- whole to the worker).
+    IF cardinality(days) > 0 THEN
+        SELECT array_agg(g.date), array_agg(g.agent_id), array_agg(g.event_type), array_agg(g.calls), array_agg(g.successes)
+        INTO r_date, r_agent, r_type, r_calls, r_succ
+        FROM analytics.read_raw_groups(tid, days, since, false) g;
+    END IF;
+    -- None: the rollup rows of every day not read whole, as they are, in one
+    -- statement, with no merge.
+    IF r_date IS NULL THEN
+        RETURN QUERY
+        SELECT a.date, a.agent_id, a.api_calls, a.token_issuances, a.token_failures, a.credential_rotations,
+               a.tool_calls, a.llm_calls
+        FROM analytics.agent_daily a
+        WHERE a.tenant_id = tid AND a.date BETWEEN lo AND hi AND a.date <> ALL (whole);
+        RETURN;
+    END IF;
     -- Days read from their rollup rows alone, as they are.
     RETURN QUERY
     SELECT a.date, a.agent_id, a.api_calls, a.token_issuances, a.token_failures, a.credential_rotations,
            a.tool_calls, a.llm_calls
     FROM analytics.agent_daily a
     WHERE a.tenant_id = tid AND a.date BETWEEN lo AND hi AND a.date <> ALL (days);
-    IF cardinality(days) = 0 THEN
-        RETURN;
-    END IF;
-    -- (two statements: on Citus one that reads the tenant's shard and calls
-    -- read_raw_groups() would be routed whole to the worker)
+    -- The rollup rows of the days that add raw events, merged with the raw
+    -- groups by day and agent.
     SELECT array_agg(a) INTO rolled
     FROM analytics.agent_daily a
     WHERE a.tenant_id = tid AND a.date = ANY (days) AND a.date <> ALL (whole);
-    -- The raw groups; none: the rollup rows as they are, with no merge.
-    SELECT array_agg(g.date), array_agg(g.agent_id), array_agg(g.event_type), array_agg(g.calls), array_agg(g.successes)
-    INTO r_date, r_agent, r_type, r_calls, r_succ
-    FROM analytics.read_raw_groups(tid, days, since, false) g;
-    IF r_date IS NULL THEN
-        RETURN QUERY
-        SELECT a.date, a.agent_id, a.api_calls, a.token_issuances, a.token_failures, a.credential_rotations,
-               a.tool_calls, a.llm_calls
-        FROM unnest(rolled) a;
-        RETURN;
-    END IF;
     RETURN QUERY
     WITH u AS (
         SELECT a.date, a.agent_id, a.api_calls, a.token_issuances, a.token_failures, a.credential_rotations,

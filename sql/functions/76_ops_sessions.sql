@@ -59,6 +59,10 @@ CREATE OR REPLACE FUNCTION analytics.session_activity(tenant_id uuid, "from" tim
 RETURNS jsonb
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
+-- (its dynamic SQL writes instants with %L: in ISO they carry a numeric
+-- offset, where SQL or Postgres style writes an abbreviation that the
+-- default set may read as another zone, IST for one)
+SET datestyle = 'ISO, YMD'
 SET jit = off
 -- (read_family's rows of a month of sessions stay in memory)
 SET work_mem = '16MB'
@@ -359,6 +363,10 @@ CREATE OR REPLACE FUNCTION analytics.user_known(tenant_id uuid, user_id text)
 RETURNS boolean
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
+-- (its dynamic SQL writes instants with %L: in ISO they carry a numeric
+-- offset, where SQL or Postgres style writes an abbreviation that the
+-- default set may read as another zone, IST for one)
+SET datestyle = 'ISO, YMD'
 SET jit = off
 AS $$
 DECLARE

@@ -82,6 +82,10 @@ RETURNS TABLE (bucket timestamptz, event_type text, events bigint, failures bigi
                output_tokens numeric, cost_usd numeric)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
+-- (its dynamic SQL writes instants with %L: in ISO they carry a numeric
+-- offset, where SQL or Postgres style writes an abbreviation that the
+-- default set may read as another zone, IST for one)
+SET datestyle = 'ISO, YMD'
 SET jit = off
 AS $$
 BEGIN
@@ -112,6 +116,10 @@ CREATE OR REPLACE FUNCTION analytics.platform_user_hours(tenant_id uuid, "from" 
 RETURNS TABLE (bucket timestamptz, tenant uuid, user_id text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
+-- (its dynamic SQL writes instants with %L: in ISO they carry a numeric
+-- offset, where SQL or Postgres style writes an abbreviation that the
+-- default set may read as another zone, IST for one)
+SET datestyle = 'ISO, YMD'
 SET jit = off
 AS $$
 BEGIN
@@ -167,6 +175,10 @@ CREATE OR REPLACE FUNCTION analytics.platform_seen_before("from" timestamptz, te
 RETURNS TABLE (kind text, tenant_id uuid, id text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
+-- (its dynamic SQL writes instants with %L: in ISO they carry a numeric
+-- offset, where SQL or Postgres style writes an abbreviation that the
+-- default set may read as another zone, IST for one)
+SET datestyle = 'ISO, YMD'
 SET jit = off
 AS $$
 DECLARE
@@ -506,6 +518,10 @@ CREATE OR REPLACE FUNCTION analytics.dashboard(tenant_id uuid, "from" timestampt
 RETURNS jsonb
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
+-- (its dynamic SQL writes instants with %L: in ISO they carry a numeric
+-- offset, where SQL or Postgres style writes an abbreviation that the
+-- default set may read as another zone, IST for one)
+SET datestyle = 'ISO, YMD'
 SET jit = off
 AS $$
 DECLARE

@@ -281,6 +281,10 @@ CREATE OR REPLACE FUNCTION analytics.cost_hours(tenant_id uuid, "from" timestamp
 RETURNS TABLE (key text, bucket timestamptz, llm_calls bigint, cost_usd numeric, unpriced_calls bigint)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
+-- (its dynamic SQL writes instants with %L: in ISO they carry a numeric
+-- offset, where SQL or Postgres style writes an abbreviation that the
+-- default set may read as another zone, IST for one)
+SET datestyle = 'ISO, YMD'
 SET jit = off
 AS $$
 BEGIN

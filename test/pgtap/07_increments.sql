@@ -14,7 +14,7 @@
 \pset pager off
 SET timezone = 'UTC';
 SET client_min_messages = warning;
-SELECT plan(63);
+SELECT plan(65);
 
 SELECT analytics.utc_today() AS d0, analytics.utc_today() - 1 AS d1, analytics.utc_today() - 6 AS d6 \gset
 \set tid '''1c000000-0000-4000-8000-000000000001'''
@@ -206,6 +206,15 @@ SELECT is(pg_temp.differences(:'d6', :'d0'), 0::bigint, 'events written a moment
 SELECT is(pg_temp.families_differ(), NULL, 'events written a moment ago are in the answers' || ' (rollup families)');
 SELECT ok(analytics.usage_summary(:tid, :'d0', :'d0') -> 'summary' ->> 'activeAgentCount' = '4',
           'a new agent counts at once');
+-- The same under a session DateStyle and zone whose abbreviation (IST) the
+-- default abbreviations read as another zone's: the tail read's watermark
+-- is the same instant.
+SET datestyle = 'SQL, DMY';
+SET timezone = 'Asia/Kolkata';
+SELECT is(pg_temp.differences(:'d6', :'d0'), 0::bigint, 'and so under DateStyle SQL, DMY in zone Asia/Kolkata');
+SELECT is(pg_temp.families_differ(), NULL, 'and so under DateStyle SQL, DMY in zone Asia/Kolkata' || ' (rollup families)');
+RESET datestyle;
+SET timezone = 'UTC';
 
 -- The increment merges them: the rollup rows alone now hold them.
 SELECT pg_sleep(1.1);
