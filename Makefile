@@ -26,8 +26,9 @@ OBJS_TREND   = src/trend.o src/trend_core.o src/uuidset.o
 OBJS_WORKER  = src/worker.o src/worker_core.o src/http_client.o
 OBJS_ALERTS  = src/alerts.o
 OBJS_METRIC  = src/metric.o src/metric_core.o
-OBJS_HTTP    = src/http.o src/cached.o
-OBJS = $(OBJS_CORE) $(OBJS_QSKETCH) $(OBJS_HEATMAP) $(OBJS_TREND) $(OBJS_WORKER) $(OBJS_ALERTS) $(OBJS_METRIC) $(OBJS_HTTP)
+OBJS_HTTP    = src/http.o
+OBJS_READERS = src/cached.o src/readers.o
+OBJS = $(OBJS_CORE) $(OBJS_QSKETCH) $(OBJS_HEATMAP) $(OBJS_TREND) $(OBJS_WORKER) $(OBJS_ALERTS) $(OBJS_METRIC) $(OBJS_HTTP) $(OBJS_READERS)
 
 # The background worker's HTTP client (src/http_client.c).
 SHLIB_LINK += -lcurl
@@ -49,7 +50,8 @@ REGRESS_HEATMAP = heatmap heatmap_parallel heatmap_errors
 REGRESS_TREND   = trend trend_errors summary union_count
 REGRESS_METRIC  = metric_points
 REGRESS_HTTP    = cached
-REGRESS = $(REGRESS_CORE) $(REGRESS_QSKETCH) $(REGRESS_HEATMAP) $(REGRESS_TREND) $(REGRESS_METRIC) $(REGRESS_HTTP)
+REGRESS_READERS = readers
+REGRESS = $(REGRESS_CORE) $(REGRESS_QSKETCH) $(REGRESS_HEATMAP) $(REGRESS_TREND) $(REGRESS_METRIC) $(REGRESS_HTTP) $(REGRESS_READERS)
 REGRESS_OPTS = --inputdir=.
 
 # Optimisation knob (e.g. make OPTFLAGS=-march=native); warnings stay on.

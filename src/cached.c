@@ -28,6 +28,7 @@
  * the extension's own functions call it (layer 90 revokes it).
  */
 #include "analytics.h"
+#include "cached.h"
 
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
@@ -72,9 +73,12 @@ ec_hash(const char *query, int nargs, const Oid *types)
 	return hash_combine(h, (uint32) nargs);
 }
 
-/* The kept plan of a statement, prepared (generic) and kept if new. */
-static SPIPlanPtr
-ec_plan(const char *query, int nargs, Oid *types)
+/*
+ * The kept plan of a statement, prepared (generic) and kept if new (inside
+ * SPI_connect; cached.h).
+ */
+SPIPlanPtr
+analytics_kept_plan(const char *query, int nargs, Oid *types)
 {
 	uint32		h = ec_hash(query, nargs, types);
 	int			victim = 0;
@@ -175,7 +179,7 @@ analytics_execute_cached(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "execute_cached: SPI_connect failed");
-	plan = ec_plan(query, nargs, types);
+	plan = analytics_kept_plan(query, nargs, types);
 
 	memset(&options, 0, sizeof(options));
 	options.params = params;

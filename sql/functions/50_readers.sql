@@ -34,63 +34,17 @@ COMMENT ON FUNCTION analytics.execute_cached(text, "any") IS
 -- type (and, with detail, by endpoint and method with a latency sketch of
 -- the api calls).  since[i] bounds day[i] to the events ingested at or
 -- after it (NULL: the whole day).  Each day is read from its own partition
--- by a query planned for it alone; days with no partition from the default
--- partition.
+-- (days with no partition from the default partition) by a statement with
+-- a plan the backend keeps; the watermark of a tail read is written into
+-- its statement, so that the plan is made knowing few rows lie beyond it
+-- and takes the BRIN index on ingested_at alone.  (C, src/readers.c: it
+-- was a PL/pgSQL loop over the days, whose statements and RETURN QUERY per
+-- day cost more than the reads at every API call.)
 CREATE OR REPLACE FUNCTION analytics.read_raw_groups(tenant_id uuid, days date[], since timestamptz[], detail boolean)
 RETURNS TABLE (date date, agent_id uuid, event_type text, endpoint text, method text,
                calls bigint, successes bigint, latency analytics.qsketch, api_heatmap analytics.heatmap)
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-SET jit = off
-AS $$
-DECLARE
-    q      text;
-    d      date;
-    s      timestamptz;
-    part   regclass;
-BEGIN
-    q := 'SELECT (e.occurred_at AT TIME ZONE ''UTC'')::date, e.agent_id, e.event_type, '
-      || CASE WHEN detail THEN 'e.endpoint, e.method, ' ELSE 'NULL::text, NULL::text, ' END
-      || 'sum(e.count)::bigint, coalesce(sum(e.count) FILTER (WHERE e.success), 0)::bigint, '
-      || CASE WHEN detail THEN 'analytics.qsketch_agg_n(e.latency_ms, e.count::bigint) FILTER (WHERE e.event_type = ''api_call''), '
-              ELSE 'NULL::analytics.qsketch, ' END
-      || 'analytics.heatmap_agg(e.occurred_at, e.count::bigint) FILTER (WHERE e.event_type = ''api_call'') '
-      || 'FROM %s e WHERE e.tenant_id = $1 %s GROUP BY 1, 2, 3, 4, 5';
-    FOR d, s, part IN
-        SELECT u.d, u.s, to_regclass('analytics.' || analytics.partition_name(u.d))
-        FROM unnest(days, since) AS u(d, s) WHERE u.d IS NOT NULL
-    LOOP
-        IF part IS NULL THEN
-            RETURN QUERY EXECUTE format(q, 'analytics.usage_events_default',
-                'AND e.occurred_at >= $2 AND e.occurred_at < $3 AND ($4::timestamptz IS NULL OR e.ingested_at >= $4)')
-                USING read_raw_groups.tenant_id, d::timestamp AT TIME ZONE 'UTC', (d + 1)::timestamp AT TIME ZONE 'UTC', s;
-        ELSIF s IS NULL THEN
-            RETURN QUERY EXECUTE format(q, part, '') USING read_raw_groups.tenant_id;
-        ELSE
-            -- The last seconds of the day's events (today's and
-            -- yesterday's, at every call), found by the BRIN index on
-            -- ingested_at, with the plan kept.  The watermark is written
-            -- into the statement: planned with it, the planner sees from
-            -- the column's statistics that few rows lie beyond it and
-            -- takes the BRIN index alone.  (With it a parameter, the
-            -- generic plan guessed 0.5% of the day and, on a large
-            -- partition, ANDed the tenant's index: 0.75 ms instead of
-            -- 0.05 for a busy tenant.)  The watermark moves once a minute
-            -- (the minute job), so each backend plans the statement once
-            -- a minute; every tenant shares it.  (Written in UTC with its
-            -- offset, so that no DateStyle or zone abbreviation of the
-            -- session can change the instant.)
-            RETURN QUERY
-            SELECT * FROM analytics.execute_cached(
-                       format(q, part, format('AND e.ingested_at >= %L::timestamptz',
-                                              to_char(s AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00')),
-                                                   read_raw_groups.tenant_id)
-                AS t(date date, agent_id uuid, event_type text, endpoint text, method text,
-                     calls bigint, successes bigint, latency analytics.qsketch, api_heatmap analytics.heatmap);
-        END IF;
-    END LOOP;
-END
-$$;
+LANGUAGE c STABLE
+AS 'MODULE_PATHNAME', 'analytics_read_raw_groups';
 COMMENT ON FUNCTION analytics.read_raw_groups(uuid, date[], timestamptz[], boolean) IS
     'Raw events of a tenant on the given days (each bounded to the events ingested at or after since[i] unless NULL), grouped by day, agent, event type (with detail also endpoint and method, with a latency qsketch of api calls): calls, successes and the api_call heatmap; each day read from its own partition';
 

@@ -1,0 +1,88 @@
+-- readers: analytics.read_raw_groups (src/readers.c), a tenant's raw events
+-- of the days a read plan names, grouped: a day read whole from its
+-- partition, the events ingested since a watermark (written into the
+-- statement), a day with no partition from the default partition; with and
+-- without detail; under pg_regress so that valgrind (tools/valgrind.sh)
+-- runs it.  Each answer is compared with plain SQL over the same events
+-- (the rows that differ, none).  test/pgtap/06_api_oracle.sql and
+-- 07_increments.sql check the readers built on it against the raw events.
+SET timezone = 'UTC';
+SELECT (analytics.upsert_tenant('7ead0000-0000-4000-8000-000000000001', 'Readers Co', 'pro')).tier;
+SELECT (analytics.upsert_tenant('7ead0000-0000-4000-8000-000000000002', 'Other Co', 'pro')).tier;
+SELECT analytics.ensure_partitions('2031-05-02', '2031-05-02') AS partitions_made;
+-- Days 05-01 (default partition), 05-02 (its own partition), 05-03 (default);
+-- ingested at three instants, and a second tenant whose rows never show.
+INSERT INTO analytics.usage_events (tenant_id, agent_id, occurred_at, event_type, success, count, endpoint, method,
+                                    latency_ms, ingested_at)
+SELECT CASE WHEN i % 11 = 0 THEN '7ead0000-0000-4000-8000-000000000002'::uuid ELSE '7ead0000-0000-4000-8000-000000000001' END,
+       CASE WHEN i % 5 = 0 THEN NULL ELSE ('7ead0000-0000-4000-9000-00000000000' || (i % 7))::uuid END,
+       timestamptz '2031-05-01 00:00:00+00' + (i % 3) * interval '1 day' + i * interval '53 seconds',
+       (ARRAY['api_call', 'api_call', 'token_issuance', 'credential_rotation', 'llm_call'])[1 + i % 5], i % 7 <> 0, 1 + i % 4,
+       '/v1/e' || (i % 3), (ARRAY['GET', 'POST'])[1 + i % 2], 0.5 * i,
+       timestamptz '2031-05-04 00:00:00+00' + (i % 4) * interval '1 hour'
+FROM generate_series(1, 600) i;
+SELECT tableoid::regclass AS partition, count(*) FROM analytics.usage_events WHERE tenant_id::text LIKE '7ead0000-%' GROUP BY 1 ORDER BY 1;
+
+-- The plain-SQL answer for day d from instant s on (NULL: the whole day).
+CREATE FUNCTION pg_temp.plain(d date, s timestamptz, detail boolean)
+RETURNS TABLE (date date, agent_id uuid, event_type text, endpoint text, method text, calls bigint, successes bigint,
+               p50 double precision, heat bigint)
+LANGUAGE sql AS $$
+    SELECT (e.occurred_at AT TIME ZONE 'UTC')::date, e.agent_id, e.event_type,
+           CASE WHEN detail THEN e.endpoint END, CASE WHEN detail THEN e.method END,
+           sum(e.count)::bigint, coalesce(sum(e.count) FILTER (WHERE e.success), 0)::bigint,
+           CASE WHEN detail THEN analytics.quantile(analytics.qsketch_agg_n(e.latency_ms, e.count::bigint)
+                                                      FILTER (WHERE e.event_type = 'api_call'), 0.5) END,
+           analytics.heatmap_total(analytics.heatmap_agg(e.occurred_at, e.count::bigint) FILTER (WHERE e.event_type = 'api_call'))
+    FROM analytics.usage_events e
+    WHERE e.tenant_id = '7ead0000-0000-4000-8000-000000000001'
+      AND e.occurred_at >= d::timestamp AT TIME ZONE 'UTC' AND e.occurred_at < (d + 1)::timestamp AT TIME ZONE 'UTC'
+      AND (s IS NULL OR e.ingested_at >= s)
+    GROUP BY 1, 2, 3, 4, 5
+$$;
+-- The reader's answer in the same shape.
+CREATE FUNCTION pg_temp.reader(days date[], since timestamptz[], detail boolean)
+RETURNS TABLE (date date, agent_id uuid, event_type text, endpoint text, method text, calls bigint, successes bigint,
+               p50 double precision, heat bigint)
+LANGUAGE sql AS $$
+    SELECT g.date, g.agent_id, g.event_type, g.endpoint, g.method, g.calls, g.successes,
+           analytics.quantile(g.latency, 0.5), analytics.heatmap_total(g.api_heatmap)
+    FROM analytics.read_raw_groups('7ead0000-0000-4000-8000-000000000001', days, since, detail) g
+$$;
+
+-- Whole days, every kind, with and without detail: rows, and rows that differ.
+SELECT v.detail, (SELECT count(*) FROM pg_temp.reader('{2031-05-01,2031-05-02,2031-05-03}', NULL, v.detail)) AS rows,
+       (WITH r AS (SELECT * FROM pg_temp.reader('{2031-05-01,2031-05-02,2031-05-03}', NULL, v.detail)),
+             p AS (SELECT q.* FROM unnest('{2031-05-01,2031-05-02,2031-05-03}'::date[]) d, pg_temp.plain(d, NULL, v.detail) q)
+        SELECT count(*) FROM ((SELECT * FROM r EXCEPT ALL SELECT * FROM p) UNION ALL (SELECT * FROM p EXCEPT ALL SELECT * FROM r)) x) AS differ
+FROM (VALUES (false), (true)) v(detail);
+-- Since a watermark, on a partition and on the default partition: from the
+-- first instant (all), the second (two thirds), after the last (none).
+SELECT d, s, (SELECT count(*) FROM pg_temp.reader(ARRAY[d], ARRAY[s], true)) AS rows,
+       (SELECT count(*) FROM ((SELECT * FROM pg_temp.reader(ARRAY[d], ARRAY[s], true)
+                               EXCEPT ALL SELECT * FROM pg_temp.plain(d, s, true))
+                              UNION ALL
+                              (SELECT * FROM pg_temp.plain(d, s, true)
+                               EXCEPT ALL SELECT * FROM pg_temp.reader(ARRAY[d], ARRAY[s], true))) x) AS differ
+FROM (VALUES ('2031-05-02'::date), ('2031-05-03')) a(d),
+     (VALUES ('2031-05-04 00:00:00+00'::timestamptz), ('2031-05-04 02:00:00+00'), ('2031-05-04 03:00:00.000001+00')) b(s)
+ORDER BY 1, 2;
+-- The same watermark under another DateStyle and a zone whose abbreviation
+-- (IST) reads as another zone's: the same rows.
+SET datestyle = 'SQL, DMY';
+SET timezone = 'Asia/Kolkata';
+-- (54 rows, as above; read as IST of Israel the watermark would be 05:30
+-- UTC, after every event: none)
+SELECT count(*) AS rows_since_2031_05_04_02h
+FROM analytics.read_raw_groups('7ead0000-0000-4000-8000-000000000001', '{2031-05-02}', ARRAY['2031-05-04 02:00:00+00'::timestamptz], true);
+RESET datestyle;
+SET timezone = 'UTC';
+-- NULL days are skipped, a shorter since reads the rest whole, a day with no
+-- events gives nothing, a NULL tenant or day list nothing.
+SELECT count(*) AS rows_05_02_whole
+FROM analytics.read_raw_groups('7ead0000-0000-4000-8000-000000000001', '{NULL,2031-05-02,2031-06-01}', '{}', false);
+SELECT count(*) AS null_tenant FROM analytics.read_raw_groups(NULL, '{2031-05-02}', NULL, false);
+SELECT count(*) AS null_days FROM analytics.read_raw_groups('7ead0000-0000-4000-8000-000000000001', NULL, NULL, false);
+SELECT count(*) AS infinite_day FROM analytics.read_raw_groups('7ead0000-0000-4000-8000-000000000001', '{infinity}', NULL, false);
+-- A watermark outside the years 1 to 9999 is refused.
+SELECT count(*) FROM analytics.read_raw_groups('7ead0000-0000-4000-8000-000000000001', '{2031-05-02}', '{"10000-01-01 00:00:00+00"}', false);
