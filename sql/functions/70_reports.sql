@@ -112,28 +112,22 @@ BEGIN
     -- (daycounts_agg), and the answer built as one jsonb by
     -- agent_activity_jsonb: a jsonb object per day and agent built in SQL,
     -- or per agent and aggregated, would cost several times more.
-    WITH c AS MATERIALIZED (
-        SELECT x.date, x.agent_id, x.api_calls, x.token_issuances, x.credential_rotations
-        FROM analytics.read_agent_days(agent_activity.tenant_id, "from", "to") x
-        WHERE x.agent_id IS NOT NULL AND (agent_activity.agent_id IS NULL OR x.agent_id = agent_activity.agent_id)),
-    ids AS (
-        SELECT agent_activity.agent_id AS id WHERE agent_activity.agent_id IS NOT NULL
-        UNION
-        SELECT c.agent_id FROM c WHERE agent_activity.agent_id IS NULL),
-    per_agent AS (
-        SELECT r.id,
-               analytics.daycounts_agg(r.date, r.api_calls, r.token_issuances, r.credential_rotations, "from", "to") AS daily
-        FROM (SELECT c.agent_id AS id, c.date, c.api_calls, c.token_issuances, c.credential_rotations FROM c
-              UNION ALL
-              -- (a zero row, so that an agent without events has its series)
-              SELECT ids.id, "from", 0, 0, 0 FROM ids) r
-        GROUP BY r.id)
+    -- (one pass over the agent-days: each agent's series from its rows, and
+    -- the agent asked for from a zero row too, so that it has its series
+    -- without events)
     SELECT analytics.agent_activity_jsonb(
         jsonb_build_object('tenantId', agent_activity.tenant_id, 'period', analytics.period_json("from", "to")),
         array_agg(p.id ORDER BY a.name, p.id), array_agg(a.name ORDER BY a.name, p.id), array_agg(p.daily ORDER BY a.name, p.id),
         ARRAY['apiCalls', 'tokenIssuances', 'credentialRotations'])
     INTO result
-    FROM per_agent p
+    FROM (SELECT r.id,
+                 analytics.daycounts_agg(r.date, r.api_calls, r.token_issuances, r.credential_rotations, "from", "to") AS daily
+          FROM (SELECT x.agent_id AS id, x.date, x.api_calls, x.token_issuances, x.credential_rotations
+                FROM analytics.read_agent_days(agent_activity.tenant_id, "from", "to") x
+                WHERE x.agent_id IS NOT NULL AND (agent_activity.agent_id IS NULL OR x.agent_id = agent_activity.agent_id)
+                UNION ALL
+                SELECT agent_activity.agent_id, "from", 0, 0, 0 WHERE agent_activity.agent_id IS NOT NULL) r
+          GROUP BY r.id) p
     LEFT JOIN analytics.agents a ON a.agent_id = p.id;
     RETURN result;
 END
