@@ -647,33 +647,69 @@ daycounts_jsonb_keys(ArrayType *keys, int ncounters, char ***kstr_out, int **kle
 	*klen_out = klen;
 }
 
+/*
+ * What the series of one answer share: the numerics of small counts (most
+ * daily counts; int64_to_numeric for each of a month of 24 agents' 2,160
+ * values was a third of agent_activity_jsonb) and the dates of the last
+ * period written (every agent's series covers the same days).  pushJsonbValue
+ * keeps pointers until the end, so each is made once and shared.
+ */
+#define SERIES_SMALL_COUNTS 1024
+
+typedef struct SeriesCache
+{
+	Numeric		small[SERIES_SMALL_COUNTS];
+	int32		dates_first;
+	int			dates_n;
+	char	   *dates;			/* dates_n strings of 10 bytes, back to back */
+} SeriesCache;
+
+static Numeric
+series_numeric(SeriesCache *c, int64 n)
+{
+	if (n < 0 || n >= SERIES_SMALL_COUNTS)
+		return int64_to_numeric(n);
+	if (c->small[n] == NULL)
+		c->small[n] = int64_to_numeric(n);
+	return c->small[n];
+}
+
 /* Pushes the daily series of a daycounts as a jsonb array. */
 static JsonbValue *
-daycounts_push_series(JsonbParseState **state, const daycounts_t *d, char **kstr, const int *klen)
+daycounts_push_series(JsonbParseState **state, const daycounts_t *d, char **kstr, const int *klen,
+					  SeriesCache *c)
 {
+	if (c->dates == NULL || c->dates_first != d->first || c->dates_n != d->ndays)
+	{
+		c->dates = palloc((size_t) d->ndays * 10 + 1);
+		for (int i = 0; i < d->ndays; i++)
+		{
+			int			y,
+						m,
+						dd;
+
+			trend_core_civil_from_days(d->first + i, &y, &m, &dd);
+			snprintf(c->dates + (size_t) i * 10, 11, "%04d-%02d-%02d", y, m, dd);
+		}
+		c->dates_first = d->first;
+		c->dates_n = d->ndays;
+	}
 	pushJsonbValue(state, WJB_BEGIN_ARRAY, NULL);
 	for (int i = 0; i < d->ndays; i++)
 	{
-		/* (pushJsonbValue keeps the pointer: one buffer per day) */
-		char	   *date = palloc(11);
-		int			y,
-					m,
-					dd;
 		JsonbValue	v;
 
-		trend_core_civil_from_days(d->first + i, &y, &m, &dd);
-		snprintf(date, 11, "%04d-%02d-%02d", y, m, dd);
 		pushJsonbValue(state, WJB_BEGIN_OBJECT, NULL);
 		jsonb_push_key(state, "date", 4);
 		v.type = jbvString;
-		v.val.string.val = date;
+		v.val.string.val = c->dates + (size_t) i * 10;
 		v.val.string.len = 10;
 		pushJsonbValue(state, WJB_VALUE, &v);
 		for (int j = 0; j < d->ncounters; j++)
 		{
 			jsonb_push_key(state, kstr[j], klen[j]);
 			v.type = jbvNumeric;
-			v.val.numeric = int64_to_numeric(d->count[(size_t) i * d->ncounters + j]);
+			v.val.numeric = series_numeric(c, d->count[(size_t) i * d->ncounters + j]);
 			pushJsonbValue(state, WJB_VALUE, &v);
 		}
 		pushJsonbValue(state, WJB_END_OBJECT, NULL);
@@ -688,9 +724,10 @@ daycounts_jsonb(PG_FUNCTION_ARGS)
 	char	  **kstr;
 	int		   *klen;
 	JsonbParseState *state = NULL;
+	SeriesCache *c = palloc0(sizeof(SeriesCache));
 
 	daycounts_jsonb_keys(PG_GETARG_ARRAYTYPE_P(1), d->ncounters, &kstr, &klen);
-	PG_RETURN_POINTER(JsonbValueToJsonb(daycounts_push_series(&state, d, kstr, klen)));
+	PG_RETURN_POINTER(JsonbValueToJsonb(daycounts_push_series(&state, d, kstr, klen, c)));
 }
 
 /*
@@ -726,6 +763,7 @@ agent_activity_jsonb(PG_FUNCTION_ARGS)
 				nkeys = 0;
 	char	  **kstr = NULL;
 	int		   *klen = NULL;
+	SeriesCache *c = palloc0(sizeof(SeriesCache));
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(4))
 		ereport(ERROR,
@@ -822,7 +860,7 @@ agent_activity_jsonb(PG_FUNCTION_ARGS)
 		}
 		pushJsonbValue(&state, WJB_VALUE, &v);
 		jsonb_push_key(&state, "dailyActivity", 13);
-		daycounts_push_series(&state, d, kstr, klen);
+		daycounts_push_series(&state, d, kstr, klen, c);
 		pushJsonbValue(&state, WJB_END_OBJECT, NULL);
 	}
 	pushJsonbValue(&state, WJB_END_ARRAY, NULL);
