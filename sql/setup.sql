@@ -30,9 +30,20 @@ SELECT 'usage_stats_daily', sum(calls) FROM analytics.usage_stats_daily UNION AL
 SELECT 'tenant_daily', sum(events) FROM analytics.tenant_daily UNION ALL
 SELECT 'model_prices', count(*) FROM analytics.model_prices UNION ALL
 SELECT 'job_runs', count(*) FROM analytics.job_runs;
+-- Today's partition, made by 0.1.0 (with no index on (tenant_id,
+-- ingested_at)).
+SELECT analytics.ensure_partitions((now() AT TIME ZONE 'UTC')::date, (now() AT TIME ZONE 'UTC')::date) AS partitions_made;
 -- The update.
 ALTER EXTENSION analytics UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'analytics';
+-- The update gives the live days' partitions (yesterday on) their index on
+-- (tenant_id, ingested_at): today's has it, none lacks it.
+SELECT count(*) AS live_partitions, count(*) FILTER (WHERE NOT EXISTS (
+           SELECT 1 FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid
+           WHERE x.indrelid = c.oid AND ic.relname = c.relname || '_tenant_ingested_idx')) AS without_tail_index
+FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+WHERE i.inhparent = 'analytics.usage_events'::regclass AND c.relname ~ '^usage_events_p[0-9]{8}$'
+  AND to_date(substr(c.relname, 15), 'YYYYMMDD') >= (now() AT TIME ZONE 'UTC')::date - 1;
 -- Every row kept: the counts before and after, side by side (no output = equal).
 SELECT b.t, b.n AS before, a.n AS after
 FROM before b

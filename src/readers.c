@@ -9,19 +9,21 @@
  * plan the backend keeps (cached.c):
  *   since[i] NULL      the whole day, from its partition (tenant as $1);
  *   since[i] given     the events ingested at or after since[i] (today's
- *                      and yesterday's at every call), found by the BRIN
- *                      index on ingested_at.  The watermark is written into
- *                      the statement (in UTC with its offset): planned with
- *                      it, the planner sees that few rows lie beyond it and
- *                      takes the BRIN index alone, where a generic plan with
- *                      the watermark as a parameter guessed 0.5% of the day
- *                      and, on a large partition, ANDed the tenant's index
+ *                      and yesterday's at every call), found by the day's
+ *                      index on (tenant_id, ingested_at) (made by
+ *                      analytics.ensure_partitions; on a day made before
+ *                      0.5.0, the BRIN index on ingested_at).  The
+ *                      watermark is written into the statement (in UTC with
+ *                      its offset), so that the planner sees that few rows
+ *                      lie beyond it; a generic plan with the watermark as a
+ *                      parameter guessed 0.5% of the day and, on a large
+ *                      partition, ANDed the tenant's index on occurred_at
  *                      (0.75 ms instead of 0.05 for a busy tenant).  The
  *                      range is closed (<= infinity): on a partition not
  *                      analysed yet an open bound is estimated as a third
- *                      of the rows, and the tenant's index taken.  It
- *                      moves once a minute, so a backend plans the
- *                      statement once a minute per day, for every tenant;
+ *                      of the rows.  The watermark moves once a minute, so
+ *                      a backend plans the statement once a minute per day,
+ *                      for every tenant;
  *   no partition       the day's events in the default partition ($2, $3
  *                      the day's bounds, $4 since[i] or NULL).
  * The rows go straight into the result.  This was a PL/pgSQL loop over the

@@ -226,6 +226,13 @@ BEGIN
                        part, part || '_range', lo, hi);
         EXECUTE format('WITH moved AS (DELETE FROM analytics.usage_events_default WHERE occurred_at >= %L AND occurred_at < %L RETURNING *) '
                        'INSERT INTO analytics.%I SELECT * FROM moved', lo, hi, part);
+        -- A tenant's events ingested since a watermark (every API call reads
+        -- those of today and yesterday: analytics.read_raw_groups): one
+        -- index descent to the tenant's newest events, where the BRIN index
+        -- alone reads every tenant's events of the last minute.  The day's
+        -- own, not the parent's: an upgrade gives it to the live days only,
+        -- not to every old partition.
+        EXECUTE format('CREATE INDEX %I ON analytics.%I (tenant_id, ingested_at)', part || '_tenant_ingested_idx', part);
         EXECUTE format('ALTER TABLE analytics.usage_events ATTACH PARTITION analytics.%I FOR VALUES FROM (%L) TO (%L)',
                        part, lo, hi);
         PERFORM analytics.copy_row_security('analytics.usage_events', format('analytics.%I', part)::regclass);

@@ -14,12 +14,18 @@
 \pset pager off
 SET timezone = 'UTC';
 SET client_min_messages = warning;
-SELECT plan(65);
+SELECT plan(67);
 
 SELECT analytics.utc_today() AS d0, analytics.utc_today() - 1 AS d1, analytics.utc_today() - 6 AS d6 \gset
 \set tid '''1c000000-0000-4000-8000-000000000001'''
 SELECT lives_ok($$SELECT analytics.upsert_tenant('1c000000-0000-4000-8000-000000000001', 'Increments Co', 'pro')$$,
                 'register a tenant');
+-- Today's partition has the index a tail read descends: a tenant's events
+-- by ingested_at.
+SELECT lives_ok(format($$SELECT analytics.ensure_partitions(%L, %L)$$, :'d0', :'d0'), 'today''s partition');
+SELECT is((SELECT count(*) FROM pg_indexes WHERE schemaname = 'analytics' AND tablename = analytics.partition_name(:'d0')
+           AND indexdef LIKE '%USING btree (tenant_id, ingested_at)'), 1::bigint,
+          'today''s partition has its index on (tenant_id, ingested_at)');
 
 -- N events of the tenant on day d, from second s on (at most a minute into
 -- the day, so never in the future), over 3 agents, 3 endpoints and 4 types.
