@@ -123,6 +123,37 @@ analytics_kept_plan(const char *query, int nargs, Oid *types)
 	return plan;
 }
 
+/*
+ * Runs a statement with its kept plan (arguments values[i], NULL where
+ * nulls[i]), read-only in the caller's snapshot, its rows into dest; a
+ * statement that is not a SELECT is refused, naming who.  Inside
+ * SPI_connect (cached.h).
+ */
+void
+analytics_run_kept(const char *query, int nargs, Oid *types, const Datum *values, const bool *nulls,
+				   DestReceiver *dest, const char *who)
+{
+	ParamListInfo params = makeParamList(nargs);
+	SPIExecuteOptions options;
+	int			rc;
+
+	for (int i = 0; i < nargs; i++)
+	{
+		params->params[i].value = values[i];
+		params->params[i].isnull = nulls[i];
+		params->params[i].pflags = PARAM_FLAG_CONST;
+		params->params[i].ptype = types[i];
+	}
+	memset(&options, 0, sizeof(options));
+	options.params = params;
+	options.read_only = true;
+	options.dest = dest;
+	rc = SPI_execute_plan_extended(analytics_kept_plan(query, nargs, types), &options);
+	if (rc != SPI_OK_SELECT)
+		ereport(ERROR, errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				errmsg("%s: only a SELECT may run here (%s)", who, SPI_result_code_string(rc)));
+}
+
 Datum
 analytics_execute_cached(PG_FUNCTION_ARGS)
 {
@@ -131,11 +162,9 @@ analytics_execute_cached(PG_FUNCTION_ARGS)
 	char	   *query;
 	int			nargs = PG_NARGS() - 1;
 	Oid			types[EC_MAX_ARGS];
-	ParamListInfo params;
-	SPIPlanPtr	plan;
-	SPIExecuteOptions options;
+	Datum		values[EC_MAX_ARGS];
+	bool		nulls[EC_MAX_ARGS];
 	DestReceiver *dest;
-	int			rc;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR, errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -152,7 +181,6 @@ analytics_execute_cached(PG_FUNCTION_ARGS)
 				errmsg("execute_cached: the statement is longer than %d bytes", EC_MAX_QUERY));
 	query = text_to_cstring(qtext);
 
-	params = makeParamList(nargs);
 	for (int i = 0; i < nargs; i++)
 	{
 		Oid			t = get_fn_expr_argtype(fcinfo->flinfo, i + 1);
@@ -164,10 +192,8 @@ analytics_execute_cached(PG_FUNCTION_ARGS)
 			ereport(ERROR, errcode(ERRCODE_INDETERMINATE_DATATYPE),
 					errmsg("execute_cached: argument %d is an untyped literal; cast it", i + 1));
 		types[i] = t;
-		params->params[i].value = PG_ARGISNULL(i + 1) ? (Datum) 0 : PG_GETARG_DATUM(i + 1);
-		params->params[i].isnull = PG_ARGISNULL(i + 1);
-		params->params[i].pflags = PARAM_FLAG_CONST;
-		params->params[i].ptype = t;
+		nulls[i] = PG_ARGISNULL(i + 1);
+		values[i] = nulls[i] ? (Datum) 0 : PG_GETARG_DATUM(i + 1);
 	}
 	/* the rows go straight into the result's tuplestore */
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
@@ -179,16 +205,7 @@ analytics_execute_cached(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "execute_cached: SPI_connect failed");
-	plan = analytics_kept_plan(query, nargs, types);
-
-	memset(&options, 0, sizeof(options));
-	options.params = params;
-	options.read_only = true;
-	options.dest = dest;
-	rc = SPI_execute_plan_extended(plan, &options);
-	if (rc != SPI_OK_SELECT)
-		ereport(ERROR, errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				errmsg("execute_cached: only a SELECT may run here (%s)", SPI_result_code_string(rc)));
+	analytics_run_kept(query, nargs, types, values, nulls, dest, "execute_cached");
 	SPI_finish();
 	dest->rDestroy(dest);
 	pfree(query);

@@ -14,4 +14,12 @@
  */
 extern SPIPlanPtr analytics_kept_plan(const char *query, int nargs, Oid *types);
 
+/*
+ * Runs a statement with its kept plan, read-only in the caller's snapshot,
+ * its rows into dest; refuses a statement that is not a SELECT, naming
+ * who.  Call between SPI_connect and SPI_finish.
+ */
+extern void analytics_run_kept(const char *query, int nargs, Oid *types, const Datum *values,
+							   const bool *nulls, DestReceiver *dest, const char *who);
+
 #endif							/* ANALYTICS_CACHED_H */

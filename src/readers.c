@@ -40,7 +40,6 @@
 #include "executor/tstoreReceiver.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
-#include "nodes/params.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
@@ -139,29 +138,20 @@ analytics_read_raw_groups(PG_FUNCTION_ARGS)
 		Datum		values[4];
 		bool		isnull[4] = {false, false, false, false};
 		int			nargs;
-		int			rc;
-		ParamListInfo params;
-		SPIExecuteOptions options;
 
-		if (days_null[i])
+		/* (an infinite day has no events) */
+		if (days_null[i] || DATE_NOT_FINITE(DatumGetDateADT(days[i])))
 			continue;
 		d = DatumGetDateADT(days[i]);
 		values[0] = PG_GETARG_DATUM(0);
-		if (DATE_NOT_FINITE(d))
-			rel = InvalidOid;
-		else
-		{
-			/* (analytics.partition_name: usage_events_p and YYYYMMDD) */
-			j2date(d + POSTGRES_EPOCH_JDATE, &y, &m, &dd);
-			snprintf(relname, sizeof(relname), "usage_events_p%08d", y * 10000 + m * 100 + dd);
-			rel = get_relname_relid(relname, nsp);
-		}
+		/* (analytics.partition_name: usage_events_p and YYYYMMDD) */
+		j2date(d + POSTGRES_EPOCH_JDATE, &y, &m, &dd);
+		snprintf(relname, sizeof(relname), "usage_events_p%08d", y * 10000 + m * 100 + dd);
+		rel = get_relname_relid(relname, nsp);
 		resetStringInfo(&cond);
 		if (!OidIsValid(rel))
 		{
 			/* the default partition, over the day's bounds */
-			if (DATE_NOT_FINITE(d))
-				continue;
 			rg_statement(&sql, detail, "analytics.usage_events_default",
 						 "AND e.occurred_at >= $2 AND e.occurred_at < $3 AND ($4::timestamptz IS NULL OR e.ingested_at >= $4)");
 			values[1] = TimestampTzGetDatum((TimestampTz) d * USECS_PER_DAY);
@@ -184,21 +174,7 @@ analytics_read_raw_groups(PG_FUNCTION_ARGS)
 			rg_statement(&sql, detail, quote_qualified_identifier("analytics", relname), cond.data);
 			nargs = 1;
 		}
-		params = makeParamList(nargs);
-		for (int a = 0; a < nargs; a++)
-		{
-			params->params[a].value = values[a];
-			params->params[a].isnull = isnull[a];
-			params->params[a].pflags = PARAM_FLAG_CONST;
-			params->params[a].ptype = types[a];
-		}
-		memset(&options, 0, sizeof(options));
-		options.params = params;
-		options.read_only = true;
-		options.dest = dest;
-		rc = SPI_execute_plan_extended(analytics_kept_plan(sql.data, nargs, types), &options);
-		if (rc != SPI_OK_SELECT)
-			elog(ERROR, "read_raw_groups: SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+		analytics_run_kept(sql.data, nargs, types, values, isnull, dest, "read_raw_groups");
 	}
 	SPI_finish();
 	dest->rDestroy(dest);

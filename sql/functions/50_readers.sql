@@ -37,7 +37,7 @@ COMMENT ON FUNCTION analytics.execute_cached(text, "any") IS
 -- (days with no partition from the default partition) by a statement with
 -- a plan the backend keeps; the watermark of a tail read is written into
 -- its statement, so that the plan is made knowing few rows lie beyond it
--- and takes the BRIN index on ingested_at alone.  (C, src/readers.c: it
+-- and descends the day's index on (tenant_id, ingested_at).  (C, src/readers.c: it
 -- was a PL/pgSQL loop over the days, whose statements and RETURN QUERY per
 -- day cost more than the reads at every API call.)
 CREATE OR REPLACE FUNCTION analytics.read_raw_groups(tenant_id uuid, days date[], since timestamptz[], detail boolean)
