@@ -24,13 +24,13 @@
 //                 $analytics_reject_body: unknown /rpc/ name 404, a method the
 //                 function does not take 405, an unknown, repeated or
 //                 malformed query parameter or a NUL byte in one 400.
-//   headers, body the header and body filters of the inner hop (nginx.conf:
-//                 njs cannot read the file buffers of a cached answer, so
-//                 they run where nothing is cached): every
-//                 4xx error PostgREST answers itself (PGRSTnnn, SQLSTATEs)
-//                 becomes the contract's {"code","message"} (its 401, 413 and
-//                 5xx are nginx's error pages); the API's own errors (codes in
-//                 capitals) pass unchanged.
+//   headers, body the header and body filters of the /rpc/ locations
+//                 (api_proxy.conf): every 4xx error PostgREST answers itself
+//                 (PGRSTnnn, SQLSTATEs) becomes the contract's
+//                 {"code","message"} (its 401, 413 and 5xx are nginx's error
+//                 pages); the API's own errors (codes in capitals) pass
+//                 unchanged; an answer (2xx, 304), fresh or from the cache,
+//                 passes byte for byte, and only its first buffer enters njs.
 //
 // The secret is nginx's environment variable ANALYTICS_JWT_SECRET (the `env`
 // directive): the same value as PostgREST's jwt-secret, a string of >= 32
@@ -209,10 +209,13 @@ let errorChunks = [];
 let errorBytes = 0;
 
 // buffer_type=buffer: an answer's bytes pass untouched (a chunk may end inside
-// a UTF-8 sequence); an error's body is gathered (up to 64 kB) and rewritten.
+// a UTF-8 sequence), and r.done() sends its later buffers past this filter
+// without entering njs; an error's body is gathered (up to 64 kB) and
+// rewritten.
 function body(r, data, flags) {
   if (r.status < 300 || r.status === 304) {
     r.sendBuffer(data, { last: flags.last });
+    r.done();
     return;
   }
   if (errorBytes < 65536) {

@@ -13,7 +13,6 @@
 # Knobs (environment, defaults in brackets):
 #   ANALYTICS_JWT_SECRET  HS256 secret, >= 32 chars [generated once, kept in RUN_DIR/jwt_secret]
 #   HTTP_PORT, PGRST_PORT, PGRST_ADMIN_PORT, MTAIL_PORT  [free ports from 8480, 3480, 3580, 3903]
-#   INNER_PORT [the next free port after MTAIL_PORT] nginx's inner hop (127.0.0.1)
 #   CACHE_TTL_USAGE_SUMMARY [60s]  CACHE_TTL_AGENT_ACTIVITY [5m]
 #   CACHE_TTL_TOKEN_TRENDS [5m]    CACHE_TTL_DEFAULT [60s] (every other function)
 #   RATE_LIMIT [20r/s] per tenant   RATE_BURST [40]   RETRY_AFTER [1] (seconds)
@@ -128,7 +127,6 @@ export HTTP_PORT=${HTTP_PORT:-$(free_port 8480)}
 export PGRST_PORT=${PGRST_PORT:-$(free_port 3480)}
 export PGRST_ADMIN_PORT=${PGRST_ADMIN_PORT:-$(free_port 3580)}
 export MTAIL_PORT=${MTAIL_PORT:-$(free_port 3903)}
-export INNER_PORT=${INNER_PORT:-$(free_port $((MTAIL_PORT + 1)))}
 export CACHE_TTL_USAGE_SUMMARY=${CACHE_TTL_USAGE_SUMMARY:-60s}
 export CACHE_TTL_AGENT_ACTIVITY=${CACHE_TTL_AGENT_ACTIVITY:-5m}
 export CACHE_TTL_TOKEN_TRENDS=${CACHE_TTL_TOKEN_TRENDS:-5m}
@@ -153,7 +151,7 @@ render() {
     CACHE_TTL_AGENT_ACTIVITY CACHE_TTL_TOKEN_TRENDS CACHE_TTL_DEFAULT CACHE_ZONE_SIZE CACHE_MAX_SIZE \
     RATE_LIMIT RATE_BURST RETRY_AFTER RATE_ZONE_SIZE NGINX_WORKERS PGRST_DB_POOL PGRST_LOG_LEVEL \
     METRICS_ALLOW ANALYTICS_DB_URI NGINX_DIR METRICS_JWT NGINX_USER_LINE PROXY_READ_TIMEOUT \
-    CLIENT_MAX_BODY_SIZE INNER_PORT CONN_PER_TENANT)" <"$1" >"$2"
+    CLIENT_MAX_BODY_SIZE CONN_PER_TENANT)" <"$1" >"$2"
 }
 # rpc_routes.conf: the map of every function of analytics_api that nginx
 # passes on: "/rpc/<name>" "<s|v>:<parameters>" (s: GET and POST, v: volatile,
@@ -232,7 +230,6 @@ for ((try = 0; ; try++)); do
   nginx -p "$NGINX_DIR" -c "$NGINX_DIR/nginx.conf" -e "$NGINX_DIR/error.log" 9>&- 2>"$RUN/nginx-start.log" && break
   if (( try < 5 )) && [[ -z "$HTTP_PORT_GIVEN" ]] && grep -q 'Address already in use' "$RUN/nginx-start.log"; then
     HTTP_PORT=$(free_port $((HTTP_PORT + 1)))
-    INNER_PORT=$(free_port $((INNER_PORT + 1)))
     (umask 077; render "$HTTP_SRC/nginx.conf.in" "$NGINX_DIR/nginx.conf")
     sed -i "s/^export HTTP_PORT=[0-9]*/export HTTP_PORT=$HTTP_PORT/" "$RUN/http.env"
     continue

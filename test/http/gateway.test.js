@@ -309,7 +309,7 @@ test('item 7: PostgREST\'s own errors never pass through: every answer is the co
   assert.equal(JSON.parse(rawBody).code, 'VALIDATION_ERROR');
 });
 
-test('answers pass the inner hop byte for byte (a 64 kB JSON, a MISS and a HIT)', async () => {
+test('answers pass the gateway\'s filters byte for byte (a 64 kB JSON, a MISS and a HIT)', async () => {
   const t = tok(ENT);
   sql(`UPDATE analytics.agents SET name = 'Agent ünïcödé ✓ ' || coalesce(name, '') WHERE tenant_id = '${ENT}' AND coalesce(name, '') NOT LIKE 'Agent ünïcödé%'`);
   const direct = await req(PGRST, `/rpc/agent_activity?from=${day(60)}`, { headers: { Authorization: `Bearer ${t}` } });
