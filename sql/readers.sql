@@ -86,3 +86,57 @@ SELECT count(*) AS null_days FROM analytics.read_raw_groups('7ead0000-0000-4000-
 SELECT count(*) AS infinite_day FROM analytics.read_raw_groups('7ead0000-0000-4000-8000-000000000001', '{infinity}', NULL, false);
 -- A watermark outside the years 1 to 9999 is refused.
 SELECT count(*) FROM analytics.read_raw_groups('7ead0000-0000-4000-8000-000000000001', '{2031-05-02}', '{"10000-01-01 00:00:00+00"}', false);
+
+-- analytics.read_plan (src/readers.c): which days a reader takes from raw
+-- events, and from when.  Compared with the plain statement it replaced
+-- (PL/pgSQL before 0.5.0) over every period of a grid, with days rolled and
+-- not, changed by appended events and otherwise, and the live days
+-- (yesterday and today in UTC), in a transaction rolled back.
+CREATE FUNCTION pg_temp.plan_sql(lo date, hi date, OUT days date[], OUT since timestamptz[], OUT whole date[])
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce(array_agg(p.d ORDER BY p.d), '{}'), coalesce(array_agg(p.s ORDER BY p.d), '{}'),
+           coalesce(array_agg(p.d ORDER BY p.d) FILTER (WHERE p.s IS NULL), '{}')
+    FROM (SELECT g.d,
+                 CASE WHEN r.day IS NULL OR (c.day IS NOT NULL AND NOT c.appended) THEN NULL ELSE r.watermark END AS s
+          FROM (SELECT x::date AS d FROM generate_series(lo::timestamp, hi::timestamp, interval '1 day') x) g
+          LEFT JOIN analytics.rollup_days r ON r.day = g.d
+          LEFT JOIN analytics.changed_days c ON c.day = g.d
+          WHERE r.day IS NULL OR c.day IS NOT NULL OR g.d >= (now() AT TIME ZONE 'UTC')::date - 1) p
+$$;
+BEGIN;
+DELETE FROM analytics.changed_days;
+DELETE FROM analytics.rollup_days;
+-- Rolled: 2020-03-01 .. 03-20 but 03-07; changed: 03-03 (appended), 03-05
+-- (rewritten), 03-07 (not rolled, appended), 03-25 (not rolled, rewritten).
+INSERT INTO analytics.rollup_days (day, rolled_at, events, rows_written, watermark)
+SELECT d, '2020-04-01 00:00:00+00', 1, 1, d + time '23:00' + (d - date '2020-03-01') * interval '1 second'
+FROM generate_series(date '2020-03-01', date '2020-03-20', interval '1 day') g(d0), LATERAL (SELECT d0::date AS d) x
+WHERE d <> date '2020-03-07';
+INSERT INTO analytics.changed_days (day, appended) VALUES
+    ('2020-03-03', true), ('2020-03-05', false), ('2020-03-07', true), ('2020-03-25', false);
+SELECT p.* FROM analytics.read_plan('2020-02-28', '2020-03-08') p;
+SELECT p.* FROM analytics.read_plan('2020-03-08', '2020-03-20') p;
+SELECT p.* FROM analytics.read_plan('2020-03-08', '2020-03-07') p;
+-- The live days: today and yesterday rolled, the day before yesterday too,
+-- the day before that changed by appended events, tomorrow not rolled.
+INSERT INTO analytics.rollup_days (day, rolled_at, events, rows_written, watermark)
+SELECT (now() AT TIME ZONE 'UTC')::date - k, now(), 1, 1, now() - k * interval '1 minute'
+FROM generate_series(0, 3) k;
+INSERT INTO analytics.changed_days (day, appended) VALUES ((now() AT TIME ZONE 'UTC')::date - 3, true);
+SELECT p.days = ARRAY[t - 3, t - 1, t, t + 1] AS days_listed, p.whole = ARRAY[t + 1] AS tomorrow_whole,
+       p.since = ARRAY[now() - interval '3 minutes', now() - interval '1 minute', now(), NULL] AS since_watermarks
+FROM (SELECT (now() AT TIME ZONE 'UTC')::date AS t) d, analytics.read_plan(d.t - 3, d.t + 1) p;
+-- Every period of the grid: the rows that differ (none), of how many.
+SELECT count(*) FILTER (WHERE (c.days, c.since, c.whole) IS DISTINCT FROM (o.days, o.since, o.whole)) AS differ,
+       count(*) AS periods
+FROM (SELECT lo::date AS lo, (lo + n * interval '1 day')::date AS hi
+      FROM generate_series(date '2020-02-25', date '2020-03-28', interval '1 day') lo, generate_series(-1, 33) n
+      UNION ALL
+      SELECT ((now() AT TIME ZONE 'UTC')::date + a), ((now() AT TIME ZONE 'UTC')::date + b)
+      FROM generate_series(-6, 2) a, generate_series(-6, 2) b) g,
+     LATERAL analytics.read_plan(g.lo, g.hi) c, LATERAL pg_temp.plan_sql(g.lo, g.hi) o;
+ROLLBACK;
+-- NULL ends: no plan (STRICT); infinite ends are refused.
+SELECT p.* IS NULL AS null_end FROM analytics.read_plan(NULL, '2020-03-01') p;
+SELECT p.* FROM analytics.read_plan('2020-03-01', 'infinity') p;
+SELECT p.* FROM analytics.read_plan('-infinity', '2020-03-01') p;

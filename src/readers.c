@@ -1,5 +1,6 @@
 /*
- * readers.c: analytics.read_raw_groups(tenant_id uuid, days date[],
+ * readers.c: analytics.read_plan(from date, to date) (at the end of this
+ * file) and analytics.read_raw_groups(tenant_id uuid, days date[],
  * since timestamptz[], detail boolean), the readers' (layer 50) read of a
  * tenant's raw events on the days a read plan names, grouped by day, agent
  * and event type (with detail also by endpoint and method, with a latency
@@ -35,11 +36,14 @@
 #include "analytics.h"
 #include "cached.h"
 
+#include "access/htup_details.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/tstoreReceiver.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
+#include "nodes/params.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
@@ -179,4 +183,196 @@ analytics_read_raw_groups(PG_FUNCTION_ARGS)
 	SPI_finish();
 	dest->rDestroy(dest);
 	return (Datum) 0;
+}
+
+/*
+ * analytics.read_plan(from date, to date, OUT days date[], OUT since
+ * timestamptz[], OUT whole date[]): how the readers take the days of
+ * [from, to] (layer 40's comment says what the arrays mean).  A day is
+ * listed when it was never rolled up, when it changed since its rollup
+ * (changed_days), or when it is yesterday or today (UTC, at the start of
+ * the transaction, as analytics.utc_today()); its since is NULL (read
+ * whole) when it was never rolled or changed otherwise than by appended
+ * events, else its watermark.
+ *
+ * This was one SQL statement over generate_series and two outer joins with
+ * three ordered aggregates, about 0.04 ms of every reader's call.  Here it
+ * is two range reads of rollup_days and changed_days, with plans the
+ * backend keeps (cached.c), sorted here (a small table is read whole and
+ * sorted faster than by an executor's Sort node) and merged day by day.
+ */
+PG_FUNCTION_INFO_V1(analytics_read_plan);
+
+#define RP_ROLLED "SELECT rd.day, rd.watermark FROM analytics.rollup_days rd " \
+	"WHERE rd.day OPERATOR(pg_catalog.>=) $1 AND rd.day OPERATOR(pg_catalog.<=) $2"
+#define RP_CHANGED "SELECT cd.day, cd.appended FROM analytics.changed_days cd " \
+	"WHERE cd.day OPERATOR(pg_catalog.>=) $1 AND cd.day OPERATOR(pg_catalog.<=) $2"
+
+/* A day of rollup_days (its watermark) or of changed_days (appended). */
+typedef struct RpDay
+{
+	DateADT		day;
+	bool		appended;
+	TimestampTz mark;
+} RpDay;
+
+static int
+rp_cmp(const void *a, const void *b)
+{
+	DateADT		x = ((const RpDay *) a)->day;
+	DateADT		y = ((const RpDay *) b)->day;
+
+	return (x > y) - (x < y);
+}
+
+/* The rows of a kept read-only statement over [lo, hi], in SPI_tuptable. */
+static uint64
+rp_read(const char *query, DateADT lo, DateADT hi)
+{
+	Oid			types[2] = {DATEOID, DATEOID};
+	ParamListInfo params = makeParamList(2);
+	int			rc;
+
+	for (int i = 0; i < 2; i++)
+	{
+		params->params[i].value = DateADTGetDatum(i == 0 ? lo : hi);
+		params->params[i].isnull = false;
+		params->params[i].pflags = PARAM_FLAG_CONST;
+		params->params[i].ptype = DATEOID;
+	}
+	rc = SPI_execute_plan_with_paramlist(analytics_kept_plan(query, 2, types), params, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "read_plan: %s", SPI_result_code_string(rc));
+	return SPI_processed;
+}
+
+Datum
+analytics_read_plan(PG_FUNCTION_ARGS)
+{
+	DateADT		lo = PG_GETARG_DATEADT(0);
+	DateADT		hi = PG_GETARG_DATEADT(1);
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	DateADT		live;
+	TupleDesc	tupdesc;
+	MemoryContext outer = CurrentMemoryContext;
+	RpDay	   *rolled = NULL;
+	RpDay	   *changed = NULL;
+	uint64		nrolled = 0,
+				nchanged = 0;
+	Datum	   *days = NULL,
+			   *since = NULL,
+			   *whole = NULL;
+	bool	   *since_null = NULL;
+	int			ndays = 0,
+				nwhole = 0,
+				cap;
+	uint64		ri = 0,
+				ci = 0;
+	Datum		values[3];
+	bool		nulls[3] = {false, false, false};
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "read_plan: the result is not a row");
+	if (DATE_NOT_FINITE(lo) || DATE_NOT_FINITE(hi))
+		ereport(ERROR, errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("read_plan: a period's ends must be finite dates"));
+	/* (analytics.utc_today() - 1: the transaction's start, in UTC) */
+	live = (DateADT) (now / USECS_PER_DAY) - ((now < 0 && now % USECS_PER_DAY != 0) ? 1 : 0) - 1;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "read_plan: SPI_connect failed");
+	if (lo <= hi)
+	{
+		/* (copied out of SPI's memory, which SPI_finish frees) */
+		nrolled = rp_read(RP_ROLLED, lo, hi);
+		rolled = MemoryContextAlloc(outer, sizeof(RpDay) * (nrolled + 1));
+		for (uint64 i = 0; i < nrolled; i++)
+		{
+			bool		n1,
+						n2;
+			HeapTuple	tup = SPI_tuptable->vals[i];
+
+			rolled[i].day = DatumGetDateADT(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &n1));
+			rolled[i].mark = DatumGetTimestampTz(SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &n2));
+			if (n1 || n2)
+				elog(ERROR, "read_plan: a NULL day or watermark in rollup_days");
+		}
+		nchanged = rp_read(RP_CHANGED, lo, hi);
+		changed = MemoryContextAlloc(outer, sizeof(RpDay) * (nchanged + 1));
+		for (uint64 i = 0; i < nchanged; i++)
+		{
+			bool		n1,
+						n2;
+			HeapTuple	tup = SPI_tuptable->vals[i];
+
+			changed[i].day = DatumGetDateADT(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &n1));
+			changed[i].appended = DatumGetBool(SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &n2));
+			if (n1 || n2)
+				elog(ERROR, "read_plan: a NULL day or flag in changed_days");
+		}
+		qsort(rolled, nrolled, sizeof(RpDay), rp_cmp);
+		qsort(changed, nchanged, sizeof(RpDay), rp_cmp);
+	}
+	SPI_finish();
+
+	/*
+	 * Listed: the days not rolled (hi - lo + 1 - nrolled of them), the
+	 * changed ones and the live ones (at most two).
+	 */
+	cap = 0;
+	if (lo <= hi)
+	{
+		int64		span = (int64) hi - lo + 1;
+
+		if (span - (int64) nrolled + (int64) nchanged + 2 > MaxAllocSize / sizeof(Datum))
+			ereport(ERROR, errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					errmsg("read_plan: the period lists too many days"));
+		cap = (int) (span - (int64) nrolled + (int64) nchanged + 2);
+	}
+	days = palloc(sizeof(Datum) * (cap + 1));
+	since = palloc(sizeof(Datum) * (cap + 1));
+	since_null = palloc(sizeof(bool) * (cap + 1));
+	whole = palloc(sizeof(Datum) * (cap + 1));
+	for (DateADT d = lo; d <= hi && lo <= hi; d++)
+	{
+		bool		is_rolled,
+					is_changed;
+
+		while (ri < nrolled && rolled[ri].day < d)
+			ri++;
+		while (ci < nchanged && changed[ci].day < d)
+			ci++;
+		is_rolled = ri < nrolled && rolled[ri].day == d;
+		is_changed = ci < nchanged && changed[ci].day == d;
+		if (is_rolled && !is_changed && d < live)
+			continue;
+		Assert(ndays < cap);
+		days[ndays] = DateADTGetDatum(d);
+		if (!is_rolled || (is_changed && !changed[ci].appended))
+		{
+			since[ndays] = (Datum) 0;
+			since_null[ndays] = true;
+			whole[nwhole++] = DateADTGetDatum(d);
+		}
+		else
+		{
+			since[ndays] = TimestampTzGetDatum(rolled[ri].mark);
+			since_null[ndays] = false;
+		}
+		ndays++;
+		if (d == hi)
+			break;				/* (hi may be the last finite date) */
+	}
+	{
+		int			dims[1];
+		int			lbs[1] = {1};
+
+		dims[0] = ndays;
+		values[0] = PointerGetDatum(construct_md_array(days, NULL, 1, dims, lbs, DATEOID, sizeof(DateADT), true, TYPALIGN_INT));
+		values[1] = PointerGetDatum(construct_md_array(since, since_null, 1, dims, lbs, TIMESTAMPTZOID, sizeof(TimestampTz),
+													   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		dims[0] = nwhole;
+		values[2] = PointerGetDatum(construct_md_array(whole, NULL, 1, dims, lbs, DATEOID, sizeof(DateADT), true, TYPALIGN_INT));
+	}
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }

@@ -764,28 +764,13 @@ COMMENT ON FUNCTION analytics.rollup_increment(date) IS
 -- of its rollup rows (today and yesterday, and days with events appended
 -- since their rollup); "whole" repeats the days read whole; days not
 -- listed are read from their rollup rows alone.  Oldest first.
+-- (C, src/readers.c: two range scans of the primary keys, rollup_days and
+-- changed_days, with plans the backend keeps, merged day by day; "yesterday"
+-- is analytics.utc_today() - 1.  It was a statement over generate_series
+-- with three ordered aggregates, about 0.04 ms of every reader's call.)
 CREATE OR REPLACE FUNCTION analytics.read_plan("from" date, "to" date,
                                                OUT days date[], OUT since timestamptz[], OUT whole date[])
-LANGUAGE plpgsql STABLE STRICT
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    lo    date := read_plan."from";
-    hi    date := read_plan."to";
-    live  date := analytics.utc_today() - 1;
-BEGIN
-    -- (PL/pgSQL: the plan is kept for the session, and the rolled days come
-    -- from the primary key, a range scan)
-    SELECT coalesce(array_agg(p.d ORDER BY p.d), '{}'), coalesce(array_agg(p.s ORDER BY p.d), '{}'),
-           coalesce(array_agg(p.d ORDER BY p.d) FILTER (WHERE p.s IS NULL), '{}')
-    INTO days, since, whole
-    FROM (SELECT g.d,
-                 CASE WHEN r.day IS NULL OR (c.day IS NOT NULL AND NOT c.appended) THEN NULL ELSE r.watermark END AS s
-          FROM (SELECT x::date AS d FROM generate_series(lo::timestamp, hi::timestamp, interval '1 day') x) g
-          LEFT JOIN (SELECT rd.day, rd.watermark FROM analytics.rollup_days rd WHERE rd.day BETWEEN lo AND hi) r ON r.day = g.d
-          LEFT JOIN (SELECT cd.day, cd.appended FROM analytics.changed_days cd WHERE cd.day BETWEEN lo AND hi) c ON c.day = g.d
-          WHERE r.day IS NULL OR c.day IS NOT NULL OR g.d >= live) p;
-END
-$$;
+LANGUAGE c STABLE STRICT
+AS 'MODULE_PATHNAME', 'analytics_read_plan';
 COMMENT ON FUNCTION analytics.read_plan(date, date) IS
     'How readers take the days of [from, to]: days (oldest first) are read from raw events, whole where since[i] is NULL (never rolled, or rewritten since its rollup; also listed in whole), else the events ingested at or after since[i] on top of the day''s rollup rows; days not listed are read from rollups alone';
