@@ -140,3 +140,23 @@ ROLLBACK;
 SELECT p.* IS NULL AS null_end FROM analytics.read_plan(NULL, '2020-03-01') p;
 SELECT p.* FROM analytics.read_plan('2020-03-01', 'infinity') p;
 SELECT p.* FROM analytics.read_plan('-infinity', '2020-03-01') p;
+
+-- analytics.read_raw_arrays: the same rows as read_raw_groups, as one row
+-- of arrays (NULL arrays when there is no row).
+SELECT count(*) AS rows, count(*) FILTER (WHERE (a.date, a.agent_id, a.event_type, a.endpoint, a.method, a.calls,
+                                                 a.successes, a.latency::text, a.api_heatmap::text)
+                                                IS DISTINCT FROM
+                                                (g.date, g.agent_id, g.event_type, g.endpoint, g.method, g.calls,
+                                                 g.successes, g.latency::text, g.api_heatmap::text)) AS differ
+FROM (SELECT row_number() OVER () AS n, g.* FROM analytics.read_raw_groups('7ead0000-0000-4000-8000-000000000001',
+        '{2031-05-01,2031-05-02,2031-05-03}', '{NULL,"2031-05-04 01:00:00+00",NULL}', true) g) g
+FULL JOIN (SELECT u.* FROM analytics.read_raw_arrays('7ead0000-0000-4000-8000-000000000001',
+        '{2031-05-01,2031-05-02,2031-05-03}', '{NULL,"2031-05-04 01:00:00+00",NULL}', true) r,
+        unnest(r.date, r.agent_id, r.event_type, r.endpoint, r.method, r.calls, r.successes, r.latency, r.api_heatmap)
+          WITH ORDINALITY AS u(date, agent_id, event_type, endpoint, method, calls, successes, latency, api_heatmap, n)) a
+  ON a.n = g.n;
+SELECT r.date IS NULL AND r.agent_id IS NULL AND r.calls IS NULL AND r.api_heatmap IS NULL AS no_rows_null
+FROM analytics.read_raw_arrays('7ead0000-0000-4000-8000-000000000001', '{2031-05-02}', '{"2031-05-05 00:00:00+00"}', false) r;
+SELECT r.date IS NULL AS null_tenant FROM analytics.read_raw_arrays(NULL, '{2031-05-02}', NULL, false) r;
+SELECT cardinality(r.date) AS rows_without_detail, r.endpoint[1] IS NULL AND r.latency[1] IS NULL AS no_detail
+FROM analytics.read_raw_arrays('7ead0000-0000-4000-8000-000000000001', '{2031-05-02}', NULL, false) r;

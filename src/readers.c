@@ -92,11 +92,13 @@ rg_instant_literal(StringInfo buf, TimestampTz t)
 	}
 }
 
-Datum
-analytics_read_raw_groups(PG_FUNCTION_ARGS)
+/*
+ * Reads the days (arguments 1 to 3 of fcinfo, as read_raw_groups takes
+ * them) into dest, one kept statement per day.
+ */
+static void
+rg_read_days(FunctionCallInfo fcinfo, bool detail, DestReceiver *dest)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	bool		detail = !PG_ARGISNULL(3) && PG_GETARG_BOOL(3);
 	Datum	   *days = NULL;
 	bool	   *days_null = NULL;
 	int			ndays = 0;
@@ -104,14 +106,9 @@ analytics_read_raw_groups(PG_FUNCTION_ARGS)
 	bool	   *since_null = NULL;
 	int			nsince = 0;
 	Oid			nsp;
-	DestReceiver *dest;
 	StringInfoData sql;
 	StringInfoData cond;
 
-	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	/* (a NULL tenant matches no event; NULL arrays name no day) */
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		return (Datum) 0;
 	deconstruct_array(PG_GETARG_ARRAYTYPE_P(1), DATEOID, sizeof(DateADT), true, TYPALIGN_INT,
 					  &days, &days_null, &ndays);
 	if (!PG_ARGISNULL(2))
@@ -119,11 +116,6 @@ analytics_read_raw_groups(PG_FUNCTION_ARGS)
 						  TYPALIGN_DOUBLE, &since, &since_null, &nsince);
 
 	nsp = get_namespace_oid("analytics", false);
-	dest = CreateDestReceiver(DestTuplestore);
-	SetTuplestoreDestReceiverParams(dest, rsinfo->setResult,
-									rsinfo->econtext->ecxt_per_query_memory, false,
-									rsinfo->setDesc,
-									gettext_noop("read_raw_groups: the rows do not match the result"));
 	initStringInfo(&sql);
 	initStringInfo(&cond);
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -181,8 +173,113 @@ analytics_read_raw_groups(PG_FUNCTION_ARGS)
 		analytics_run_kept(sql.data, nargs, types, values, isnull, dest, "read_raw_groups");
 	}
 	SPI_finish();
+}
+
+Datum
+analytics_read_raw_groups(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	bool		detail = !PG_ARGISNULL(3) && PG_GETARG_BOOL(3);
+	DestReceiver *dest;
+
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	/* (a NULL tenant matches no event; NULL arrays name no day) */
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		return (Datum) 0;
+	dest = CreateDestReceiver(DestTuplestore);
+	SetTuplestoreDestReceiverParams(dest, rsinfo->setResult,
+									rsinfo->econtext->ecxt_per_query_memory, false,
+									rsinfo->setDesc,
+									gettext_noop("read_raw_groups: the rows do not match the result"));
+	rg_read_days(fcinfo, detail, dest);
 	dest->rDestroy(dest);
 	return (Datum) 0;
+}
+
+/*
+ * analytics.read_raw_arrays(tenant_id, days, since, detail): the rows of
+ * read_raw_groups as one row of arrays, a column each (every array NULL
+ * when there is no row, as array_agg over no rows).  A PL/pgSQL reader
+ * takes it in one assignment, an expression evaluated without a plan of
+ * its own, where "SELECT array_agg(..) INTO .. FROM read_raw_groups(..)"
+ * ran a statement with a function scan, its tuplestore and an aggregate of
+ * six arrays at every call.
+ */
+PG_FUNCTION_INFO_V1(analytics_read_raw_arrays);
+
+#define RA_COLUMNS 9
+
+typedef struct ArraysDest
+{
+	DestReceiver pub;
+	MemoryContext cxt;			/* where the arrays grow */
+	Oid			elemtypes[RA_COLUMNS];
+	ArrayBuildState *acc[RA_COLUMNS];
+} ArraysDest;
+
+static bool
+ra_receive(TupleTableSlot *slot, DestReceiver *self)
+{
+	ArraysDest *ad = (ArraysDest *) self;
+
+	if (slot->tts_tupleDescriptor->natts != RA_COLUMNS)
+		elog(ERROR, "read_raw_arrays: a row of %d columns", slot->tts_tupleDescriptor->natts);
+	slot_getallattrs(slot);
+	for (int i = 0; i < RA_COLUMNS; i++)
+	{
+		if (TupleDescAttr(slot->tts_tupleDescriptor, i)->atttypid != ad->elemtypes[i])
+			elog(ERROR, "read_raw_arrays: column %d is not of the result's type", i + 1);
+		ad->acc[i] = accumArrayResult(ad->acc[i], slot->tts_values[i], slot->tts_isnull[i],
+									  ad->elemtypes[i], ad->cxt);
+	}
+	return true;
+}
+
+static void
+ra_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
+{
+}
+
+static void
+ra_nothing(DestReceiver *self)
+{
+}
+
+Datum
+analytics_read_raw_arrays(PG_FUNCTION_ARGS)
+{
+	bool		detail = !PG_ARGISNULL(3) && PG_GETARG_BOOL(3);
+	TupleDesc	tupdesc;
+	ArraysDest	ad;
+	Datum		values[RA_COLUMNS];
+	bool		nulls[RA_COLUMNS];
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE || tupdesc->natts != RA_COLUMNS)
+		elog(ERROR, "read_raw_arrays: the result is not a row of %d arrays", RA_COLUMNS);
+	memset(&ad, 0, sizeof(ad));
+	ad.pub.receiveSlot = ra_receive;
+	ad.pub.rStartup = ra_startup;
+	ad.pub.rShutdown = ra_nothing;
+	ad.pub.rDestroy = ra_nothing;
+	/* (not DestNone: SPI reports a SELECT whose rows are discarded as a
+	 * utility statement) */
+	ad.pub.mydest = DestTuplestore;
+	ad.cxt = CurrentMemoryContext;
+	for (int i = 0; i < RA_COLUMNS; i++)
+	{
+		ad.elemtypes[i] = get_element_type(TupleDescAttr(tupdesc, i)->atttypid);
+		if (!OidIsValid(ad.elemtypes[i]))
+			elog(ERROR, "read_raw_arrays: result column %d is not an array", i + 1);
+	}
+	/* (a NULL tenant matches no event; NULL arrays name no day) */
+	if (!PG_ARGISNULL(0) && !PG_ARGISNULL(1))
+		rg_read_days(fcinfo, detail, &ad.pub);
+	for (int i = 0; i < RA_COLUMNS; i++)
+	{
+		nulls[i] = ad.acc[i] == NULL;
+		values[i] = nulls[i] ? (Datum) 0 : makeArrayResult(ad.acc[i], CurrentMemoryContext);
+	}
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
 
 /*

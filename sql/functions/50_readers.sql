@@ -48,6 +48,20 @@ AS 'MODULE_PATHNAME', 'analytics_read_raw_groups';
 COMMENT ON FUNCTION analytics.read_raw_groups(uuid, date[], timestamptz[], boolean) IS
     'Raw events of a tenant on the given days (each bounded to the events ingested at or after since[i] unless NULL), grouped by day, agent, event type (with detail also endpoint and method, with a latency qsketch of api calls): calls, successes and the api_call heatmap; each day read from its own partition';
 
+-- The same rows as one row of arrays, a column each (every array NULL when
+-- there is no row, as array_agg over no rows): a PL/pgSQL reader takes them
+-- in one assignment, an expression evaluated without a plan of its own,
+-- where SELECT array_agg(..) INTO .. FROM read_raw_groups(..) ran a
+-- statement with a function scan and an aggregate at every call.  (C,
+-- src/readers.c)
+CREATE OR REPLACE FUNCTION analytics.read_raw_arrays(tenant_id uuid, days date[], since timestamptz[], detail boolean,
+    OUT date date[], OUT agent_id uuid[], OUT event_type text[], OUT endpoint text[], OUT method text[],
+    OUT calls bigint[], OUT successes bigint[], OUT latency analytics.qsketch[], OUT api_heatmap analytics.heatmap[])
+LANGUAGE c STABLE
+AS 'MODULE_PATHNAME', 'analytics_read_raw_arrays';
+COMMENT ON FUNCTION analytics.read_raw_arrays(uuid, date[], timestamptz[], boolean) IS
+    'The rows of read_raw_groups(tenant_id, days, since, detail) as one row of arrays, one per column, in the same order (all NULL when there is no row)';
+
 -- A tenant's days of [from, to] with any event: tenant_daily rows plus raw
 -- events as analytics.read_plan says.  Days without events are absent.
 CREATE OR REPLACE FUNCTION analytics.read_tenant_days(tenant_id uuid, "from" date, "to" date)
@@ -67,17 +81,20 @@ DECLARE
     since timestamptz[];
     whole date[];
     rolled analytics.tenant_daily[];
+    pl    record;
+    raw   record;
     r_date date[]; r_agent uuid[]; r_type text[]; r_calls bigint[]; r_succ bigint[]; r_heat analytics.heatmap[];
 BEGIN
-    SELECT p.days, p.since, p.whole INTO days, since, whole FROM analytics.read_plan(lo, hi) p;
-    -- The raw groups first (a statement of their own: on Citus one that
-    -- reads the tenant's shard and calls read_raw_groups() would be routed
-    -- whole to the worker).
+    -- (assignments: expressions evaluated without a plan of their own)
+    pl := analytics.read_plan(lo, hi);
+    days := pl.days; since := pl.since; whole := pl.whole;
+    -- The raw groups first (on their own, not in a statement that reads
+    -- the tenant's shard: on Citus that one would be routed whole to the
+    -- worker).
     IF cardinality(days) > 0 THEN
-        SELECT array_agg(g.date), array_agg(g.agent_id), array_agg(g.event_type), array_agg(g.calls), array_agg(g.successes),
-               array_agg(g.api_heatmap)
-        INTO r_date, r_agent, r_type, r_calls, r_succ, r_heat
-        FROM analytics.read_raw_groups(tid, days, since, false) g;
+        raw := analytics.read_raw_arrays(tid, days, since, false);
+        r_date := raw.date; r_agent := raw.agent_id; r_type := raw.event_type; r_calls := raw.calls;
+        r_succ := raw.successes; r_heat := raw.api_heatmap;
     END IF;
     -- None (nothing of the tenant's ingested since the watermarks, as for
     -- most tenants at most moments): the rollup rows of every day not read
@@ -176,16 +193,20 @@ DECLARE
     since timestamptz[];
     whole date[];
     rolled analytics.agent_daily[];
+    pl    record;
+    raw   record;
     r_date date[]; r_agent uuid[]; r_type text[]; r_calls bigint[]; r_succ bigint[];
 BEGIN
-    SELECT p.days, p.since, p.whole INTO days, since, whole FROM analytics.read_plan(lo, hi) p;
-    -- The raw groups first (a statement of their own: on Citus one that
-    -- reads the tenant's shard and calls read_raw_groups() would be routed
-    -- whole to the worker).
+    -- (assignments: expressions evaluated without a plan of their own)
+    pl := analytics.read_plan(lo, hi);
+    days := pl.days; since := pl.since; whole := pl.whole;
+    -- The raw groups first (on their own, not in a statement that reads
+    -- the tenant's shard: on Citus that one would be routed whole to the
+    -- worker).
     IF cardinality(days) > 0 THEN
-        SELECT array_agg(g.date), array_agg(g.agent_id), array_agg(g.event_type), array_agg(g.calls), array_agg(g.successes)
-        INTO r_date, r_agent, r_type, r_calls, r_succ
-        FROM analytics.read_raw_groups(tid, days, since, false) g;
+        raw := analytics.read_raw_arrays(tid, days, since, false);
+        r_date := raw.date; r_agent := raw.agent_id; r_type := raw.event_type; r_calls := raw.calls;
+        r_succ := raw.successes;
     END IF;
     -- None: the rollup rows of every day not read whole, as they are, in one
     -- statement, with no merge.
@@ -254,8 +275,10 @@ DECLARE
     -- would be routed whole to the worker, and the function's own
     -- distributed reads refused there.
     e_ends text[]; e_meths text[]; e_calls bigint[]; e_succ bigint[]; e_lat analytics.qsketch[];
+    pl    record;
 BEGIN
-    SELECT p.days, p.since, p.whole INTO days, since, whole FROM analytics.read_plan(lo, hi) p;
+    pl := analytics.read_plan(lo, hi);
+    days := pl.days; since := pl.since; whole := pl.whole;
     -- (merged per endpoint where the rows are, so a handful of rows travel)
     SELECT array_agg(g.endpoint), array_agg(g.method), array_agg(g.calls), array_agg(g.successes), array_agg(g.latency)
     INTO e_ends, e_meths, e_calls, e_succ, e_lat
