@@ -271,21 +271,21 @@ DECLARE
     result jsonb;
 BEGIN
     PERFORM analytics.check_period("from", "to");
+    -- (one pass per agent over its agent-days, one row per agent and day:
+    -- an agent with any event in the period, with or without rotations)
     WITH x AS MATERIALIZED (
         SELECT x.date, x.agent_id, x.credential_rotations
         FROM analytics.read_agent_days(rotation_frequency.tenant_id, "from", "to") x),
-    c AS (SELECT x.* FROM x WHERE x.credential_rotations > 0),
-    ids AS (SELECT DISTINCT x.agent_id AS id FROM x WHERE x.agent_id IS NOT NULL),
     per_agent AS (
-        SELECT ids.id, coalesce(sum(c.credential_rotations), 0)::bigint AS rotations,
-               count(c.date) FILTER (WHERE c.credential_rotations > 0) AS rotation_days,
-               max(c.date) FILTER (WHERE c.credential_rotations > 0) AS last_day
-        FROM ids LEFT JOIN c ON c.agent_id = ids.id
-        GROUP BY ids.id)
+        SELECT x.agent_id AS id, coalesce(sum(x.credential_rotations), 0)::bigint AS rotations,
+               count(*) FILTER (WHERE x.credential_rotations > 0) AS rotation_days,
+               max(x.date) FILTER (WHERE x.credential_rotations > 0) AS last_day
+        FROM x WHERE x.agent_id IS NOT NULL
+        GROUP BY x.agent_id)
     SELECT jsonb_build_object(
         'tenantId', rotation_frequency.tenant_id,
         'period', analytics.period_json("from", "to"),
-        'totalRotations', (SELECT coalesce(sum(c.credential_rotations), 0)::bigint FROM c),
+        'totalRotations', (SELECT coalesce(sum(x.credential_rotations), 0)::bigint FROM x),
         'agents', coalesce((SELECT jsonb_agg(jsonb_build_object(
                                 'agentId', p.id, 'agentName', a.name, 'rotations', p.rotations,
                                 'rotationDays', p.rotation_days,
