@@ -49,7 +49,7 @@ REGRESS_QSKETCH = qsketch qsketch_accuracy qsketch_merge qsketch_collapse qsketc
 REGRESS_HEATMAP = heatmap heatmap_parallel heatmap_errors
 REGRESS_TREND   = trend trend_errors summary union_count
 REGRESS_METRIC  = metric_points
-REGRESS_HTTP    = cached
+REGRESS_HTTP    = cached claims
 REGRESS_READERS = readers
 REGRESS = $(REGRESS_CORE) $(REGRESS_QSKETCH) $(REGRESS_HEATMAP) $(REGRESS_TREND) $(REGRESS_METRIC) $(REGRESS_HTTP) $(REGRESS_READERS)
 REGRESS_OPTS = --inputdir=.

@@ -70,19 +70,17 @@ DECLARE
     result jsonb;
 BEGIN
     PERFORM analytics.check_period("from", "to");
-    WITH d AS MATERIALIZED (
-        SELECT x.date, x.api_calls, x.token_issuances, x.credential_rotations, x.active_agents
-        FROM analytics.read_tenant_days(usage_summary.tenant_id, "from", "to") x)
+    -- (one pass over the days, both aggregates at once; the three counters
+    -- of a day in one daycounts row: the same state usage_summary_agg builds
+    -- from a row per day and metric)
     SELECT jsonb_build_object(
         'tenantId', usage_summary.tenant_id,
         'period', analytics.period_json("from", "to"),
-        -- (the three counters of a day in one daycounts row: the same state
-        -- usage_summary_agg builds from a row per day and metric)
-        'summary', (SELECT analytics.usage_summary_final(analytics.daycounts_agg(d.date, d.api_calls, d.token_issuances,
-                                                                                 d.credential_rotations, "from", "to"))
-                    FROM d)
-                   || jsonb_build_object('activeAgentCount', (SELECT analytics.union_count(d.active_agents) FROM d)))
-    INTO result;
+        'summary', analytics.usage_summary_final(analytics.daycounts_agg(d.date, d.api_calls, d.token_issuances,
+                                                                         d.credential_rotations, "from", "to"))
+                   || jsonb_build_object('activeAgentCount', analytics.union_count(d.active_agents)))
+    INTO result
+    FROM analytics.read_tenant_days(usage_summary.tenant_id, "from", "to") d;
     RETURN result;
 END
 $$;
