@@ -24,7 +24,10 @@
  *                      analysed yet an open bound is estimated as a third
  *                      of the rows.  The watermark moves once a minute, so
  *                      a backend plans the statement once a minute per day,
- *                      for every tenant;
+ *                      for every tenant.  A probe (LIMIT 1, its own kept
+ *                      plan) runs first: most tenants at most moments have
+ *                      nothing since the watermark, and starting the
+ *                      grouped statement for no row cost 11 microseconds;
  *   no partition       the day's events in the default partition ($2, $3
  *                      the day's bounds, $4 since[i] or NULL).
  * The rows go straight into the result.  This was a PL/pgSQL loop over the
@@ -92,9 +95,28 @@ rg_instant_literal(StringInfo buf, TimestampTz t)
 	}
 }
 
+/* Does the kept statement query (a probe of the tenant $1) find a row? */
+static bool
+rg_any(const char *query, Datum tenant)
+{
+	Oid			types[1] = {UUIDOID};
+	ParamListInfo params = makeParamList(1);
+	int			rc;
+
+	params->params[0].value = tenant;
+	params->params[0].isnull = false;
+	params->params[0].pflags = PARAM_FLAG_CONST;
+	params->params[0].ptype = UUIDOID;
+	rc = SPI_execute_plan_with_paramlist(analytics_kept_plan(query, 1, types), params, true, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "read_raw_groups: %s", SPI_result_code_string(rc));
+	return SPI_processed > 0;
+}
+
 /*
  * Reads the days (arguments 1 to 3 of fcinfo, as read_raw_groups takes
- * them) into dest, one kept statement per day.
+ * them) into dest, one kept statement per day (after a probe, for a day
+ * read since its watermark).
  */
 static void
 rg_read_days(FunctionCallInfo fcinfo, bool detail, DestReceiver *dest)
@@ -166,6 +188,17 @@ rg_read_days(FunctionCallInfo fcinfo, bool detail, DestReceiver *dest)
 				 * partition, a range is estimated narrow, an open bound as
 				 * a third of the rows) */
 				appendStringInfoString(&cond, " AND e.ingested_at <= 'infinity'::timestamptz");
+				/*
+				 * Is there any?  Most tenants at most moments have nothing
+				 * since the watermark, and a probe that stops at the first
+				 * row costs less than starting the grouped statement (11
+				 * microseconds a day with no row).
+				 */
+				resetStringInfo(&sql);
+				appendStringInfo(&sql, "SELECT 1 FROM %s e WHERE e.tenant_id = $1 %s LIMIT 1",
+								 quote_qualified_identifier("analytics", relname), cond.data);
+				if (!rg_any(sql.data, values[0]))
+					continue;
 			}
 			rg_statement(&sql, detail, quote_qualified_identifier("analytics", relname), cond.data);
 			nargs = 1;
