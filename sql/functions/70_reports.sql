@@ -292,21 +292,20 @@ BEGIN
     IF NOT analytics.period_is_valid("from", "to") THEN
         PERFORM analytics.check_period("from", "to");
     END IF;
-    -- (one pass per agent over its agent-days, one row per agent and day:
-    -- an agent with any event in the period, with or without rotations)
-    WITH x AS MATERIALIZED (
-        SELECT x.date, x.agent_id, x.credential_rotations
-        FROM analytics.read_agent_days(rotation_frequency.tenant_id, "from", "to") x),
-    per_agent AS (
+    -- (one pass over the agent-days, one row per agent and day, grouped
+    -- per agent: every agent with any event in the period, with or without
+    -- rotations, and the events with no agent (id NULL), which count in the
+    -- total only; the agent-days are not materialised, the groups are)
+    WITH per_agent AS (
         SELECT x.agent_id AS id, coalesce(sum(x.credential_rotations), 0)::bigint AS rotations,
                count(*) FILTER (WHERE x.credential_rotations > 0) AS rotation_days,
                max(x.date) FILTER (WHERE x.credential_rotations > 0) AS last_day
-        FROM x WHERE x.agent_id IS NOT NULL
+        FROM analytics.read_agent_days(rotation_frequency.tenant_id, "from", "to") x
         GROUP BY x.agent_id)
     SELECT jsonb_build_object(
         'tenantId', rotation_frequency.tenant_id,
         'period', analytics.period_json("from", "to"),
-        'totalRotations', (SELECT coalesce(sum(x.credential_rotations), 0)::bigint FROM x),
+        'totalRotations', (SELECT coalesce(sum(p.rotations), 0)::bigint FROM per_agent p),
         'agents', coalesce((SELECT jsonb_agg(jsonb_build_object(
                                 'agentId', p.id, 'agentName', a.name, 'rotations', p.rotations,
                                 'rotationDays', p.rotation_days,
@@ -314,7 +313,8 @@ BEGIN
                                 'averageDaysBetweenRotations',
                                     CASE WHEN p.rotations > 0 THEN round(("to" - "from" + 1)::numeric / p.rotations, 1) END)
                                 ORDER BY p.rotations DESC, a.name, p.id)
-                            FROM per_agent p LEFT JOIN analytics.agents a ON a.agent_id = p.id), '[]'))
+                            FROM per_agent p LEFT JOIN analytics.agents a ON a.agent_id = p.id
+                            WHERE p.id IS NOT NULL), '[]'))
     INTO result;
     RETURN result;
 END
