@@ -355,12 +355,17 @@ rp_cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* The rows of a kept read-only statement over [lo, hi], in SPI_tuptable. */
-static uint64
-rp_read(const char *query, DateADT lo, DateADT hi)
+/*
+ * The days of a kept read-only statement over [lo, hi] (the day, then the
+ * watermark if rolled, else the appended flag), copied into cxt out of
+ * SPI's memory, which SPI_finish frees, and sorted by day.
+ */
+static RpDay *
+rp_days(const char *query, DateADT lo, DateADT hi, MemoryContext cxt, bool rolled, uint64 *n)
 {
 	Oid			types[2] = {DATEOID, DATEOID};
 	ParamListInfo params = makeParamList(2);
+	RpDay	   *days;
 	int			rc;
 
 	for (int i = 0; i < 2; i++)
@@ -373,7 +378,25 @@ rp_read(const char *query, DateADT lo, DateADT hi)
 	rc = SPI_execute_plan_with_paramlist(analytics_kept_plan(query, 2, types), params, true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "read_plan: %s", SPI_result_code_string(rc));
-	return SPI_processed;
+	*n = SPI_processed;
+	days = MemoryContextAllocZero(cxt, sizeof(RpDay) * (*n + 1));
+	for (uint64 i = 0; i < *n; i++)
+	{
+		bool		n1,
+					n2;
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		Datum		second = SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &n2);
+
+		days[i].day = DatumGetDateADT(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &n1));
+		if (n1 || n2)
+			elog(ERROR, "read_plan: a NULL in %s", rolled ? "rollup_days" : "changed_days");
+		if (rolled)
+			days[i].mark = DatumGetTimestampTz(second);
+		else
+			days[i].appended = DatumGetBool(second);
+	}
+	qsort(days, *n, sizeof(RpDay), rp_cmp);
+	return days;
 }
 
 Datum
@@ -413,35 +436,8 @@ analytics_read_plan(PG_FUNCTION_ARGS)
 		elog(ERROR, "read_plan: SPI_connect failed");
 	if (lo <= hi)
 	{
-		/* (copied out of SPI's memory, which SPI_finish frees) */
-		nrolled = rp_read(RP_ROLLED, lo, hi);
-		rolled = MemoryContextAlloc(outer, sizeof(RpDay) * (nrolled + 1));
-		for (uint64 i = 0; i < nrolled; i++)
-		{
-			bool		n1,
-						n2;
-			HeapTuple	tup = SPI_tuptable->vals[i];
-
-			rolled[i].day = DatumGetDateADT(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &n1));
-			rolled[i].mark = DatumGetTimestampTz(SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &n2));
-			if (n1 || n2)
-				elog(ERROR, "read_plan: a NULL day or watermark in rollup_days");
-		}
-		nchanged = rp_read(RP_CHANGED, lo, hi);
-		changed = MemoryContextAlloc(outer, sizeof(RpDay) * (nchanged + 1));
-		for (uint64 i = 0; i < nchanged; i++)
-		{
-			bool		n1,
-						n2;
-			HeapTuple	tup = SPI_tuptable->vals[i];
-
-			changed[i].day = DatumGetDateADT(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &n1));
-			changed[i].appended = DatumGetBool(SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &n2));
-			if (n1 || n2)
-				elog(ERROR, "read_plan: a NULL day or flag in changed_days");
-		}
-		qsort(rolled, nrolled, sizeof(RpDay), rp_cmp);
-		qsort(changed, nchanged, sizeof(RpDay), rp_cmp);
+		rolled = rp_days(RP_ROLLED, lo, hi, outer, true, &nrolled);
+		changed = rp_days(RP_CHANGED, lo, hi, outer, false, &nchanged);
 	}
 	SPI_finish();
 
