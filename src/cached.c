@@ -125,13 +125,14 @@ analytics_kept_plan(const char *query, int nargs, Oid *types)
 
 /*
  * Runs a statement with its kept plan (arguments values[i], NULL where
- * nulls[i]), read-only in the caller's snapshot, its rows into dest; a
- * statement that is not a SELECT is refused, naming who.  Inside
- * SPI_connect (cached.h).
+ * nulls[i]), read-only in the caller's snapshot, its rows into dest (NULL:
+ * into SPI_tuptable), at most tcount of them (0: all); a statement that is
+ * not a SELECT is refused, naming who.  Returns the number of rows.
+ * Inside SPI_connect (cached.h).
  */
-void
+uint64
 analytics_run_kept(const char *query, int nargs, Oid *types, const Datum *values, const bool *nulls,
-				   DestReceiver *dest, const char *who)
+				   DestReceiver *dest, long tcount, const char *who)
 {
 	ParamListInfo params = makeParamList(nargs);
 	SPIExecuteOptions options;
@@ -147,11 +148,13 @@ analytics_run_kept(const char *query, int nargs, Oid *types, const Datum *values
 	memset(&options, 0, sizeof(options));
 	options.params = params;
 	options.read_only = true;
+	options.tcount = tcount;
 	options.dest = dest;
 	rc = SPI_execute_plan_extended(analytics_kept_plan(query, nargs, types), &options);
 	if (rc != SPI_OK_SELECT)
 		ereport(ERROR, errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				errmsg("%s: only a SELECT may run here (%s)", who, SPI_result_code_string(rc)));
+	return SPI_processed;
 }
 
 Datum
@@ -205,7 +208,7 @@ analytics_execute_cached(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "execute_cached: SPI_connect failed");
-	analytics_run_kept(query, nargs, types, values, nulls, dest, "execute_cached");
+	analytics_run_kept(query, nargs, types, values, nulls, dest, 0, "execute_cached");
 	SPI_finish();
 	dest->rDestroy(dest);
 	pfree(query);

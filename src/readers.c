@@ -46,7 +46,6 @@
 #include "executor/tstoreReceiver.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
-#include "nodes/params.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
@@ -100,17 +99,9 @@ static bool
 rg_any(const char *query, Datum tenant)
 {
 	Oid			types[1] = {UUIDOID};
-	ParamListInfo params = makeParamList(1);
-	int			rc;
+	bool		isnull[1] = {false};
 
-	params->params[0].value = tenant;
-	params->params[0].isnull = false;
-	params->params[0].pflags = PARAM_FLAG_CONST;
-	params->params[0].ptype = UUIDOID;
-	rc = SPI_execute_plan_with_paramlist(analytics_kept_plan(query, 1, types), params, true, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "read_raw_groups: %s", SPI_result_code_string(rc));
-	return SPI_processed > 0;
+	return analytics_run_kept(query, 1, types, &tenant, isnull, NULL, 1, "read_raw_groups") > 0;
 }
 
 /*
@@ -203,7 +194,7 @@ rg_read_days(FunctionCallInfo fcinfo, bool detail, DestReceiver *dest)
 			rg_statement(&sql, detail, quote_qualified_identifier("analytics", relname), cond.data);
 			nargs = 1;
 		}
-		analytics_run_kept(sql.data, nargs, types, values, isnull, dest, "read_raw_groups");
+		analytics_run_kept(sql.data, nargs, types, values, isnull, dest, 0, "read_raw_groups");
 	}
 	SPI_finish();
 }
@@ -364,21 +355,11 @@ static RpDay *
 rp_days(const char *query, DateADT lo, DateADT hi, MemoryContext cxt, bool rolled, uint64 *n)
 {
 	Oid			types[2] = {DATEOID, DATEOID};
-	ParamListInfo params = makeParamList(2);
+	Datum		values[2] = {DateADTGetDatum(lo), DateADTGetDatum(hi)};
+	bool		isnull[2] = {false, false};
 	RpDay	   *days;
-	int			rc;
 
-	for (int i = 0; i < 2; i++)
-	{
-		params->params[i].value = DateADTGetDatum(i == 0 ? lo : hi);
-		params->params[i].isnull = false;
-		params->params[i].pflags = PARAM_FLAG_CONST;
-		params->params[i].ptype = DATEOID;
-	}
-	rc = SPI_execute_plan_with_paramlist(analytics_kept_plan(query, 2, types), params, true, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "read_plan: %s", SPI_result_code_string(rc));
-	*n = SPI_processed;
+	*n = analytics_run_kept(query, 2, types, values, isnull, NULL, 0, "read_plan");
 	days = MemoryContextAllocZero(cxt, sizeof(RpDay) * (*n + 1));
 	for (uint64 i = 0; i < *n; i++)
 	{
