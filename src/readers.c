@@ -38,6 +38,7 @@
  */
 #include "analytics.h"
 #include "cached.h"
+#include "ingest_core.h"
 
 #include "access/htup_details.h"
 #include "access/xact.h"
@@ -411,7 +412,7 @@ analytics_read_plan(PG_FUNCTION_ARGS)
 		ereport(ERROR, errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				errmsg("read_plan: a period's ends must be finite dates"));
 	/* (analytics.utc_today() - 1: the transaction's start, in UTC) */
-	live = (DateADT) (now / USECS_PER_DAY) - ((now < 0 && now % USECS_PER_DAY != 0) ? 1 : 0) - 1;
+	live = (DateADT) ing_utc_day(now) - 1;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "read_plan: SPI_connect failed");
@@ -440,7 +441,7 @@ analytics_read_plan(PG_FUNCTION_ARGS)
 	since = palloc(sizeof(Datum) * (cap + 1));
 	since_null = palloc(sizeof(bool) * (cap + 1));
 	whole = palloc(sizeof(Datum) * (cap + 1));
-	for (DateADT d = lo; d <= hi && lo <= hi; d++)
+	for (DateADT d = lo; d <= hi; d++)
 	{
 		bool		is_rolled,
 					is_changed;
