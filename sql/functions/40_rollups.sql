@@ -764,8 +764,8 @@ COMMENT ON FUNCTION analytics.rollup_increment(date) IS
 -- of its rollup rows (today and yesterday, and days with events appended
 -- since their rollup); "whole" repeats the days read whole; days not
 -- listed are read from their rollup rows alone.  Oldest first.
--- (C, src/readers.c: two range scans of the primary keys, rollup_days and
--- changed_days, with plans the backend keeps, merged day by day; "yesterday"
+-- (C, src/readers.c: two range reads, of rollup_days and changed_days,
+-- with plans the backend keeps, sorted and merged day by day; "yesterday"
 -- is analytics.utc_today() - 1.  It was a statement over generate_series
 -- with three ordered aggregates, about 0.04 ms of every reader's call.)
 CREATE OR REPLACE FUNCTION analytics.read_plan("from" date, "to" date,
